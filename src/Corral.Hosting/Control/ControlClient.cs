@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Corral.Hosting.Control;
+
+/// <summary>
+/// A node's client for the supervisor's control API. Every call has a timeout; the feeds reconnect
+/// with back-off, so a node outlives a brief hiccup of its supervisor.
+/// </summary>
+public sealed class ControlClient : IDisposable
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+    private readonly HttpClient _http;
+    private readonly TimeProvider _time;
+
+    public ControlClient(Uri controlUrl, string token, TimeProvider? time = null, HttpMessageHandler? handler = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = controlUrl,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public Uri BaseAddress => _http.BaseAddress!;
+
+    public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
+        GetAsync<MembershipSnapshot>(ControlRoutes.Membership, cancellationToken);
+
+    public Task<ConfigDocument> GetConfigAsync(CancellationToken cancellationToken = default) =>
+        GetAsync<ConfigDocument>(ControlRoutes.Config, cancellationToken);
+
+    public Task<IReadOnlyList<NodeStatus>> GetNodesAsync(CancellationToken cancellationToken = default) =>
+        GetAsync<IReadOnlyList<NodeStatus>>(ControlRoutes.Nodes, cancellationToken);
+
+    public Task ReportEndpointsAsync(string nodeId, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken = default) =>
+        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), cancellationToken);
+
+    /// <summary>Reports the run's outcome, retrying until the supervisor has it (it is idempotent there).</summary>
+    public async Task ReportFinishedAsync(RunOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await PostAsync(ControlRoutes.Finished, outcome, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, _time, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
+    public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
+        WatchAsync<MembershipEvent>(ControlRoutes.MembershipEvents, cancellationToken);
+
+    /// <summary>The config feed: the current config first, then each reloaded version.</summary>
+    public IAsyncEnumerable<ConfigDocument> WatchConfigAsync(CancellationToken cancellationToken = default) =>
+        WatchAsync<ConfigDocument>(ControlRoutes.ConfigEvents, cancellationToken);
+
+    private async IAsyncEnumerable<T> WatchAsync<T>(string route, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var events = new List<T>();
+            HttpResponseMessage? response = null;
+            Stream? stream = null;
+            try
+            {
+                using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                connect.CancelAfter(CallTimeout);
+                response = await _http.GetAsync(route, HttpCompletionOption.ResponseHeadersRead, connect.Token);
+                response.EnsureSuccessStatusCode();
+                stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                response?.Dispose();
+                response = null;
+            }
+
+            if (response is not null && stream is not null)
+            {
+                using (response)
+                using (var reader = new StreamReader(stream))
+                {
+                    delay = TimeSpan.FromMilliseconds(100);
+                    while (!cancellationToken.IsCancellationRequested)
+                    {
+                        string? line;
+                        try
+                        {
+                            line = await reader.ReadLineAsync(cancellationToken);
+                        }
+                        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+                        {
+                            break;
+                        }
+
+                        if (line is null) break;
+                        if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+                        var item = JsonSerializer.Deserialize<T>(line.AsSpan(5).Trim(), ControlJson.Options);
+                        if (item is not null) yield return item;
+                    }
+                }
+            }
+
+            if (cancellationToken.IsCancellationRequested) yield break;
+            try
+            {
+                await Task.Delay(delay, _time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+        }
+    }
+
+    private async Task<T> GetAsync<T>(string route, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(CallTimeout);
+        using var response = await _http.GetAsync(route, timeout.Token);
+        await EnsureSuccessAsync(response, route);
+        return (await response.Content.ReadFromJsonAsync<T>(ControlJson.Options, timeout.Token))!;
+    }
+
+    private async Task PostAsync<T>(string route, T body, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(CallTimeout);
+        using var response = await _http.PostAsJsonAsync(route, body, ControlJson.Options, timeout.Token);
+        await EnsureSuccessAsync(response, route);
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string route)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var detail = await response.Content.ReadAsStringAsync();
+        throw new HttpRequestException($"control API {route} answered {(int)response.StatusCode}: {detail}", null,
+            response.StatusCode == HttpStatusCode.OK ? null : response.StatusCode);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

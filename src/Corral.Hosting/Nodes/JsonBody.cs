@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Corral.Hosting.Nodes;
+
+/// <summary>
+/// Reads a JSON request body with a size limit and strict parsing (unknown fields refused), turning
+/// every failure into a 400 problem that says what is wrong, so a bad body changes nothing.
+/// </summary>
+public static class JsonBody
+{
+    private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, long maxBytes = 64 * 1024)
+        where T : class
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"the body may be at most {maxBytes} bytes"));
+        }
+
+        if (request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "send the body as application/json"));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"the body may be at most {maxBytes} bytes"));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return (null, Problem(StatusCodes.Status400BadRequest, "Empty body", $"expected a JSON {typeof(T).Name}"));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Strict);
+            return value is null
+                ? (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"expected a JSON {typeof(T).Name}, got null"))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message));
+        }
+    }
+
+    public static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail);
+}

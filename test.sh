@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test project; ends with one line: "N passed, N failed[, N skipped]".
+# Installs from apt what the tests need when it is missing; servers the tests use are started by the
+# tests themselves on loopback and stopped by them.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need() { # need <command> <apt package>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "test.sh: installing $2 (needed for $1)"
+  if [ -z "${_apt_updated:-}" ]; then apt-get update -qq >/dev/null 2>&1 || true; _apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 || { echo "test.sh: could not install $2"; return 1; }
+}
+need setpriv util-linux
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+configuration=${CONFIGURATION:-Release}
+if ! dotnet build Corral.slnx -c "$configuration" -nologo -v quiet; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+passed=0; failed=0; skipped=0; status=0
+results=$(mktemp -d)
+for project in test/*.Tests/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  log="$results/$name.log"
+  dotnet test "$project" -c "$configuration" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" \
+    | grep -E '^\s+(Failed|Skipped) |^(Passed|Failed)!|Total tests|error' || true
+  summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -1)
+  if [ -z "$summary" ]; then
+    echo "$name: the test run ended without a summary (crashed or timed out)"
+    failed=$((failed + 1)); status=1; continue
+  fi
+  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
+  f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")
+  s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$summary")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$f" -gt 0 ] && status=1
+done
+rm -rf "$results"
+
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit $status
