@@ -1,1 +1,3 @@
-return 0;
+using Corral;
+
+return await CorralCommandLine.Build(AppRegistry.CreateCatalog()).Parse(args).InvokeAsync();

@@ -1,0 +1,9 @@
+using Corral.Hosting.Apps;
+
+namespace Corral;
+
+/// <summary>The apps this binary ships. A new app module is added here and nowhere else.</summary>
+internal static class AppRegistry
+{
+    public static AppCatalog CreateCatalog() => new([]);
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Text.Json;
+using Corral.Hosting.Apps;
+using Corral.Hosting.Control;
+using Corral.Hosting.Nodes;
+
+namespace Corral.Commands;
+
+/// <summary>
+/// <c>corral node &lt;app.role&gt;</c>: runs one node. The supervisor starts nodes this way with their identity
+/// and the run's token in the environment; a person can too, on another machine, with <c>--join</c>.
+/// </summary>
+internal static class NodeCommand
+{
+    public static Command Create(AppCatalog catalog)
+    {
+        var role = new Argument<string>("role") { Description = "The node's role, app.role: " + string.Join(", ", catalog.Modules.SelectMany(m => m.Roles)) };
+        var id = new Option<string?>("--id") { Description = $"The node id (default: ${NodeEnvironment.NodeId})." };
+        var join = new Option<string?>("--join") { Description = $"The supervisor's control API URL (default: ${NodeEnvironment.ControlUrl}). The token comes from ${NodeEnvironment.Token}.", HelpName = "URL" };
+        var bind = new Option<string?>("--bind") { Description = "The address to listen on (default 127.0.0.1)." };
+        var port = new Option<string[]>("--port") { Description = "A port to listen on, name=port (http=8101); 0 picks a free one. Repeatable.", HelpName = "name=port" };
+        var command = new Command("node", "Run one node of an app (started by 'corral up', or by hand with --join).") { role, id, join, bind, port };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var errors = result.InvocationConfiguration.Error;
+            var roleName = result.GetValue(role)!;
+            if (catalog.FindByRole(roleName) is not { } module)
+            {
+                errors.WriteLine($"unknown role '{roleName}': expected one of {string.Join(", ", catalog.Modules.SelectMany(m => m.Roles))}");
+                return ExitCodes.BadInput;
+            }
+
+            NodeContext context;
+            try
+            {
+                var ports = result.GetValue(port) is { Length: > 0 } given ? NodeContext.ParsePorts(string.Join(';', given)) : null;
+                context = NodeContext.FromEnvironment(roleName, result.GetValue(id), result.GetValue(join), result.GetValue(bind), ports);
+            }
+            catch (InvalidOperationException e)
+            {
+                errors.WriteLine($"{roleName}: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            if (await FetchConfigAsync(context, cancellationToken) is not { } config)
+            {
+                errors.WriteLine($"{context.NodeId}: the supervisor at {context.ControlUrl} did not answer with the app's config; is the run up and the token right?");
+                return ExitCodes.Failure;
+            }
+
+            return await module.RunNodeAsync(roleName, context with { Config = config }, result.UnmatchedTokens.ToArray(), cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>The app's config from the control API, with a bounded number of tries (the supervisor may still be starting its API).</summary>
+    private static async Task<JsonElement?> FetchConfigAsync(NodeContext context, CancellationToken cancellationToken)
+    {
+        using var control = new ControlClient(context.ControlUrl, context.Token);
+        var delay = TimeSpan.FromMilliseconds(50);
+        for (var attempt = 1; attempt <= 20; attempt++)
+        {
+            try
+            {
+                return (await control.GetConfigAsync(cancellationToken)).Config;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+            }
+        }
+
+        return null;
+    }
+}

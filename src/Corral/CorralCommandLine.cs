@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Corral.Commands;
+using Corral.Hosting.Apps;
+
+namespace Corral;
+
+/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
+internal static class CorralCommandLine
+{
+    public static RootCommand Build(AppCatalog catalog)
+    {
+        var root = new RootCommand(
+            "Corral runs small distributed systems — a coordinator and the workers it supervises — with one command.");
+        root.Subcommands.Add(UpCommand.Create(catalog));
+        root.Subcommands.Add(NodeCommand.Create(catalog));
+        root.Subcommands.Add(ValidateCommand.Create(catalog));
+        root.Subcommands.Add(CheckCommand.Create(catalog));
+        return root;
+    }
+}
