@@ -1,0 +1,59 @@
+using Corral.Hosting.Planning;
+
+namespace Corral.Hosting.Supervision;
+
+/// <summary>One planned node: a role and a 1-based ordinal.</summary>
+public sealed record PlannedNode(RolePlan Role, int Ordinal)
+{
+    public string NodeId => Role.NodeId(Ordinal);
+}
+
+/// <summary>
+/// What changes between two plans, so a reload touches only the difference: new nodes start, removed ones
+/// drain (a smaller count removes the highest ordinals), nodes whose arguments or ports changed restart.
+/// </summary>
+public sealed record PlanDiff(IReadOnlyList<PlannedNode> Start, IReadOnlyList<string> Drain, IReadOnlyList<PlannedNode> Restart)
+{
+    public bool IsEmpty => Start.Count == 0 && Drain.Count == 0 && Restart.Count == 0;
+
+    public static PlanDiff Compute(AppPlan running, AppPlan next)
+    {
+        var start = new List<PlannedNode>();
+        var drain = new List<string>();
+        var restart = new List<PlannedNode>();
+        foreach (var role in next.Roles)
+        {
+            var old = running.Find(role.Role);
+            if (old is null || old.Singleton != role.Singleton || old.NodePrefix != role.NodePrefix)
+            {
+                if (old is not null)
+                {
+                    drain.AddRange(old.NodeIds());
+                }
+
+                start.AddRange(Enumerable.Range(1, role.Count).Select(i => new PlannedNode(role, i)));
+                continue;
+            }
+
+            var kept = Math.Min(old.Count, role.Count);
+            if (ProcessChanged(old, role))
+            {
+                restart.AddRange(Enumerable.Range(1, kept).Select(i => new PlannedNode(role, i)));
+            }
+
+            start.AddRange(Enumerable.Range(kept + 1, Math.Max(0, role.Count - kept)).Select(i => new PlannedNode(role, i)));
+            drain.AddRange(Enumerable.Range(kept + 1, Math.Max(0, old.Count - kept)).Select(old.NodeId));
+        }
+
+        foreach (var old in running.Roles.Where(r => next.Find(r.Role) is null))
+        {
+            drain.AddRange(old.NodeIds());
+        }
+
+        return new PlanDiff(start, drain, restart);
+    }
+
+    /// <summary>Whether a running process would have been started differently (other arguments or ports).</summary>
+    private static bool ProcessChanged(RolePlan old, RolePlan next) =>
+        !old.Args.SequenceEqual(next.Args) || !old.Ports.SequenceEqual(next.Ports) || old.ProbePort != next.ProbePort;
+}

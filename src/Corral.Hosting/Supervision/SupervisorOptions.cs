@@ -1,0 +1,75 @@
+using Corral.Hosting.Control;
+using Corral.Hosting.Nodes;
+
+namespace Corral.Hosting.Supervision;
+
+/// <summary>Everything app-agnostic the command line decides for one <c>corral up</c>.</summary>
+public sealed record SupervisorOptions
+{
+    /// <summary>The data folder: runs go to <c>&lt;data&gt;/runs/&lt;run-id&gt;/</c>; apps keep their stores here.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary><c>--resume RUN-ID</c>: reuse that run's folder and id (an error if it does not exist).</summary>
+    public string? ResumeRunId { get; init; }
+
+    /// <summary>The run's cluster token, passed to nodes in the environment only.</summary>
+    public string Token { get; init; } = ClusterToken.Generate();
+
+    /// <summary><c>--port-offset N</c>: shifts every planned port and the control API's.</summary>
+    public int PortOffset { get; init; }
+
+    /// <summary><c>--ports dynamic</c>: nodes bind port 0 and report what they got; the control API too.</summary>
+    public bool DynamicPorts { get; init; }
+
+    public long Seed { get; init; }
+
+    /// <summary>How long a node may take to drain after SIGTERM before its process group is killed.</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The control API's port before the offset; ignored (0) with <see cref="DynamicPorts"/>.</summary>
+    public int ControlPort { get; init; } = 7999;
+
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>How long a started node may take to answer <c>/readyz</c> with 200 before it counts as failed.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan LivenessInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LivenessTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Consecutive failed <c>/healthz</c> probes after which a node is killed and restarted.</summary>
+    public int LivenessFailures { get; init; } = 3;
+
+    public NodeLauncher? Launcher { get; init; }
+    public IOutputSink? Sink { get; init; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    internal int EffectiveControlPort => DynamicPorts ? 0 : ControlPort + PortOffset;
+}
+
+/// <summary>Why a run ended.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<RunEnd>))]
+public enum RunEnd
+{
+    /// <summary>A node reported <c>finished</c>; the exit code follows its <c>passed</c>.</summary>
+    Finished,
+
+    /// <summary>A node exceeded its restart cap, or the control API failed: exit code 1.</summary>
+    Failed,
+
+    /// <summary>The caller cancelled (Ctrl+C, SIGTERM): exit code 130, the shell's convention for an interrupted command.</summary>
+    Stopped,
+
+    /// <summary>Every node ended on its own without a <c>finished</c> report: 0 if all drained (exit 0), else 1.</summary>
+    AllExited,
+}
+
+/// <summary>How a run ended, for the command line to print and exit with.</summary>
+public sealed record SupervisorResult(int ExitCode, RunEnd End, RunOutcome? Outcome, string? Error, RunFolder Run,
+    IReadOnlyList<NodeStatus> Nodes)
+{
+    public const int InterruptedExitCode = 130;
+}
+
+/// <summary>A problem found before any node started (a taken port, a missing run folder): nothing was changed.</summary>
+public sealed class SupervisorException(string message) : Exception(message);
