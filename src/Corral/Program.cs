@@ -1,3 +1,7 @@
+using System.CommandLine;
 using Corral;
 
-return await CorralCommandLine.Build(AppRegistry.CreateCatalog()).Parse(args).InvokeAsync();
+// Signals are handled where a command needs them (a node drains through its host, `up` drains its nodes),
+// so the parser's own Ctrl+C handling, which would end the process after two seconds, stays off.
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
+return await CorralCommandLine.Build(AppRegistry.CreateCatalog()).Parse(args).InvokeAsync(configuration);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Corral.Hosting.Apps;
+using Corral.Hosting.Supervision;
 using Corral.Hosting.Topology;
 
 namespace Corral.Commands;
@@ -9,22 +10,15 @@ namespace Corral.Commands;
 /// edits. Polling a content hash (rather than a file watcher) also catches editors that replace the
 /// file by rename, and costs one small read every half second.
 /// </summary>
-internal sealed class TopologyFile(AppCatalog catalog, string path, IReadOnlyList<string> overrides, TimeProvider time)
+internal sealed class TopologyFile(AppCatalog catalog, string path, IReadOnlyList<string> overrides, TimeProvider time) : ITopologySource
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private byte[] _lastHash = Hash(path);
 
-    public string Path => path;
-
     /// <summary>Loads and validates the file as it is now; throws <see cref="TopologyException"/> when it does not validate.</summary>
     public LoadedApp Load()
     {
-        var document = TopologyLoader.Load(path, overrides);
-        var module = catalog.Select(document);
-        var diagnostics = new TopologyDiagnostics();
-        var app = module.Load(document, diagnostics);
-        diagnostics.ThrowIfErrors();
-        return app;
+        return catalog.Load(TopologyLoader.Load(path, overrides)).App;
     }
 
     /// <summary>Completes when the file's content differs from the last time it was seen.</summary>

@@ -1,5 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Corral.Hosting.Apps;
+using Corral.Hosting.Supervision;
+using Corral.Hosting.Topology;
 
 namespace Corral.Commands;
 
@@ -16,36 +21,119 @@ internal static class UpCommand
         ports.AcceptOnlyFromAmong("fixed", "dynamic");
         var dashboard = new Option<int?>("--dashboard") { Description = "The dashboard's port (default 8000). The dashboard is not built yet: accepted and ignored.", HelpName = "PORT" };
         var noDashboard = new Option<bool>("--no-dashboard") { Description = "Do not serve the dashboard." };
+        var grace = new Option<string>("--grace") { Description = "How long nodes may take to drain on stop before they are killed.", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
         var command = new Command("up", "Start an app's nodes from a topology file, stream their logs, supervise them, and stop them on Ctrl+C.")
         {
-            data, resume, portOffset, ports, dashboard, noDashboard,
+            data, resume, portOffset, ports, dashboard, noDashboard, grace,
         };
         topology.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(portOffset) is var offset && (offset < -1000 || offset > 20000))
+            var offset = result.GetValue(portOffset);
+            if (offset < -1000 || offset > 20000)
             {
                 result.AddError("--port-offset must be between -1000 and 20000 so every port stays between 1024 and 32767");
             }
 
-            if (result.GetValue(ports) == "dynamic" && result.GetValue(portOffset) != 0)
+            if (result.GetValue(ports) == "dynamic" && offset != 0)
             {
                 result.AddError("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift");
+            }
+
+            if (!Hosting.Text.Durations.TryParse(result.GetValue(grace) ?? "", out _))
+            {
+                result.AddError($"--grace must be {Hosting.Text.Durations.Expected}");
+            }
+
+            if (result.GetValue(resume) is { } id && (id.Length == 0 || id.IndexOfAny(['/', '\\']) >= 0 || id.StartsWith('.')))
+            {
+                result.AddError($"--resume takes a run id as printed by 'corral up' (e.g. 20261122-041500-ab12), not a path: '{id}'");
             }
         });
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = result.InvocationConfiguration.Output;
+            var errors = result.InvocationConfiguration.Error;
             var path = result.GetValue(topology.File)!;
-            if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), output, result.InvocationConfiguration.Error) is not { } loaded)
+            var overrides = topology.Overrides(result);
+            if (TopologyOptions.TryLoad(catalog, path, overrides, output, errors) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
 
-            await Task.CompletedTask;
-            output.WriteLine($"{loaded.App.Module.Name}: the supervisor is not wired yet");
-            return ExitCodes.Failure;
+            Hosting.Text.Durations.TryParse(result.GetValue(grace)!, out var gracePeriod);
+            var options = new SupervisorOptions
+            {
+                DataDirectory = Path.GetFullPath(result.GetValue(data)!),
+                ResumeRunId = result.GetValue(resume),
+                PortOffset = result.GetValue(portOffset),
+                DynamicPorts = result.GetValue(ports) == "dynamic",
+                Seed = RunSeed(loaded.Document),
+                GracePeriod = gracePeriod,
+                Launcher = NodeLauncher.ForCurrentProcess(),
+                Sink = ConsoleOutputSink.ForConsole(),
+            };
+            return await RunAsync(loaded.App.Module, options, new TopologyFile(catalog, path, overrides, TimeProvider.System), output, errors, cancellationToken);
         });
         return command;
     }
+
+    private static async Task<int> RunAsync(IAppModule module, SupervisorOptions options, ITopologySource source, TextWriter output, TextWriter errors,
+        CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var signals = 0;
+        void OnSignal(PosixSignalContext context)
+        {
+            // The first Ctrl+C or SIGTERM drains every node; a second one stops waiting for them.
+            context.Cancel = true;
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                stop.Cancel();
+            }
+            else
+            {
+                errors.WriteLine("corral: stopping now; nodes still draining are killed with their process groups");
+                Environment.Exit(SupervisorResult.InterruptedExitCode);
+            }
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        await using var supervisor = new Supervisor(options, source);
+        SupervisorResult outcome;
+        try
+        {
+            outcome = await supervisor.RunAsync(stop.Token);
+        }
+        catch (Exception e) when (e is SupervisorException or TopologyException)
+        {
+            errors.WriteLine($"corral: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
+        if (outcome.Outcome is { } reported)
+        {
+            foreach (var line in module.DescribeOutcome(reported.Summary, outcome.Run.Path))
+            {
+                output.WriteLine(line);
+            }
+        }
+
+        if (outcome.Error is { } error)
+        {
+            errors.WriteLine($"corral: {error}");
+        }
+
+        output.WriteLine($"run {outcome.Run.RunId}: {outcome.End.ToString().ToLowerInvariant()} (exit {outcome.ExitCode}); folder {outcome.Run.Path}");
+        return outcome.ExitCode;
+    }
+
+    /// <summary>The topology's seed (after <c>--seed</c>/<c>--set</c>), else a fresh one so every run still has one to print and replay.</summary>
+    private static long RunSeed(TopologyDocument document) =>
+        document.Root is TopologyMapping { } root && root["seed"] is TopologyScalar seed
+            && long.TryParse(seed.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : RandomNumberGenerator.GetInt32(int.MaxValue);
 }
