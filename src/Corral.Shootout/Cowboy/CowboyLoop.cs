@@ -1,0 +1,187 @@
+using System.Net;
+using Corral.Hosting.Control;
+using Corral.Hosting.Nodes;
+using Corral.Shootout.Config;
+using Corral.Shootout.Game;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Shootout.Cowboy;
+
+/// <summary>Where a cowboy finds its server: <c>--server URL</c>, or the control API's membership.</summary>
+public sealed record CowboyOptions(Uri? Server);
+
+/// <summary>
+/// A cowboy: registers (with back-off and a budget while the server is away), then fires once per tick
+/// with its own seeded jitter, waits out death and intermissions by watching the state, and keeps going
+/// until the supervisor drains it. Damage is never computed here: the server answers what happened.
+/// </summary>
+public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig config, CowboyOptions options, ControlClient control,
+    NodeReadiness readiness, ILogger<CowboyLoop> logger) : BackgroundService
+{
+    private static readonly TimeSpan RegisterBudget = TimeSpan.FromMinutes(2);
+    private readonly TimeProvider _time = context.Time;
+    private readonly long _seed = config.Seed ?? context.Seed;
+    private long _waits;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await PlayAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PlayAsync(CancellationToken ct)
+    {
+        var trouble = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RegisterBudget);
+        ShootoutClient? client = null;
+        string? me = null;
+        var deadInRound = 0;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    client ??= new ShootoutClient(await LocateServerAsync(ct), context.Token, context.NodeId);
+                    if (me is null)
+                    {
+                        var registered = await client.RegisterAsync(ct);
+                        if (!registered.Ok)
+                        {
+                            LogRefused("register", (int)registered.Status, registered.Detail ?? "");
+                            if (!await trouble.WaitAsync(ct)) throw new TimeoutException("could not register within the budget");
+                            continue;
+                        }
+
+                        me = registered.Value!.Cowboy;
+                        trouble.Reset();
+                        readiness.MarkReady();
+                        LogRegistered(me, registered.Value.Health, registered.Value.State.Round);
+                        if (!registered.Value.Alive) deadInRound = registered.Value.State.Round;
+                    }
+
+                    if (deadInRound > 0)
+                    {
+                        // Dead until the next round: watch the state instead of shooting.
+                        var state = await client.GetStateAsync(ct);
+                        if (state.Ok && state.Value!.Round > deadInRound && state.Value.Status == "running") deadInRound = 0;
+                        else await PauseAsync(null, ct);
+                        trouble.Reset();
+                        continue;
+                    }
+
+                    var shot = await client.ShootAsync(me, ct);
+                    trouble.Reset();
+                    if (shot.Ok)
+                    {
+                        var r = shot.Value!;
+                        LogShot(me, r.Target, r.TargetHealthBefore, r.TargetHealthAfter);
+                        if (r.Killed) LogKilled(me, r.Target);
+                        if (r.Winner == me) LogWon(me, r.Round);
+                        await PauseAsync(null, ct);
+                        continue;
+                    }
+
+                    switch (shot.Status, shot.Reason)
+                    {
+                        case (HttpStatusCode.Conflict, "shooter-dead"):
+                            var state = await client.GetStateAsync(ct);
+                            deadInRound = state.Ok ? state.Value!.Round : 1;
+                            LogDead(me);
+                            break;
+                        case (HttpStatusCode.Forbidden, _):
+                            LogRefused("shoot", 403, shot.Detail ?? "");
+                            me = null;
+                            break;
+                        case ((HttpStatusCode)429, _) or (HttpStatusCode.Conflict, _):
+                            await PauseAsync(shot.RetryAfter, ct);
+                            break;
+                        default:
+                            LogRefused("shoot", (int)shot.Status, shot.Detail ?? "");
+                            if (!await trouble.WaitAsync(ct)) throw new TimeoutException("the server kept failing");
+                            break;
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    LogServerAway(e.Message);
+                    if ((int)(_waits++ % 5) == 4 && options.Server is null)
+                    {
+                        // The server may have come back on another port (dynamic ports): ask the membership again.
+                        client?.Dispose();
+                        client = null;
+                    }
+
+                    if (!await trouble.WaitAsync(ct)) throw new TimeoutException($"the server stayed away for {RegisterBudget.TotalMinutes} minutes");
+                }
+            }
+        }
+        finally
+        {
+            client?.Dispose();
+        }
+    }
+
+    /// <summary>Waits about a tick: between 0.9 and 1.2 ticks, from (seed, node, wait number), never shared randomness.</summary>
+    private Task PauseAsync(TimeSpan? retryAfter, CancellationToken ct)
+    {
+        var tick = config.Tick > TimeSpan.Zero ? config.Tick : TimeSpan.Zero;
+        var jitter = StableRandom.Unit(StableRandom.Hash(_seed, StableRandom.Key(context.NodeId), _waits++));
+        var wait = tick * (0.9 + 0.3 * jitter);
+        if (retryAfter is { } after && after > wait) wait = after;
+        if (tick == TimeSpan.Zero && retryAfter is null) return Task.CompletedTask;
+        if (wait < TimeSpan.FromMilliseconds(5)) wait = TimeSpan.FromMilliseconds(5);
+        return Task.Delay(wait, _time, ct);
+    }
+
+    private async Task<Uri> LocateServerAsync(CancellationToken ct)
+    {
+        if (options.Server is { } server) return server;
+        var backoff = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RegisterBudget);
+        while (true)
+        {
+            try
+            {
+                var members = await control.GetMembershipAsync(ct);
+                var found = members.OfRole(ShootoutPlan.ServerRole).FirstOrDefault();
+                if (found is not null && found.Urls.TryGetValue("http", out var url)) return new Uri(url);
+                LogNoServer();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                LogServerAway(e.Message);
+            }
+
+            if (!await backoff.WaitAsync(ct)) throw new TimeoutException("the control API named no game server within the budget");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "I, {Me}, have registered (health {Health}, round {Round})")]
+    private partial void LogRegistered(string me, int health, int round);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "I, {Me}, just shot {Target} ({Before} → {After})")]
+    private partial void LogShot(string me, string target, int before, int after);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "I, {Me}, killed {Target}")]
+    private partial void LogKilled(string me, string target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Oh yeah, I, {Me}, won round {Round}")]
+    private partial void LogWon(string me, int round);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Oh no, I, {Me}, am dead until the next round")]
+    private partial void LogDead(string me);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The server refused {Action} ({Status}): {Detail}")]
+    private partial void LogRefused(string action, int status, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The game server is away: {Error}; retrying with back-off")]
+    private partial void LogServerAway(string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No game server in the membership yet; retrying")]
+    private partial void LogNoServer();
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Corral.Shootout.Game;
+using Corral.Shootout.Server;
+
+namespace Corral.Shootout.Cowboy;
+
+/// <summary>What the server answered: the status, and the body when it parsed.</summary>
+public sealed record ServerReply<T>(HttpStatusCode Status, T? Value, string? Reason, TimeSpan? RetryAfter, string? Detail)
+{
+    public bool Ok => (int)Status is >= 200 and < 300 && Value is not null;
+}
+
+/// <summary>A cowboy's client for the game server. Every call has its own timeout; callers own retries.</summary>
+public sealed class ShootoutClient : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
+    private readonly HttpClient _http;
+    private readonly string _nodeId;
+    private readonly TimeSpan _timeout;
+
+    public ShootoutClient(Uri server, string token, string nodeId, TimeSpan? timeout = null, HttpMessageHandler? handler = null)
+    {
+        _nodeId = nodeId;
+        _timeout = timeout ?? TimeSpan.FromSeconds(2);
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+        {
+            BaseAddress = server,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _http.DefaultRequestHeaders.Add(ShootoutApi.NodeHeader, nodeId);
+    }
+
+    public Uri Server => _http.BaseAddress!;
+
+    public Task<ServerReply<RegisterResponse>> RegisterAsync(CancellationToken cancellationToken) =>
+        SendAsync<RegisterResponse>(HttpMethod.Post, "/register", new RegisterRequest { NodeId = _nodeId }, cancellationToken);
+
+    public Task<ServerReply<ShotReport>> ShootAsync(string shooter, CancellationToken cancellationToken) =>
+        SendAsync<ShotReport>(HttpMethod.Post, "/shoot", new ShootRequest { Shooter = shooter }, cancellationToken);
+
+    public Task<ServerReply<GameSnapshot>> GetStateAsync(CancellationToken cancellationToken) =>
+        SendAsync<GameSnapshot>(HttpMethod.Get, "/state", null, cancellationToken);
+
+    private async Task<ServerReply<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            // Buffered, so a retried request is always sent whole.
+            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Json));
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        try
+        {
+            using var response = await _http.SendAsync(request, timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                var value = await response.Content.ReadFromJsonAsync<T>(Json, timeout.Token);
+                return new ServerReply<T>(response.StatusCode, value, null, null, null);
+            }
+
+            string? reason = null, detail = null;
+            TimeSpan? retryAfter = null;
+            try
+            {
+                using var problem = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(timeout.Token), cancellationToken: timeout.Token);
+                var root = problem.RootElement;
+                if (root.TryGetProperty("reason", out var r)) reason = r.GetString();
+                if (root.TryGetProperty("detail", out var d)) detail = d.GetString();
+                if (root.TryGetProperty("retryAfterMs", out var ms) && ms.TryGetDouble(out var value)) retryAfter = TimeSpan.FromMilliseconds(value);
+            }
+            catch (JsonException)
+            {
+            }
+
+            return new ServerReply<T>(response.StatusCode, default, reason, retryAfter, detail);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new HttpRequestException($"{method} {path} timed out after {_timeout.TotalSeconds:0.#}s");
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,288 @@
+using System.Threading.Channels;
+using Corral.Shootout.Config;
+using Corral.Shootout.Game;
+using Corral.Shootout.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Shootout.Server;
+
+/// <summary>
+/// The one writer of a game. Requests queue in a channel; the writer loop takes every pending request,
+/// applies each to the in-memory game in order, writes the resulting events in ONE transaction (group
+/// commit), appends them to <c>events.jsonl</c>, and only then answers the requests, so a reply is never
+/// sent for a write that is not durable. Readers see an immutable snapshot published after each commit.
+/// </summary>
+public sealed partial class GameEngine : IAsyncDisposable
+{
+    private const int MaxBatch = 1024;
+
+    private readonly ShootoutGame _game;
+    private readonly ShootoutStore _store;
+    private readonly EventLog _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource<ShootoutSummary> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly bool _logShots;
+    private volatile GameSnapshot _snapshot;
+    private Task _loop = Task.CompletedTask;
+    private DateTimeOffset? _advanceScheduledFor;
+
+    private GameEngine(ShootoutGame game, ShootoutStore store, EventLog log, TimeProvider time, ILogger logger)
+    {
+        _game = game;
+        _store = store;
+        _log = log;
+        _time = time;
+        _logger = logger;
+
+        // With tick 0 (benchmarks) a line per shot would make the console the bottleneck.
+        _logShots = game.Config.Tick > TimeSpan.Zero;
+        _snapshot = GameSnapshot.Of(game);
+    }
+
+    public GameSnapshot Snapshot => _snapshot;
+    public EventFeed Feed { get; } = new();
+    public ShootoutConfig Config => _game.Config;
+
+    /// <summary>Completes with the summary once the last round has a winner (at once for a resumed finished run).</summary>
+    public Task<ShootoutSummary> Finished => _finished.Task;
+
+    /// <summary>Faults if the store fails: the in-memory game may then be ahead of the store, so the server must restart from it.</summary>
+    public Task Completion => _loop;
+
+    /// <summary>Opens the store, replays the run's history, repairs <c>events.jsonl</c> and starts the writer loop.</summary>
+    public static GameEngine Open(ShootoutConfig config, long seed, string databasePath, string eventsPath, string runId,
+        TimeProvider time, ILogger logger, Durability durability = Durability.Full)
+    {
+        var store = new ShootoutStore(databasePath, runId, durability);
+        EventLog? log = null;
+        try
+        {
+            var (runConfig, runSeed) = store.OpenRun(config, seed, time.GetUtcNow());
+            var game = new ShootoutGame(runConfig, runSeed);
+            var history = store.LoadEvents();
+            foreach (var e in history) game.Apply(e);
+            log = new EventLog(eventsPath);
+            var repaired = log.Repair(history);
+            var engine = new GameEngine(game, store, log, time, logger);
+            if (history.Count > 0) engine.LogResumed(runId, history.Count, game.Round, game.Status.ToString().ToLowerInvariant(), repaired);
+            else engine.LogWaiting(string.Join(", ", runConfig.Cowboys.Select(c => $"{c.Name} ({c.Health}/{c.Damage})")));
+            engine._loop = Task.Run(engine.RunAsync);
+            engine.AfterBatch();
+            return engine;
+        }
+        catch
+        {
+            log?.Dispose();
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public Task<RegisterOutcome> RegisterAsync(string nodeId) => Enqueue(new RegisterCommand(nodeId));
+
+    public Task<ShotOutcome> ShootAsync(string shooter, string nodeId) => Enqueue(new ShootCommand(shooter, nodeId));
+
+    private Task<T> Enqueue<T>(Command<T> command)
+    {
+        if (!_commands.Writer.TryWrite(command))
+        {
+            return Task.FromException<T>(new InvalidOperationException("the game server is stopping or its store failed"));
+        }
+
+        return command.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Command>(MaxBatch);
+        var events = new List<GameEvent>(MaxBatch * 3);
+        var reader = _commands.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token))
+            {
+                batch.Clear();
+                events.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var command))
+                {
+                    command.Execute(_game, _time.GetUtcNow(), events);
+                    batch.Add(command);
+                }
+
+                try
+                {
+                    if (events.Count > 0)
+                    {
+                        _store.Append(events);
+                        _log.Append(events);
+                    }
+                }
+                catch (Exception e)
+                {
+                    LogStoreFailed(e);
+                    foreach (var command in batch) command.Fail(e);
+                    _commands.Writer.TryComplete(e);
+                    throw;
+                }
+
+                if (events.Count > 0)
+                {
+                    _snapshot = GameSnapshot.Of(_game);
+                    Feed.Publish(events);
+                    LogEvents(events);
+                    AfterBatch();
+                }
+
+                foreach (var command in batch) command.Complete();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _commands.Writer.TryComplete();
+            while (reader.TryRead(out var left)) left.Fail(new InvalidOperationException("the game server is stopping"));
+        }
+    }
+
+    private void AfterBatch()
+    {
+        if (_game.Status == GameStatus.Finished)
+        {
+            _finished.TrySetResult(ShootoutSummary.Of(_game));
+        }
+        else if (_game.Status == GameStatus.Intermission && _game.NextRoundAt is { } next && _advanceScheduledFor != next)
+        {
+            // Cowboys wait out the intermission; the next round starts on time even if nobody shoots.
+            _advanceScheduledFor = next;
+            _ = AdvanceLaterAsync(next - _time.GetUtcNow());
+        }
+    }
+
+    private async Task AdvanceLaterAsync(TimeSpan delay)
+    {
+        try
+        {
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, _time, _stopping.Token);
+            _commands.Writer.TryWrite(new AdvanceCommand());
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void LogEvents(List<GameEvent> events)
+    {
+        foreach (var e in events)
+        {
+            switch (e.Kind)
+            {
+                case EventKinds.Shot when _logShots:
+                    LogShot(e.Shooter!, e.Target!, e.HealthBefore!.Value, e.HealthAfter!.Value);
+                    break;
+                case EventKinds.Shot:
+                    LogShotQuiet(e.Shooter!, e.Target!, e.HealthBefore!.Value, e.HealthAfter!.Value);
+                    break;
+                case EventKinds.Death:
+                    LogDeath(e.Cowboy!);
+                    break;
+                case EventKinds.Winner:
+                    LogWinner(e.Cowboy!, e.Round);
+                    break;
+                case EventKinds.RoundStarted:
+                    LogRoundStarted(e.Round, _game.Config.Rounds, string.Join(", ", _game.Cowboys.Select(c => $"{c.Name} ({c.Health})")));
+                    break;
+                case EventKinds.Registered:
+                    LogRegistered(e.Cowboy!, e.Node!, _game.RegisteredCount, _game.Cowboys.Count);
+                    break;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _commands.Writer.TryComplete();
+        try
+        {
+            await _loop.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+        }
+
+        _stopping.Cancel();
+        _log.Dispose();
+        _store.Dispose();
+        _stopping.Dispose();
+    }
+
+    private abstract class Command
+    {
+        public abstract void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events);
+        public abstract void Complete();
+        public abstract void Fail(Exception e);
+    }
+
+    private abstract class Command<T> : Command
+    {
+        private readonly TaskCompletionSource<T> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+
+        public Task<T> Task => _reply.Task;
+        protected void SetResult(T result) => _result = result;
+        public override void Complete() => _reply.TrySetResult(_result!);
+        public override void Fail(Exception e) => _reply.TrySetException(e);
+    }
+
+    private sealed class ShootCommand(string shooter, string nodeId) : Command<ShotOutcome>
+    {
+        public override void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events) =>
+            SetResult(game.Shoot(shooter, nodeId, now, events));
+    }
+
+    private sealed class RegisterCommand(string nodeId) : Command<RegisterOutcome>
+    {
+        public override void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events) =>
+            SetResult(game.Register(nodeId, now, events));
+    }
+
+    private sealed class AdvanceCommand : Command<bool>
+    {
+        public override void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events)
+        {
+            game.Advance(now, events);
+            SetResult(true);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Shooter} shot {Target} ({Before} → {After})")]
+    private partial void LogShot(string shooter, string target, int before, int after);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Shooter} shot {Target} ({Before} → {After})")]
+    private partial void LogShotQuiet(string shooter, string target, int before, int after);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Cowboy} is dead")]
+    private partial void LogDeath(string cowboy);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Cowboy} wins round {Round}")]
+    private partial void LogWinner(string cowboy, int round);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Round {Round} of {Rounds} starts: {Cowboys}")]
+    private partial void LogRoundStarted(int round, int rounds, string cowboys);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Cowboy} is node {Node} ({Registered} of {Expected} registered)")]
+    private partial void LogRegistered(string cowboy, string node, int registered, int expected);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "All cowboys expected for a new shootout: {Cowboys}; now waiting for registrations")]
+    private partial void LogWaiting(string cowboys);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resumed run {RunId} from the store: {Events} events, round {Round} {Status}; {Repaired} events re-appended to events.jsonl")]
+    private partial void LogResumed(string runId, int events, int round, string status, int repaired);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The store failed; the server stops so that a restart resumes from what was committed")]
+    private partial void LogStoreFailed(Exception e);
+}

@@ -1,0 +1,68 @@
+using Corral.Hosting.Control;
+using Corral.Hosting.Nodes;
+using Corral.Shootout.Checking;
+using Corral.Shootout.Config;
+using Corral.Shootout.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Shootout.Server;
+
+/// <summary>The <c>shootout.server</c> node: the game engine behind the shootout API, reporting the outcome when the last round is won.</summary>
+public static partial class ShootoutServer
+{
+    /// <summary>Builds the node (store opened and replayed); <see cref="NodeHost.RunAsync"/> runs it.</summary>
+    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability durability = Durability.Full)
+    {
+        var builder = NodeHost.CreateBuilder(context);
+        var app = BuildApp(builder, context, config, durability);
+        return app;
+    }
+
+    private static WebApplication BuildApp(WebApplicationBuilder builder, NodeContext context, ShootoutConfig config, Durability durability)
+    {
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(sp => GameEngine.Open(config, config.Seed ?? context.Seed,
+            Path.Combine(context.DataDirectory, ShootoutStore.FileName), Path.Combine(context.RunDirectory, ShootoutChecker.EventsFile),
+            context.RunId, context.Time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Shootout.Server"), durability));
+        builder.Services.AddHostedService<OutcomeReporter>();
+        var app = builder.Build();
+        app.UseNodeDefaults();
+        app.MapShootout();
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<NodeReadiness>().MarkReady());
+        return app;
+    }
+
+    public static async Task<int> RunAsync(NodeContext context, ShootoutConfig config, CancellationToken cancellationToken)
+    {
+        await using var app = Build(context, config);
+        var engine = app.Services.GetRequiredService<GameEngine>();
+        var exit = await NodeHost.RunAsync(app, cancellationToken);
+        await engine.DisposeAsync();
+
+        // A store failure stops the node with a non-zero code, so the supervisor restarts it from what was committed.
+        return engine.Completion.IsFaulted ? 1 : exit;
+    }
+
+    /// <summary>Reports <c>finished</c> to the supervisor once every round has a winner; stops the node if the store fails.</summary>
+    private sealed partial class OutcomeReporter(GameEngine engine, ControlClient control, IHostApplicationLifetime lifetime, ILogger<OutcomeReporter> logger)
+        : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            _ = engine.Completion.ContinueWith(t =>
+            {
+                if (t.IsFaulted) lifetime.StopApplication();
+            }, TaskScheduler.Default);
+
+            var summary = await engine.Finished.WaitAsync(stoppingToken);
+            LogFinished(logger, string.Join(", ", summary.Winners.Select(w => $"round {w.Round}: {w.Winner}")));
+            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ControlJson.Options)), stoppingToken);
+        }
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "The shootout is over ({Winners}); reporting to the supervisor")]
+        private static partial void LogFinished(ILogger logger, string winners);
+    }
+}

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Corral.Shootout.Config;
+using Corral.Shootout.Game;
+using Microsoft.Data.Sqlite;
+
+namespace Corral.Shootout.Store;
+
+/// <summary>How hard a commit waits for the disk.</summary>
+public enum Durability
+{
+    /// <summary>
+    /// <c>synchronous=FULL</c>: every commit is fsynced, so an acknowledged shot survives a power cut, not
+    /// just a <c>kill -9</c>. The default: the promise is "no acknowledged write is lost".
+    /// </summary>
+    Full,
+
+    /// <summary><c>synchronous=NORMAL</c> in WAL mode: survives a killed process but not a power cut (benchmarks may choose it).</summary>
+    Normal,
+}
+
+/// <summary>
+/// The shootout's store: one SQLite file (WAL) under the data folder that outlives runs; every row
+/// carries its run id. The history is event-sourced: the <c>events</c> table is the truth and a
+/// restarted server replays it; <c>registrations</c> and <c>rounds</c> are kept beside it in the same
+/// transactions for people and queries. Single-writer: only the game engine's writer loop calls
+/// <see cref="Append"/>.
+/// </summary>
+public sealed class ShootoutStore : IDisposable
+{
+    public const string FileName = "shootout.db";
+
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _insertEvent;
+    private readonly SqliteCommand _upsertRegistration;
+    private readonly SqliteCommand _upsertRoundStart;
+    private readonly SqliteCommand _updateRoundWinner;
+
+    public ShootoutStore(string path, string runId, Durability durability = Durability.Full)
+    {
+        Path = path;
+        RunId = runId;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        _connection.Open();
+        Execute($"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = {(durability == Durability.Full ? "FULL" : "NORMAL")};
+            PRAGMA busy_timeout = 5000;
+            CREATE TABLE IF NOT EXISTS runs (
+                run_id TEXT PRIMARY KEY, seed INTEGER NOT NULL, config TEXT NOT NULL, created_ms INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS events (
+                run_id TEXT NOT NULL, seq INTEGER NOT NULL, round INTEGER NOT NULL, kind TEXT NOT NULL,
+                shooter TEXT, target TEXT, time_ms INTEGER NOT NULL, body TEXT NOT NULL,
+                PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS registrations (
+                run_id TEXT NOT NULL, cowboy TEXT NOT NULL, node_id TEXT NOT NULL, registered_ms INTEGER NOT NULL,
+                PRIMARY KEY (run_id, cowboy)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS rounds (
+                run_id TEXT NOT NULL, round INTEGER NOT NULL, started_ms INTEGER NOT NULL, winner TEXT, won_ms INTEGER,
+                PRIMARY KEY (run_id, round)) WITHOUT ROWID;
+            """);
+        _insertEvent = Prepare("INSERT INTO events (run_id, seq, round, kind, shooter, target, time_ms, body) VALUES ($run, $seq, $round, $kind, $shooter, $target, $time, $body)",
+            "$run", "$seq", "$round", "$kind", "$shooter", "$target", "$time", "$body");
+        _upsertRegistration = Prepare("INSERT INTO registrations (run_id, cowboy, node_id, registered_ms) VALUES ($run, $cowboy, $node, $time) ON CONFLICT (run_id, cowboy) DO UPDATE SET node_id = excluded.node_id, registered_ms = excluded.registered_ms",
+            "$run", "$cowboy", "$node", "$time");
+        _upsertRoundStart = Prepare("INSERT INTO rounds (run_id, round, started_ms) VALUES ($run, $round, $time) ON CONFLICT (run_id, round) DO UPDATE SET started_ms = excluded.started_ms",
+            "$run", "$round", "$time");
+        _updateRoundWinner = Prepare("UPDATE rounds SET winner = $winner, won_ms = $time WHERE run_id = $run AND round = $round",
+            "$run", "$round", "$winner", "$time");
+    }
+
+    public string Path { get; }
+    public string RunId { get; }
+
+    /// <summary>The config and seed a run started with; a resumed run keeps them, whatever the topology says now.</summary>
+    public (ShootoutConfig Config, long Seed) OpenRun(ShootoutConfig config, long seed, DateTimeOffset now)
+    {
+        using (var select = _connection.CreateCommand())
+        {
+            select.CommandText = "SELECT seed, config FROM runs WHERE run_id = $run";
+            select.Parameters.AddWithValue("$run", RunId);
+            using var reader = select.ExecuteReader();
+            if (reader.Read())
+            {
+                return (ShootoutConfig.FromJson(JsonDocument.Parse(reader.GetString(1)).RootElement), reader.GetInt64(0));
+            }
+        }
+
+        using var insert = _connection.CreateCommand();
+        insert.CommandText = "INSERT INTO runs (run_id, seed, config, created_ms) VALUES ($run, $seed, $config, $time)";
+        insert.Parameters.AddWithValue("$run", RunId);
+        insert.Parameters.AddWithValue("$seed", seed);
+        insert.Parameters.AddWithValue("$config", config.ToJson().GetRawText());
+        insert.Parameters.AddWithValue("$time", now.ToUnixTimeMilliseconds());
+        insert.ExecuteNonQuery();
+        return (config, seed);
+    }
+
+    /// <summary>The run's history in order.</summary>
+    public IReadOnlyList<GameEvent> LoadEvents(long afterSeq = 0)
+    {
+        using var select = _connection.CreateCommand();
+        select.CommandText = "SELECT body FROM events WHERE run_id = $run AND seq > $after ORDER BY seq";
+        select.Parameters.AddWithValue("$run", RunId);
+        select.Parameters.AddWithValue("$after", afterSeq);
+        using var reader = select.ExecuteReader();
+        var events = new List<GameEvent>();
+        while (reader.Read())
+        {
+            events.Add(JsonSerializer.Deserialize(reader.GetString(0), GameEventJson.Default.GameEvent)!);
+        }
+
+        return events;
+    }
+
+    /// <summary>Writes a batch of events in one transaction; when this returns, the batch is durable.</summary>
+    public void Append(IReadOnlyList<GameEvent> events)
+    {
+        if (events.Count == 0) return;
+        using var transaction = _connection.BeginTransaction();
+        foreach (var command in (SqliteCommand[])[_insertEvent, _upsertRegistration, _upsertRoundStart, _updateRoundWinner])
+        {
+            command.Transaction = transaction;
+        }
+
+        foreach (var e in events)
+        {
+            var time = e.Time.ToUnixTimeMilliseconds();
+            Set(_insertEvent, RunId, e.Seq, e.Round, e.Kind, (object?)e.Shooter ?? DBNull.Value, (object?)e.Target ?? DBNull.Value, time,
+                JsonSerializer.Serialize(e, GameEventJson.Default.GameEvent));
+            _insertEvent.ExecuteNonQuery();
+            switch (e.Kind)
+            {
+                case EventKinds.Registered:
+                    Set(_upsertRegistration, RunId, e.Cowboy!, e.Node!, time);
+                    _upsertRegistration.ExecuteNonQuery();
+                    break;
+                case EventKinds.RoundStarted:
+                    Set(_upsertRoundStart, RunId, e.Round, time);
+                    _upsertRoundStart.ExecuteNonQuery();
+                    break;
+                case EventKinds.Winner:
+                    Set(_updateRoundWinner, RunId, e.Round, e.Cowboy!, time);
+                    _updateRoundWinner.ExecuteNonQuery();
+                    break;
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    private static void Set(SqliteCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        _insertEvent.Dispose();
+        _upsertRegistration.Dispose();
+        _upsertRoundStart.Dispose();
+        _updateRoundWinner.Dispose();
+        _connection.Dispose();
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using Corral.Shootout.Checking;
+using Corral.Shootout.Config;
+using Corral.Shootout.Game;
+using Corral.Shootout.Server;
+using Corral.Shootout.Store;
+using Corral.Shootout.Tests.Helpers;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Corral.Shootout.Tests.Store;
+
+public sealed class GameEngineStoreTests : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly TempDir _dir = new();
+
+    private string Db => _dir.Combine("data", ShootoutStore.FileName);
+    private string Events => _dir.Combine("runs", "r1", ShootoutChecker.EventsFile);
+
+    private GameEngine Open(ShootoutConfig config, TimeProvider time, string runId = "r1") =>
+        GameEngine.Open(config, config.Seed ?? 0, Db, Events, runId, time, NullLogger.Instance);
+
+    private static async Task RegisterAll(GameEngine engine, int count)
+    {
+        for (var i = 1; i <= count; i++) Assert.Null((await engine.RegisterAsync($"cowboy-{i}").WaitAsync(Wait)).Refusal);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_reply_is_sent_only_after_the_shot_is_in_the_database()
+    {
+        var time = new FakeTime();
+        await using var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time);
+        await RegisterAll(engine, 3);
+        var report = (await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report!;
+
+        using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kind, shooter, target FROM events WHERE run_id = 'r1' AND seq = $seq";
+        command.Parameters.AddWithValue("$seq", report.Seq);
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal((EventKinds.Shot, "c1", report.Target), (reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+    }
+
+    [Fact]
+    public async Task Reopening_mid_round_resumes_the_identical_state_and_the_same_future()
+    {
+        var config = Configs.Many(5, 6, 1, TimeSpan.FromSeconds(1));
+        var time = new FakeTime();
+        string before;
+        await using (var engine = Open(config, time))
+        {
+            await RegisterAll(engine, 5);
+            for (var t = 0; t < 3; t++)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                foreach (var c in config.Cowboys) await engine.ShootAsync(c.Name, $"cowboy-{c.Name[1..]}").WaitAsync(Wait);
+            }
+
+            before = JsonSerializer.Serialize(engine.Snapshot);
+            Assert.Equal("running", engine.Snapshot.Status);
+        }
+
+        await using (var resumed = Open(config with { Seed = 999 }, time))
+        {
+            // The run keeps the config it started with (seed 42), not the one passed on resume.
+            Assert.Equal(before, JsonSerializer.Serialize(resumed.Snapshot));
+            Assert.Equal("c3", (await resumed.RegisterAsync("cowboy-3").WaitAsync(Wait)).Cowboy);
+            time.Advance(TimeSpan.FromSeconds(1));
+            var next = await resumed.ShootAsync("c1", "cowboy-1").WaitAsync(Wait);
+
+            // The same shot in an uninterrupted in-memory game picks the same target.
+            var game = new ShootoutGame(config, 42);
+            var store = new ShootoutStore(Db, "r1");
+            foreach (var e in store.LoadEvents().Where(e => e.Seq < next.Report!.Seq)) game.Apply(e);
+            store.Dispose();
+            Assert.Equal(next.Report, game.Shoot("c1", "cowboy-1", time.GetUtcNow(), []).Report);
+        }
+    }
+
+    [Fact]
+    public async Task Runs_are_kept_apart_in_one_store()
+    {
+        var config = Configs.Many(2, 6, 1, TimeSpan.Zero);
+        var time = new FakeTime();
+        await using (var engine = Open(config, time, "r1"))
+        {
+            await RegisterAll(engine, 2);
+            await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait);
+        }
+
+        await using var other = GameEngine.Open(config, 42, Db, _dir.Combine("runs", "r2", "events.jsonl"), "r2", time, NullLogger.Instance);
+        Assert.Equal("registering", other.Snapshot.Status);
+        Assert.Equal(0, other.Snapshot.Seq);
+    }
+
+    [Fact]
+    public async Task Events_file_is_repaired_on_start()
+    {
+        var config = Configs.Many(4, 3, 1, TimeSpan.Zero);
+        var time = new FakeTime();
+        await using (var engine = Open(config, time))
+        {
+            await RegisterAll(engine, 4);
+            for (var i = 0; i < 6; i++) await engine.ShootAsync($"c{1 + i % 4}", $"cowboy-{1 + i % 4}").WaitAsync(Wait);
+        }
+
+        var lines = File.ReadAllLines(Events);
+        var total = lines.Length;
+        Assert.True(total > 8);
+
+        // A kill mid-write: the last three lines are lost and half a line is left.
+        File.WriteAllText(Events, string.Join("\n", lines[..^3]) + "\n{\"kind\":\"shot\",\"seq\":");
+        await using (var resumed = Open(config, time))
+        {
+            Assert.Equal(total, resumed.Snapshot.Seq);
+        }
+
+        var repaired = File.ReadAllLines(Events);
+        Assert.Equal(lines, repaired);
+        Assert.True(ShootoutChecker.CheckFile(Events).Passed);
+
+        // A file deleted altogether is rebuilt from the store.
+        File.Delete(Events);
+        await using (Open(config, time))
+        {
+        }
+
+        Assert.Equal(lines, File.ReadAllLines(Events));
+    }
+
+    [Fact]
+    public async Task Intermission_ends_on_the_clock_and_the_finished_summary_counts_everything()
+    {
+        var config = Configs.Of(TimeSpan.Zero, rounds: 2, intermission: TimeSpan.FromSeconds(5), cowboys: [("A", 1, 1), ("B", 1, 1)]);
+        var time = new FakeTime();
+        await using var engine = Open(config, time);
+        await RegisterAll(engine, 2);
+        Assert.Equal("A", (await engine.ShootAsync("A", "cowboy-1").WaitAsync(Wait)).Report!.Winner);
+        Assert.Equal("intermission", engine.Snapshot.Status);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        await WaitUntil(() => engine.Snapshot.Round == 2);
+        Assert.Equal("running", engine.Snapshot.Status);
+        Assert.Equal("B", (await engine.ShootAsync("B", "cowboy-2").WaitAsync(Wait)).Report!.Winner);
+
+        var summary = await engine.Finished.WaitAsync(Wait);
+        Assert.Equal(["A", "B"], summary.Winners.Select(w => w.Winner));
+        Assert.Equal(2, summary.ShotsFired);
+        Assert.Equal(5000, summary.DurationMs);
+        Assert.All(summary.Cowboys, c => Assert.Equal((1, 1, 1L, 1L, 1L), (c.Wins, c.Wins, c.ShotsFired, c.DamageDealt, c.DamageTaken)));
+        Assert.True(ShootoutChecker.CheckFile(Events).Passed);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(Wait);
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+}
