@@ -1,9 +1,10 @@
 using Corral.Hosting.Apps;
+using Corral.Shootout;
 
 namespace Corral;
 
 /// <summary>The apps this binary ships. A new app module is added here and nowhere else.</summary>
 internal static class AppRegistry
 {
-    public static AppCatalog CreateCatalog() => new([]);
+    public static AppCatalog CreateCatalog() => new([new ShootoutModule()]);
 }

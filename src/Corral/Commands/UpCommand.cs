@@ -40,11 +40,6 @@ internal static class UpCommand
                 result.AddError("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift");
             }
 
-            if (!Hosting.Text.Durations.TryParse(result.GetValue(grace) ?? "", out _))
-            {
-                result.AddError($"--grace must be {Hosting.Text.Durations.Expected}");
-            }
-
             if (result.GetValue(resume) is { } id && (id.Length == 0 || id.IndexOfAny(['/', '\\']) >= 0 || id.StartsWith('.')))
             {
                 result.AddError($"--resume takes a run id as printed by 'corral up' (e.g. 20261122-041500-ab12), not a path: '{id}'");
@@ -61,7 +56,12 @@ internal static class UpCommand
                 return ExitCodes.BadInput;
             }
 
-            Hosting.Text.Durations.TryParse(result.GetValue(grace)!, out var gracePeriod);
+            if (!Hosting.Text.Durations.TryParse(result.GetValue(grace)!, out var gracePeriod))
+            {
+                errors.WriteLine($"--grace must be {Hosting.Text.Durations.Expected}, got '{result.GetValue(grace)}'");
+                return ExitCodes.BadInput;
+            }
+
             var options = new SupervisorOptions
             {
                 DataDirectory = Path.GetFullPath(result.GetValue(data)!),
