@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Corral.EndToEnd.Tests.Harness;
+
+/// <summary>
+/// One real <c>corral</c> process: its output lines as they arrive, its exit, and the node pids it
+/// announces (<c>corral | server started (pid 123)</c>). Disposing kills it if it still runs; its nodes
+/// end with it (they are started with a parent-death signal).
+/// </summary>
+internal sealed partial class CorralProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _openStreams = 2;
+
+    private CorralProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+    public IReadOnlyList<string> Lines => _lines.ToArray();
+    public string Output => string.Join('\n', _lines);
+
+    public static CorralProcess Start(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo(CorralBinary.Path)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment["NO_COLOR"] = "1";
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var corral = new CorralProcess(process);
+        process.OutputDataReceived += (_, e) => corral.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => corral.OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return corral;
+    }
+
+    /// <summary>Runs corral to completion (for short commands such as check and validate).</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args)
+    {
+        await using var corral = Start(workingDirectory, args);
+        var code = await corral.WaitForExitAsync(timeout);
+        return (code, corral.Output);
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            if (Interlocked.Decrement(ref _openStreams) == 0) _outputClosed.TrySetResult();
+            return;
+        }
+
+        _lines.Enqueue(line);
+    }
+
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, int skip = 0)
+    {
+        string? found = null;
+        await Eventually.TrueAsync(() => (found = _lines.Where(match).Skip(skip).FirstOrDefault()) is not null || _process.HasExited,
+            timeout, what);
+        return found ?? throw new Xunit.Sdk.XunitException($"corral exited ({_process.ExitCode}) before {what}:\n{Output}");
+    }
+
+    /// <summary>Pids a node has had, in start order (a restart adds one).</summary>
+    public IReadOnlyList<int> PidsOf(string nodeId) => _lines
+        .Select(l => StartedLine().Match(l))
+        .Where(m => m.Success && m.Groups["node"].Value == nodeId)
+        .Select(m => int.Parse(m.Groups["pid"].Value))
+        .ToArray();
+
+    public IReadOnlyList<int> AllNodePids() => _lines
+        .Select(l => StartedLine().Match(l))
+        .Where(m => m.Success)
+        .Select(m => int.Parse(m.Groups["pid"].Value))
+        .ToArray();
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            await _outputClosed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"corral did not exit within {timeout.TotalSeconds:0} s:\n{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal) => Posix.Signal(_process.Id, signal);
+
+    [GeneratedRegex(@"^corral\s*\| (?<node>\S+) started \(pid (?<pid>\d+)\)")]
+    private static partial Regex StartedLine();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace Corral.EndToEnd.Tests.Harness;
+
+/// <summary>Signals and process-table checks the tests need (real processes, real signals).</summary>
+internal static partial class Posix
+{
+    public const int SigInt = 2;
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    public static void Signal(int pid, int signal) => Kill(pid, signal);
+
+    /// <summary>Alive means present and not a zombie (a killed child lingers as Z until reaped).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            return state is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
