@@ -12,8 +12,13 @@ using Corral.Shootout.Server;
 namespace Corral.Shootout;
 
 /// <summary>The shootout app (server mode): cowboys register with a game server and shoot a random live rival every tick.</summary>
-public sealed class ShootoutModule : IAppModule
+public sealed class ShootoutModule : IAppModule, ILiveStatus
 {
+    private readonly Live.ShootoutLiveStatus _live = new();
+
+    public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(ControlClient control, CancellationToken cancellationToken) =>
+        _live.WatchAsync(control, cancellationToken);
+
     public string Name => ShootoutPlan.App;
 
     public IReadOnlyList<string> Roles { get; } = [ShootoutPlan.ServerRole, ShootoutPlan.CowboyRole];

@@ -71,15 +71,22 @@ internal static class UpCommand
                 Seed = RunSeed(loaded.Document),
                 GracePeriod = gracePeriod,
                 Launcher = NodeLauncher.ForCurrentProcess(),
-                Sink = ConsoleOutputSink.ForConsole(),
             };
-            return await RunAsync(loaded.App.Module, options, new TopologyFile(catalog, path, overrides, TimeProvider.System), output, errors, cancellationToken);
+            LiveFooterSink? footer = null;
+            if (loaded.App.Module is ILiveStatus && !Console.IsOutputRedirected)
+            {
+                footer = new LiveFooterSink(ConsoleOutputSink.ForConsole(), Console.Out, () => Console.WindowWidth);
+            }
+
+            options = options with { Sink = footer ?? (IOutputSink)ConsoleOutputSink.ForConsole() };
+            return await RunAsync(loaded.App.Module, options, new TopologyFile(catalog, path, overrides, TimeProvider.System), footer, output, errors,
+                cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IAppModule module, SupervisorOptions options, ITopologySource source, TextWriter output, TextWriter errors,
-        CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(IAppModule module, SupervisorOptions options, ITopologySource source, LiveFooterSink? footer,
+        TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var signals = 0;
@@ -103,14 +110,28 @@ internal static class UpCommand
 
         await using var supervisor = new Supervisor(options, source);
         SupervisorResult outcome;
+        using var live = new CancellationTokenSource();
+        var showing = Task.CompletedTask;
         try
         {
+            await supervisor.StartAsync(stop.Token);
+            if (footer is not null && module is ILiveStatus status)
+            {
+                showing = ShowLiveStatusAsync(status, footer, supervisor, live.Token);
+            }
+
             outcome = await supervisor.RunAsync(stop.Token);
         }
         catch (Exception e) when (e is SupervisorException or TopologyException)
         {
             errors.WriteLine($"corral: {e.Message}");
             return ExitCodes.BadInput;
+        }
+        finally
+        {
+            await live.CancelAsync();
+            await showing;
+            footer?.SetFooter([]);
         }
 
         if (outcome.Outcome is { } reported)
@@ -128,6 +149,23 @@ internal static class UpCommand
 
         output.WriteLine($"run {outcome.Run.RunId}: {outcome.End.ToString().ToLowerInvariant()} (exit {outcome.ExitCode}); folder {outcome.Run.Path}");
         return outcome.ExitCode;
+    }
+
+    /// <summary>Feeds the app's live status (the shootout's health table) into the terminal footer until the run ends.</summary>
+    private static async Task ShowLiveStatusAsync(ILiveStatus status, LiveFooterSink footer, Supervisor supervisor, CancellationToken cancellationToken)
+    {
+        using var control = new Hosting.Control.ControlClient(supervisor.ControlUrl, supervisor.Token);
+        try
+        {
+            await foreach (var lines in status.WatchAsync(control, cancellationToken))
+            {
+                footer.SetFooter(lines);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
+        }
     }
 
     /// <summary>The topology's seed (after <c>--seed</c>/<c>--set</c>), else a fresh one so every run still has one to print and replay.</summary>

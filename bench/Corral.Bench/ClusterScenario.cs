@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Corral.Bench;
+
+/// <summary>
+/// A big real run: N cowboy processes at a one-second tick under `corral up`. Reports the server's own
+/// shot latency (from its <c>/stats</c>, request in to durable answer out) and each cowboy process's memory (PSS).
+/// </summary>
+internal static partial class ClusterScenario
+{
+    public static Command Command()
+    {
+        var cowboys = new Option<int>("--cowboys") { DefaultValueFactory = _ => 100 };
+        var seconds = new Option<int>("--seconds") { DefaultValueFactory = _ => 30 };
+        var tick = new Option<string>("--tick") { DefaultValueFactory = _ => "1s" };
+        var command = new Command("cluster", "Server p50/p99 and memory per cowboy process for a large run.") { cowboys, seconds, tick };
+        command.SetAction((r, _) => RunAsync(r.GetValue(cowboys), TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(tick)!));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int cowboys, TimeSpan duration, string tick)
+    {
+        var folder = Directory.CreateTempSubdirectory("corral-bench-cluster-").FullName;
+        var topology = new StringBuilder($"app: shootout\ntick: {tick}\nseed: 1\nrounds: 1\ncowboys:\n");
+        for (var i = 1; i <= cowboys; i++) topology.Append($"  - {{name: c{i}, health: 100000, damage: 1}}\n");
+        var file = Path.Combine(folder, "cluster.yaml");
+        await File.WriteAllTextAsync(file, topology.ToString());
+        try
+        {
+            await using var run = CorralRun.Start(folder, "up", file, "--ports", "dynamic", "--data", folder);
+            var ready = await run.WaitForAsync(l => l.Contains("Round 1 of 1 starts"), TimeSpan.FromMinutes(3));
+            var port = ServerPort().Match(run.Lines.Select(l => l.Line).First(l => ServerPort().IsMatch(l))).Groups["port"].Value;
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            var before = await http.GetFromJsonAsync<JsonElement>("/stats");
+            await Task.Delay(duration);
+            var stats = await http.GetFromJsonAsync<JsonElement>("/stats");
+            var pids = run.Lines.Select(l => StartedCowboy().Match(l.Line)).Where(m => m.Success).Select(m => int.Parse(m.Groups["pid"].Value)).ToArray();
+            var pss = pids.Select(PssKiB).Where(k => k > 0).ToArray();
+            await run.StopAsync();
+
+            var shots = stats.GetProperty("shots").GetInt64() - before.GetProperty("shots").GetInt64();
+            Console.WriteLine("| cowboys | tick | all started after s | shots/s | server p50 ms | server p99 ms | PSS per cowboy MiB (mean / max) |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
+            Console.WriteLine($"| {cowboys} | {tick} | {ready.At.TotalSeconds:0.0} | {shots / duration.TotalSeconds:0} | " +
+                $"{stats.GetProperty("p50Ms").GetDouble():0.00} | {stats.GetProperty("p99Ms").GetDouble():0.00} | " +
+                $"{pss.Average() / 1024:0.0} / {pss.Max() / 1024.0:0.0} |");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Proportional set size: shared framework pages split between the processes that map them.</summary>
+    private static long PssKiB(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:"));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    [GeneratedRegex(@"^corral\s*\| server listens on http (?<port>\d+)")]
+    private static partial Regex ServerPort();
+
+    [GeneratedRegex(@"^corral\s*\| cowboy-\d+ started \(pid (?<pid>\d+)\)")]
+    private static partial Regex StartedCowboy();
+}

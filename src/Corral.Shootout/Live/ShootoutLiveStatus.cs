@@ -1,0 +1,50 @@
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Corral.Hosting.Apps;
+using Corral.Hosting.Control;
+using Corral.Shootout.Config;
+using Corral.Shootout.Server;
+
+namespace Corral.Shootout.Live;
+
+/// <summary>Polls the game server's <c>/state</c> a few times a second for the terminal's health table.</summary>
+public sealed class ShootoutLiveStatus : ILiveStatus
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    public async IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(ControlClient control, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            GameSnapshot? state = null;
+            try
+            {
+                var membership = await control.GetMembershipAsync(cancellationToken);
+                if (membership.OfRole(ShootoutPlan.ServerRole).FirstOrDefault() is { } server)
+                {
+                    state = await http.GetFromJsonAsync<GameSnapshot>(new Uri(new Uri(server.Url()), "/state"), JsonSerializerOptions.Web, cancellationToken);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
+            {
+                // The server is restarting or the run is ending: keep the last table until it answers again.
+            }
+
+            if (state is { Cowboys.Count: > 0 })
+            {
+                yield return HealthTable.Render(state);
+            }
+
+            try
+            {
+                await Task.Delay(Interval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+    }
+}
