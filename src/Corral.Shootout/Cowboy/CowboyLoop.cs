@@ -20,9 +20,11 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
     NodeReadiness readiness, ILogger<CowboyLoop> logger) : BackgroundService
 {
     private static readonly TimeSpan RegisterBudget = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(50);
     private readonly TimeProvider _time = context.Time;
     private readonly long _seed = config.Seed ?? context.Seed;
     private long _waits;
+    private int _failures;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -70,13 +72,14 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                         // Dead until the next round: watch the state instead of shooting.
                         var state = await client.GetStateAsync(ct);
                         if (state.Ok && state.Value!.Round > deadInRound && state.Value.Status == "running") deadInRound = 0;
-                        else await PauseAsync(null, ct);
+                        else await PauseAsync(null, ct, waiting: true);
                         trouble.Reset();
                         continue;
                     }
 
                     var shot = await client.ShootAsync(me, ct);
                     trouble.Reset();
+                    _failures = 0;
                     if (shot.Ok)
                     {
                         var r = shot.Value!;
@@ -99,7 +102,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                             me = null;
                             break;
                         case ((HttpStatusCode)429, _) or (HttpStatusCode.Conflict, _):
-                            await PauseAsync(shot.RetryAfter, ct);
+                            await PauseAsync(shot.RetryAfter, ct, waiting: true);
                             break;
                         default:
                             LogRefused("shoot", (int)shot.Status, shot.Detail ?? "");
@@ -110,7 +113,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                 catch (HttpRequestException e)
                 {
                     LogServerAway(e.Message);
-                    if ((int)(_waits++ % 5) == 4 && options.Server is null)
+                    if (++_failures % 3 == 0 && options.Server is null)
                     {
                         // The server may have come back on another port (dynamic ports): ask the membership again.
                         client?.Dispose();
@@ -127,16 +130,17 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
         }
     }
 
-    /// <summary>Waits about a tick: between 0.9 and 1.2 ticks, from (seed, node, wait number), never shared randomness.</summary>
-    private Task PauseAsync(TimeSpan? retryAfter, CancellationToken ct)
+    /// <summary>
+    /// Waits about a tick: between 0.9 and 1.2 ticks, from (seed, node, wait number), never shared randomness.
+    /// With tick 0 a live cowboy fires again at once; one that is waiting (dead, between rounds, game over) still pauses.
+    /// </summary>
+    private Task PauseAsync(TimeSpan? retryAfter, CancellationToken ct, bool waiting = false)
     {
-        var tick = config.Tick > TimeSpan.Zero ? config.Tick : TimeSpan.Zero;
         var jitter = StableRandom.Unit(StableRandom.Hash(_seed, StableRandom.Key(context.NodeId), _waits++));
-        var wait = tick * (0.9 + 0.3 * jitter);
+        var wait = config.Tick * (0.9 + 0.3 * jitter);
         if (retryAfter is { } after && after > wait) wait = after;
-        if (tick == TimeSpan.Zero && retryAfter is null) return Task.CompletedTask;
-        if (wait < TimeSpan.FromMilliseconds(5)) wait = TimeSpan.FromMilliseconds(5);
-        return Task.Delay(wait, _time, ct);
+        if (waiting && wait < MinimumWait) wait = MinimumWait;
+        return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait, _time, ct);
     }
 
     private async Task<Uri> LocateServerAsync(CancellationToken ct)

@@ -28,6 +28,8 @@ public sealed partial class GameEngine : IAsyncDisposable
     private volatile GameSnapshot _snapshot;
     private Task _loop = Task.CompletedTask;
     private DateTimeOffset? _advanceScheduledFor;
+    private long _batches;
+    private long _requests;
 
     private GameEngine(ShootoutGame game, ShootoutStore store, EventLog log, TimeProvider time, ILogger logger)
     {
@@ -43,6 +45,11 @@ public sealed partial class GameEngine : IAsyncDisposable
     }
 
     public GameSnapshot Snapshot => _snapshot;
+
+    /// <summary>Batches committed and requests answered so far (the mean batch size tells how well group commit works).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public long Requests => Interlocked.Read(ref _requests);
     public EventFeed Feed { get; } = new();
     public ShootoutConfig Config => _game.Config;
 
@@ -99,6 +106,7 @@ public sealed partial class GameEngine : IAsyncDisposable
     {
         var batch = new List<Command>(MaxBatch);
         var events = new List<GameEvent>(MaxBatch * 3);
+        var encoded = new EncodedEvents();
         var reader = _commands.Reader;
         try
         {
@@ -116,8 +124,9 @@ public sealed partial class GameEngine : IAsyncDisposable
                 {
                     if (events.Count > 0)
                     {
+                        encoded.Encode(events);
                         _store.Append(events);
-                        _log.Append(events);
+                        _log.Append(encoded);
                     }
                 }
                 catch (Exception e)
@@ -136,6 +145,8 @@ public sealed partial class GameEngine : IAsyncDisposable
                     AfterBatch();
                 }
 
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _requests, batch.Count);
                 foreach (var command in batch) command.Complete();
             }
         }
