@@ -14,10 +14,10 @@ namespace Corral.Shootout.Server;
 public static partial class ShootoutServer
 {
     /// <summary>Builds the node (store opened and replayed); <see cref="NodeHost.RunAsync"/> runs it.</summary>
-    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability durability = Durability.Full)
+    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability = null)
     {
         var builder = NodeHost.CreateBuilder(context);
-        var app = BuildApp(builder, context, config, durability);
+        var app = BuildApp(builder, context, config, durability ?? config.Durability);
         return app;
     }
 

@@ -5,7 +5,8 @@ using Microsoft.Data.Sqlite;
 
 namespace Corral.Shootout.Store;
 
-/// <summary>How hard a commit waits for the disk.</summary>
+/// <summary>How hard a commit waits for the disk (topology key <c>durability: full | normal</c>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Durability>))]
 public enum Durability
 {
     /// <summary>
