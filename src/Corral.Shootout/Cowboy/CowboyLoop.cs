@@ -8,8 +8,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Corral.Shootout.Cowboy;
 
-/// <summary>Where a cowboy finds its server: <c>--server URL</c>, or the control API's membership.</summary>
-public sealed record CowboyOptions(Uri? Server);
+/// <summary>
+/// Where a cowboy finds its server (<c>--server URL</c>, else the control API's membership), and how long it
+/// keeps retrying while the server is away before it gives up and exits non-zero (the supervisor restarts it).
+/// </summary>
+public sealed record CowboyOptions(Uri? Server, TimeSpan? RetryBudget = null)
+{
+    public static readonly TimeSpan DefaultRetryBudget = TimeSpan.FromMinutes(2);
+
+    public TimeSpan Budget => RetryBudget ?? DefaultRetryBudget;
+}
 
 /// <summary>
 /// A cowboy: registers (with back-off and a budget while the server is away), then fires once per tick
@@ -17,14 +25,16 @@ public sealed record CowboyOptions(Uri? Server);
 /// until the supervisor drains it. Damage is never computed here: the server answers what happened.
 /// </summary>
 public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig config, CowboyOptions options, ControlClient control,
-    NodeReadiness readiness, ILogger<CowboyLoop> logger) : BackgroundService
+    NodeReadiness readiness, IHostApplicationLifetime lifetime, ILogger<CowboyLoop> logger) : BackgroundService
 {
-    private static readonly TimeSpan RegisterBudget = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(50);
     private readonly TimeProvider _time = context.Time;
     private readonly long _seed = config.Seed ?? context.Seed;
     private long _waits;
     private int _failures;
+
+    /// <summary>Set when the cowboy gave up (its retry budget ran out): the node then exits non-zero so the supervisor restarts it.</summary>
+    public bool GaveUp { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,11 +45,17 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (TimeoutException e)
+        {
+            LogGaveUp(e.Message);
+            GaveUp = true;
+            lifetime.StopApplication();
+        }
     }
 
     private async Task PlayAsync(CancellationToken ct)
     {
-        var trouble = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RegisterBudget);
+        var trouble = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), options.Budget);
         ShootoutClient? client = null;
         string? me = null;
         var deadInRound = 0;
@@ -120,7 +136,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                         client = null;
                     }
 
-                    if (!await trouble.WaitAsync(ct)) throw new TimeoutException($"the server stayed away for {RegisterBudget.TotalMinutes} minutes");
+                    if (!await trouble.WaitAsync(ct)) throw new TimeoutException($"the server stayed away for {options.Budget.TotalSeconds:0} s");
                 }
             }
         }
@@ -146,7 +162,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
     private async Task<Uri> LocateServerAsync(CancellationToken ct)
     {
         if (options.Server is { } server) return server;
-        var backoff = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RegisterBudget);
+        var backoff = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), options.Budget);
         while (true)
         {
             try
@@ -185,6 +201,9 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The game server is away: {Error}; retrying with back-off")]
     private partial void LogServerAway(string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Giving up: {Reason}")]
+    private partial void LogGaveUp(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No game server in the membership yet; retrying")]
     private partial void LogNoServer();

@@ -1,4 +1,5 @@
 using Corral.Shootout.Cowboy;
+using Corral.Shootout.Tests.Helpers;
 
 namespace Corral.Shootout.Tests.Cowboy;
 
@@ -20,5 +21,22 @@ public sealed class CowboyNodeTests
     {
         var e = Assert.Throws<ArgumentException>(() => CowboyNode.ParseArgs([name, value]));
         Assert.Contains("--server", e.Message);
+    }
+}
+
+public sealed class CowboyGiveUpTests
+{
+    [Fact]
+    public async Task A_cowboy_whose_server_stays_away_gives_up_with_a_non_zero_exit()
+    {
+        await using var control = await ControlStub.StartAsync();
+        using var dir = new TempDir();
+        var config = Configs.Many(2, 5, 1, TimeSpan.FromMilliseconds(50));
+        var context = control.Context("cowboy-1", Corral.Shootout.Config.ShootoutPlan.CowboyRole, dir.Path, config.ToJson());
+
+        // Port 1 on loopback: nothing listens there, so every call is refused at once.
+        var options = new CowboyOptions(new Uri("http://127.0.0.1:1"), TimeSpan.FromMilliseconds(500));
+        var exit = await CowboyNode.RunAsync(context, config, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, exit);
     }
 }
