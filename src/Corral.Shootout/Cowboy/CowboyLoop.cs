@@ -109,8 +109,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                     switch (shot.Status, shot.Reason)
                     {
                         case (HttpStatusCode.Conflict, "shooter-dead"):
-                            var state = await client.GetStateAsync(ct);
-                            deadInRound = state.Ok ? state.Value!.Round : 1;
+                            deadInRound = shot.Round ?? 1;
                             LogDead(me);
                             break;
                         case (HttpStatusCode.Forbidden, _):

@@ -116,8 +116,17 @@ public sealed partial class GameEngine : IAsyncDisposable
                 events.Clear();
                 while (batch.Count < MaxBatch && reader.TryRead(out var command))
                 {
-                    command.Execute(_game, _time.GetUtcNow(), events);
-                    batch.Add(command);
+                    try
+                    {
+                        command.Execute(_game, _time.GetUtcNow(), events);
+                        batch.Add(command);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A rule that throws is a bug: that request fails, the others go on.
+                        LogCommandFailed(e);
+                        command.Fail(e);
+                    }
                 }
 
                 try
@@ -205,7 +214,7 @@ public sealed partial class GameEngine : IAsyncDisposable
                     LogWinner(e.Cowboy!, e.Round);
                     break;
                 case EventKinds.RoundStarted:
-                    LogRoundStarted(e.Round, _game.Config.Rounds, string.Join(", ", _game.Cowboys.Select(c => $"{c.Name} ({c.Health})")));
+                    LogRoundStarted(e.Round, _game.Config.Rounds, string.Join(", ", (e.Cowboys ?? []).Select(c => $"{c.Name} ({c.Health})")));
                     break;
                 case EventKinds.Registered:
                     LogRegistered(e.Cowboy!, e.Node!, _game.RegisteredCount, _game.Cowboys.Count);
@@ -293,6 +302,9 @@ public sealed partial class GameEngine : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resumed run {RunId} from the store: {Events} events, round {Round} {Status}; {Repaired} events re-appended to events.jsonl")]
     private partial void LogResumed(string runId, int events, int round, string status, int repaired);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A request failed inside the game rules")]
+    private partial void LogCommandFailed(Exception e);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The store failed; the server stops so that a restart resumes from what was committed")]
     private partial void LogStoreFailed(Exception e);

@@ -75,6 +75,7 @@ public sealed class ShootoutGameTests
         var refused = Shoot(game, "B", t).Refusal!;
         Assert.Equal(Refusal.ShooterDead, refused.Reason);
         Assert.Contains("dead until round 2", refused.Detail);
+        Assert.Equal(1, refused.Round);
     }
 
     [Fact]
