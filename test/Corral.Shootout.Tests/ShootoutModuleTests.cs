@@ -58,4 +58,35 @@ public sealed class ShootoutModuleTests
         Assert.Contains(lines, l => l.StartsWith("Philip") && l.Contains("30") && l.Contains("12"));
         Assert.Equal("history: /runs/r1/events.jsonl", lines[^1]);
     }
+
+    [Fact]
+    public async Task RunNodeAsync_runs_the_server_role_until_cancelled_and_exits_0()
+    {
+        await using var control = await ControlStub.StartAsync();
+        using var dir = new TempDir();
+        var config = Configs.Many(2, 5, 1, TimeSpan.Zero);
+        var module = new ShootoutModule();
+        using var stop = new CancellationTokenSource();
+        var run = module.RunNodeAsync(ShootoutPlan.ServerRole, control.Context("server", ShootoutPlan.ServerRole, dir.Path, config.ToJson()), [], stop.Token);
+        var port = await control.PortOf("server").WaitAsync(TimeSpan.FromSeconds(20));
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ControlStub.Token);
+        using var response = await http.PostAsync("/register", new StringContent("{\"nodeId\": \"cowboy-1\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task RunNodeAsync_refuses_an_unknown_role()
+    {
+        await using var control = await ControlStub.StartAsync();
+        using var dir = new TempDir();
+        var config = Configs.Many(2, 5, 1, TimeSpan.Zero);
+        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
+            new ShootoutModule().RunNodeAsync("shootout.sheriff", control.Context("x", "shootout.sheriff", dir.Path, config.ToJson()), [], CancellationToken.None));
+        Assert.Contains("shootout.server or shootout.cowboy", e.Message);
+    }
 }

@@ -29,6 +29,7 @@ public sealed partial class GameEngine : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private DateTimeOffset? _advanceScheduledFor;
     private long _batches;
+    private int _disposed;
     private long _requests;
 
     private GameEngine(ShootoutGame game, ShootoutStore store, EventLog log, TimeProvider time, ILogger logger)
@@ -223,8 +224,10 @@ public sealed partial class GameEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers what is queued, stops the loop and closes the files; safe to call twice (the host's container calls it too).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _commands.Writer.TryComplete();
         try
         {

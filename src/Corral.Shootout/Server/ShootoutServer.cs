@@ -37,10 +37,13 @@ public static partial class ShootoutServer
 
     public static async Task<int> RunAsync(NodeContext context, ShootoutConfig config, CancellationToken cancellationToken)
     {
-        await using var app = Build(context, config);
-        var engine = app.Services.GetRequiredService<GameEngine>();
-        var exit = await NodeHost.RunAsync(app, cancellationToken);
-        await engine.DisposeAsync();
+        GameEngine engine;
+        int exit;
+        await using (var app = Build(context, config))
+        {
+            engine = app.Services.GetRequiredService<GameEngine>();
+            exit = await NodeHost.RunAsync(app, cancellationToken);
+        }
 
         // A store failure stops the node with a non-zero code, so the supervisor restarts it from what was committed.
         return engine.Completion.IsFaulted ? 1 : exit;
