@@ -36,7 +36,7 @@ switch (mode)
         var app = ShootoutServer.Build(context, config, DurabilityArg(3));
         var engine = app.Services.GetRequiredService<GameEngine>();
         app.Lifetime.ApplicationStopping.Register(() =>
-            Console.WriteLine($"requests {engine.Requests}, batches {engine.Batches}, mean batch {engine.Requests / (double)Math.Max(1, engine.Batches):0.0}"));
+            Console.WriteLine($"requests {engine.Requests}, batches {engine.Batches}, mean batch {engine.Requests / (double)Math.Max(1, engine.Batches):0.0}, gen0 GCs {GC.CollectionCount(0)}, allocated {GC.GetTotalAllocatedBytes() / 1048576} MiB"));
         await app.RunAsync();
         return 0;
     }
