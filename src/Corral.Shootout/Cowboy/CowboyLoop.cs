@@ -33,7 +33,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
     private long _waits;
     private int _failures;
 
-    /// <summary>Set when the cowboy gave up (its retry budget ran out): the node then exits non-zero so the supervisor restarts it.</summary>
+    /// <summary>Set when the cowboy gave up (its retry budget ran out, or it failed): the node then exits non-zero so the supervisor restarts it.</summary>
     public bool GaveUp { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -45,8 +45,9 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        catch (TimeoutException e)
+        catch (Exception e)
         {
+            // A spent budget, or anything unexpected: exit non-zero so the supervisor restarts this cowboy.
             LogGaveUp(e.Message);
             GaveUp = true;
             lifetime.StopApplication();
