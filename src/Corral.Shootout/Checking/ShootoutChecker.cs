@@ -187,7 +187,10 @@ public static class ShootoutChecker
             if (round.TickMs > 0)
             {
                 var tick = e.Tick ?? -1;
-                var expectedTick = (long)Math.Floor((e.Time - round.Start).TotalMilliseconds / round.TickMs);
+                // In whole 100 ns ticks, as the server counts, so no floating-point rounding sits on a tick boundary.
+                var tickLength = (long)Math.Round(round.TickMs * TimeSpan.TicksPerMillisecond);
+                var elapsed = (e.Time - round.Start).Ticks;
+                var expectedTick = elapsed <= 0 ? 0 : elapsed / tickLength;
                 if (tick != expectedTick)
                 {
                     Violate(ViolationKinds.WrongTick, $"{what} at {e.Time:O}, which is tick {expectedTick}, but the line says tick {tick}");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Corral.Shootout.Store;
 
 namespace Corral.Shootout.Config;
 
@@ -41,6 +42,9 @@ public sealed record ShootoutConfig
     public TimeSpan Intermission { get; init; } = DefaultIntermission;
 
     public required IReadOnlyList<CowboySpec> Cowboys { get; init; }
+
+    /// <summary>Whether each group commit is fsynced (full, the default) or only handed to the OS (normal: survives kill -9, not a power cut).</summary>
+    public Durability Durability { get; init; } = Durability.Full;
 
     public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, JsonOptions);
 

@@ -1,5 +1,6 @@
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
+using Corral.Shootout.Store;
 
 namespace Corral.Shootout.Config;
 
@@ -145,7 +146,7 @@ public static class ShootoutConfigLoader
         return cowboys;
     }
 
-    private sealed record Settings(ShootoutMode Mode, TimeSpan Tick, long? Seed, int Rounds, TimeSpan Intermission);
+    private sealed record Settings(ShootoutMode Mode, TimeSpan Tick, long? Seed, int Rounds, TimeSpan Intermission, Durability Durability = Durability.Full);
 
     private static Settings ReadSettings(MappingReader reader, ShootoutMode defaultMode, TopologyNode modeSource)
     {
@@ -168,7 +169,8 @@ public static class ShootoutConfigLoader
         var seed = reader.OptionalLong("seed");
         var rounds = reader.OptionalInt("rounds", min: 1, max: 10_000) ?? 1;
         var intermission = reader.OptionalDuration("intermission", min: TimeSpan.Zero) ?? ShootoutConfig.DefaultIntermission;
-        return new Settings(mode, tick, seed, rounds, intermission);
+        var durability = reader.OptionalChoice("durability", "full", "normal") == "normal" ? Durability.Normal : Durability.Full;
+        return new Settings(mode, tick, seed, rounds, intermission, durability);
     }
 
     private static ShootoutConfig? Build(Settings settings, IReadOnlyList<CowboySpec>? cowboys) =>
@@ -181,6 +183,7 @@ public static class ShootoutConfigLoader
                 Seed = settings.Seed,
                 Rounds = settings.Rounds,
                 Intermission = settings.Intermission,
+                Durability = settings.Durability,
                 Cowboys = cowboys,
             };
 

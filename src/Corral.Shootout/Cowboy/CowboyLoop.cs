@@ -8,8 +8,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Corral.Shootout.Cowboy;
 
-/// <summary>Where a cowboy finds its server: <c>--server URL</c>, or the control API's membership.</summary>
-public sealed record CowboyOptions(Uri? Server);
+/// <summary>
+/// Where a cowboy finds its server (<c>--server URL</c>, else the control API's membership), and how long it
+/// keeps retrying while the server is away before it gives up and exits non-zero (the supervisor restarts it).
+/// </summary>
+public sealed record CowboyOptions(Uri? Server, TimeSpan? RetryBudget = null)
+{
+    public static readonly TimeSpan DefaultRetryBudget = TimeSpan.FromMinutes(2);
+
+    public TimeSpan Budget => RetryBudget ?? DefaultRetryBudget;
+}
 
 /// <summary>
 /// A cowboy: registers (with back-off and a budget while the server is away), then fires once per tick
@@ -17,12 +25,16 @@ public sealed record CowboyOptions(Uri? Server);
 /// until the supervisor drains it. Damage is never computed here: the server answers what happened.
 /// </summary>
 public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig config, CowboyOptions options, ControlClient control,
-    NodeReadiness readiness, ILogger<CowboyLoop> logger) : BackgroundService
+    NodeReadiness readiness, IHostApplicationLifetime lifetime, ILogger<CowboyLoop> logger) : BackgroundService
 {
-    private static readonly TimeSpan RegisterBudget = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(50);
     private readonly TimeProvider _time = context.Time;
     private readonly long _seed = config.Seed ?? context.Seed;
     private long _waits;
+    private int _failures;
+
+    /// <summary>Set when the cowboy gave up (its retry budget ran out, or it failed): the node then exits non-zero so the supervisor restarts it.</summary>
+    public bool GaveUp { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,11 +45,18 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // A spent budget, or anything unexpected: exit non-zero so the supervisor restarts this cowboy.
+            LogGaveUp(e.Message);
+            GaveUp = true;
+            lifetime.StopApplication();
+        }
     }
 
     private async Task PlayAsync(CancellationToken ct)
     {
-        var trouble = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RegisterBudget);
+        var trouble = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), options.Budget);
         ShootoutClient? client = null;
         string? me = null;
         var deadInRound = 0;
@@ -70,13 +89,14 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                         // Dead until the next round: watch the state instead of shooting.
                         var state = await client.GetStateAsync(ct);
                         if (state.Ok && state.Value!.Round > deadInRound && state.Value.Status == "running") deadInRound = 0;
-                        else await PauseAsync(null, ct);
+                        else await PauseAsync(null, ct, waiting: true);
                         trouble.Reset();
                         continue;
                     }
 
                     var shot = await client.ShootAsync(me, ct);
                     trouble.Reset();
+                    _failures = 0;
                     if (shot.Ok)
                     {
                         var r = shot.Value!;
@@ -90,8 +110,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                     switch (shot.Status, shot.Reason)
                     {
                         case (HttpStatusCode.Conflict, "shooter-dead"):
-                            var state = await client.GetStateAsync(ct);
-                            deadInRound = state.Ok ? state.Value!.Round : 1;
+                            deadInRound = shot.Round ?? 1;
                             LogDead(me);
                             break;
                         case (HttpStatusCode.Forbidden, _):
@@ -99,7 +118,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                             me = null;
                             break;
                         case ((HttpStatusCode)429, _) or (HttpStatusCode.Conflict, _):
-                            await PauseAsync(shot.RetryAfter, ct);
+                            await PauseAsync(shot.RetryAfter, ct, waiting: true);
                             break;
                         default:
                             LogRefused("shoot", (int)shot.Status, shot.Detail ?? "");
@@ -110,14 +129,14 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
                 catch (HttpRequestException e)
                 {
                     LogServerAway(e.Message);
-                    if ((int)(_waits++ % 5) == 4 && options.Server is null)
+                    if (++_failures % 3 == 0 && options.Server is null)
                     {
                         // The server may have come back on another port (dynamic ports): ask the membership again.
                         client?.Dispose();
                         client = null;
                     }
 
-                    if (!await trouble.WaitAsync(ct)) throw new TimeoutException($"the server stayed away for {RegisterBudget.TotalMinutes} minutes");
+                    if (!await trouble.WaitAsync(ct)) throw new TimeoutException($"the server stayed away for {options.Budget.TotalSeconds:0} s");
                 }
             }
         }
@@ -127,22 +146,23 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
         }
     }
 
-    /// <summary>Waits about a tick: between 0.9 and 1.2 ticks, from (seed, node, wait number), never shared randomness.</summary>
-    private Task PauseAsync(TimeSpan? retryAfter, CancellationToken ct)
+    /// <summary>
+    /// Waits about a tick: between 0.9 and 1.2 ticks, from (seed, node, wait number), never shared randomness.
+    /// With tick 0 a live cowboy fires again at once; one that is waiting (dead, between rounds, game over) still pauses.
+    /// </summary>
+    private Task PauseAsync(TimeSpan? retryAfter, CancellationToken ct, bool waiting = false)
     {
-        var tick = config.Tick > TimeSpan.Zero ? config.Tick : TimeSpan.Zero;
         var jitter = StableRandom.Unit(StableRandom.Hash(_seed, StableRandom.Key(context.NodeId), _waits++));
-        var wait = tick * (0.9 + 0.3 * jitter);
+        var wait = config.Tick * (0.9 + 0.3 * jitter);
         if (retryAfter is { } after && after > wait) wait = after;
-        if (tick == TimeSpan.Zero && retryAfter is null) return Task.CompletedTask;
-        if (wait < TimeSpan.FromMilliseconds(5)) wait = TimeSpan.FromMilliseconds(5);
-        return Task.Delay(wait, _time, ct);
+        if (waiting && wait < MinimumWait) wait = MinimumWait;
+        return wait <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(wait, _time, ct);
     }
 
     private async Task<Uri> LocateServerAsync(CancellationToken ct)
     {
         if (options.Server is { } server) return server;
-        var backoff = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), RegisterBudget);
+        var backoff = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), options.Budget);
         while (true)
         {
             try
@@ -181,6 +201,9 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The game server is away: {Error}; retrying with back-off")]
     private partial void LogServerAway(string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Giving up: {Reason}")]
+    private partial void LogGaveUp(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No game server in the membership yet; retrying")]
     private partial void LogNoServer();

@@ -16,7 +16,8 @@ public static class CowboyNode
         var builder = NodeHost.CreateBuilder(context);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(options);
-        builder.Services.AddHostedService<CowboyLoop>();
+        builder.Services.AddSingleton<CowboyLoop>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CowboyLoop>());
         var app = builder.Build();
         app.UseNodeDefaults();
         return app;
@@ -25,7 +26,8 @@ public static class CowboyNode
     public static async Task<int> RunAsync(NodeContext context, ShootoutConfig config, CowboyOptions options, CancellationToken cancellationToken)
     {
         await using var app = Build(context, config, options);
-        return await NodeHost.RunAsync(app, cancellationToken);
+        var exit = await NodeHost.RunAsync(app, cancellationToken);
+        return app.Services.GetRequiredService<CowboyLoop>().GaveUp ? 1 : exit;
     }
 
     /// <summary>Reads <c>--server URL</c> from the node's arguments.</summary>

@@ -10,6 +10,9 @@ namespace Corral.Shootout.Cowboy;
 /// <summary>What the server answered: the status, and the body when it parsed.</summary>
 public sealed record ServerReply<T>(HttpStatusCode Status, T? Value, string? Reason, TimeSpan? RetryAfter, string? Detail)
 {
+    /// <summary>The round a refusal is about, when the server says.</summary>
+    public int? Round { get; init; }
+
     public bool Ok => (int)Status is >= 200 and < 300 && Value is not null;
 }
 
@@ -68,6 +71,7 @@ public sealed class ShootoutClient : IDisposable
 
             string? reason = null, detail = null;
             TimeSpan? retryAfter = null;
+            int? round = null;
             try
             {
                 using var problem = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(timeout.Token), cancellationToken: timeout.Token);
@@ -75,12 +79,13 @@ public sealed class ShootoutClient : IDisposable
                 if (root.TryGetProperty("reason", out var r)) reason = r.GetString();
                 if (root.TryGetProperty("detail", out var d)) detail = d.GetString();
                 if (root.TryGetProperty("retryAfterMs", out var ms) && ms.TryGetDouble(out var value)) retryAfter = TimeSpan.FromMilliseconds(value);
+                if (root.TryGetProperty("round", out var r2) && r2.TryGetInt32(out var n)) round = n;
             }
             catch (JsonException)
             {
             }
 
-            return new ServerReply<T>(response.StatusCode, default, reason, retryAfter, detail);
+            return new ServerReply<T>(response.StatusCode, default, reason, retryAfter, detail) { Round = round };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

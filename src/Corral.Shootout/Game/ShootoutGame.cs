@@ -136,7 +136,7 @@ public sealed class ShootoutGame
 
         if (!shooter.Alive)
         {
-            return ShotOutcome.Of(Refusal.ShooterDead, $"{shooterName} is dead until round {Round + 1}");
+            return ShotOutcome.Of(Refusal.ShooterDead, $"{shooterName} is dead until round {Round + 1}", round: Round);
         }
 
         var tick = TickOf(now);

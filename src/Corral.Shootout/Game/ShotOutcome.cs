@@ -26,7 +26,11 @@ public enum Refusal
 }
 
 /// <summary>A refused request: the reason, a sentence for a person, and when trying again makes sense.</summary>
-public sealed record Refused(Refusal Reason, string Detail, TimeSpan? RetryAfter = null);
+public sealed record Refused(Refusal Reason, string Detail, TimeSpan? RetryAfter = null)
+{
+    /// <summary>The round the refusal is about (a dead shooter waits for the one after it).</summary>
+    public int? Round { get; init; }
+}
 
 /// <summary>What a shot did.</summary>
 public sealed record ShotReport
@@ -48,7 +52,8 @@ public sealed record ShotReport
 /// <summary>The outcome of <see cref="ShootoutGame.Shoot"/>: a report, or a refusal that changed nothing.</summary>
 public sealed record ShotOutcome(ShotReport? Report, Refused? Refusal)
 {
-    public static ShotOutcome Of(Refusal reason, string detail, TimeSpan? retryAfter = null) => new(null, new Refused(reason, detail, retryAfter));
+    public static ShotOutcome Of(Refusal reason, string detail, TimeSpan? retryAfter = null, int? round = null) =>
+        new(null, new Refused(reason, detail, retryAfter) { Round = round });
 }
 
 /// <summary>The outcome of <see cref="ShootoutGame.Register"/>: the identity given, or a refusal.</summary>

@@ -28,6 +28,9 @@ public sealed partial class GameEngine : IAsyncDisposable
     private volatile GameSnapshot _snapshot;
     private Task _loop = Task.CompletedTask;
     private DateTimeOffset? _advanceScheduledFor;
+    private long _batches;
+    private int _disposed;
+    private long _requests;
 
     private GameEngine(ShootoutGame game, ShootoutStore store, EventLog log, TimeProvider time, ILogger logger)
     {
@@ -43,6 +46,11 @@ public sealed partial class GameEngine : IAsyncDisposable
     }
 
     public GameSnapshot Snapshot => _snapshot;
+
+    /// <summary>Batches committed and requests answered so far (the mean batch size tells how well group commit works).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public long Requests => Interlocked.Read(ref _requests);
     public EventFeed Feed { get; } = new();
     public ShootoutConfig Config => _game.Config;
 
@@ -99,6 +107,7 @@ public sealed partial class GameEngine : IAsyncDisposable
     {
         var batch = new List<Command>(MaxBatch);
         var events = new List<GameEvent>(MaxBatch * 3);
+        var encoded = new EncodedEvents();
         var reader = _commands.Reader;
         try
         {
@@ -108,16 +117,26 @@ public sealed partial class GameEngine : IAsyncDisposable
                 events.Clear();
                 while (batch.Count < MaxBatch && reader.TryRead(out var command))
                 {
-                    command.Execute(_game, _time.GetUtcNow(), events);
-                    batch.Add(command);
+                    try
+                    {
+                        command.Execute(_game, _time.GetUtcNow(), events);
+                        batch.Add(command);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A rule that throws is a bug: that request fails, the others go on.
+                        LogCommandFailed(e);
+                        command.Fail(e);
+                    }
                 }
 
                 try
                 {
                     if (events.Count > 0)
                     {
+                        encoded.Encode(events);
                         _store.Append(events);
-                        _log.Append(events);
+                        _log.Append(encoded);
                     }
                 }
                 catch (Exception e)
@@ -136,6 +155,8 @@ public sealed partial class GameEngine : IAsyncDisposable
                     AfterBatch();
                 }
 
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _requests, batch.Count);
                 foreach (var command in batch) command.Complete();
             }
         }
@@ -194,7 +215,7 @@ public sealed partial class GameEngine : IAsyncDisposable
                     LogWinner(e.Cowboy!, e.Round);
                     break;
                 case EventKinds.RoundStarted:
-                    LogRoundStarted(e.Round, _game.Config.Rounds, string.Join(", ", _game.Cowboys.Select(c => $"{c.Name} ({c.Health})")));
+                    LogRoundStarted(e.Round, _game.Config.Rounds, string.Join(", ", (e.Cowboys ?? []).Select(c => $"{c.Name} ({c.Health})")));
                     break;
                 case EventKinds.Registered:
                     LogRegistered(e.Cowboy!, e.Node!, _game.RegisteredCount, _game.Cowboys.Count);
@@ -203,8 +224,10 @@ public sealed partial class GameEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers what is queued, stops the loop and closes the files; safe to call twice (the host's container calls it too).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _commands.Writer.TryComplete();
         try
         {
@@ -282,6 +305,9 @@ public sealed partial class GameEngine : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resumed run {RunId} from the store: {Events} events, round {Round} {Status}; {Repaired} events re-appended to events.jsonl")]
     private partial void LogResumed(string runId, int events, int round, string status, int repaired);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A request failed inside the game rules")]
+    private partial void LogCommandFailed(Exception e);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The store failed; the server stops so that a restart resumes from what was committed")]
     private partial void LogStoreFailed(Exception e);

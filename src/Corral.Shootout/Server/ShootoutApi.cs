@@ -88,7 +88,16 @@ public static class ShootoutApi
             return JsonBody.Problem(StatusCodes.Status400BadRequest, "Missing node id", $"send {{\"nodeId\": \"cowboy-1\"}} or the {NodeHeader} header");
         }
 
-        var outcome = await engine.RegisterAsync(nodeId);
+        RegisterOutcome outcome;
+        try
+        {
+            outcome = await engine.RegisterAsync(nodeId);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Unavailable(e);
+        }
+
         if (outcome.Refusal is { } refused) return Problem(refused, request.HttpContext.Response);
         var state = engine.Snapshot;
         var cowboy = state.Cowboys.First(c => c.Name == outcome.Cowboy);
@@ -110,9 +119,22 @@ public static class ShootoutApi
             return JsonBody.Problem(StatusCodes.Status400BadRequest, "Missing node id", $"name your node in the {NodeHeader} header or as \"nodeId\"");
         }
 
-        var outcome = await engine.ShootAsync(body.Shooter, nodeId);
+        ShotOutcome outcome;
+        try
+        {
+            outcome = await engine.ShootAsync(body.Shooter, nodeId);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Unavailable(e);
+        }
+
         return outcome.Report is { } report ? TypedResults.Ok(report) : Problem(outcome.Refusal!, request.HttpContext.Response);
     }
+
+    /// <summary>The server is stopping, or its store failed and it is about to restart: nothing was applied; try again shortly.</summary>
+    private static ProblemHttpResult Unavailable(Exception e) =>
+        JsonBody.Problem(StatusCodes.Status503ServiceUnavailable, "The game server is not taking shots", e.Message);
 
     private static string? NodeFromHeader(HttpRequest request) =>
         request.Headers[NodeHeader].ToString() is { Length: > 0 } value ? value : null;
@@ -134,6 +156,7 @@ public static class ShootoutApi
 
         var extensions = new Dictionary<string, object?> { ["reason"] = Reason(refused.Reason) };
         if (refused.RetryAfter is { } after) extensions["retryAfterMs"] = Math.Max(0, after.TotalMilliseconds);
+        if (refused.Round is { } round) extensions["round"] = round;
         return TypedResults.Problem(statusCode: StatusOf(refused.Reason), title: Title(refused.Reason), detail: refused.Detail, extensions: extensions);
     }
 

@@ -14,10 +14,10 @@ namespace Corral.Shootout.Server;
 public static partial class ShootoutServer
 {
     /// <summary>Builds the node (store opened and replayed); <see cref="NodeHost.RunAsync"/> runs it.</summary>
-    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability durability = Durability.Full)
+    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability = null)
     {
         var builder = NodeHost.CreateBuilder(context);
-        var app = BuildApp(builder, context, config, durability);
+        var app = BuildApp(builder, context, config, durability ?? config.Durability);
         return app;
     }
 
@@ -37,10 +37,13 @@ public static partial class ShootoutServer
 
     public static async Task<int> RunAsync(NodeContext context, ShootoutConfig config, CancellationToken cancellationToken)
     {
-        await using var app = Build(context, config);
-        var engine = app.Services.GetRequiredService<GameEngine>();
-        var exit = await NodeHost.RunAsync(app, cancellationToken);
-        await engine.DisposeAsync();
+        GameEngine engine;
+        int exit;
+        await using (var app = Build(context, config))
+        {
+            engine = app.Services.GetRequiredService<GameEngine>();
+            exit = await NodeHost.RunAsync(app, cancellationToken);
+        }
 
         // A store failure stops the node with a non-zero code, so the supervisor restarts it from what was committed.
         return engine.Completion.IsFaulted ? 1 : exit;

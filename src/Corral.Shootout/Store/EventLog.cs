@@ -11,9 +11,7 @@ namespace Corral.Shootout.Store;
 /// </summary>
 public sealed class EventLog : IDisposable
 {
-    private static readonly byte[] Newline = "\n"u8.ToArray();
     private readonly FileStream _stream;
-    private readonly Utf8JsonWriter _writer;
 
     public EventLog(string path)
     {
@@ -21,7 +19,6 @@ public sealed class EventLog : IDisposable
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 64 * 1024);
         _stream.Seek(0, SeekOrigin.End);
-        _writer = new Utf8JsonWriter(_stream, new JsonWriterOptions { SkipValidation = true });
     }
 
     public string Path { get; }
@@ -38,15 +35,14 @@ public sealed class EventLog : IDisposable
     /// <summary>Appends a batch and flushes it to the operating system (it survives the process, not the machine).</summary>
     public void Append(IReadOnlyList<GameEvent> events)
     {
-        if (events.Count == 0) return;
-        foreach (var e in events)
-        {
-            JsonSerializer.Serialize(_writer, e, GameEventJson.Default.GameEvent);
-            _writer.Flush();
-            _writer.Reset();
-            _stream.Write(Newline);
-        }
+        if (events.Count > 0) Append(new EncodedEvents().Encode(events));
+    }
 
+    /// <summary>Appends an encoded batch with one write and flushes it to the operating system.</summary>
+    public void Append(EncodedEvents events)
+    {
+        if (events.Count == 0) return;
+        _stream.Write(events.All);
         _stream.Flush();
     }
 
@@ -100,7 +96,6 @@ public sealed class EventLog : IDisposable
 
     public void Dispose()
     {
-        _writer.Dispose();
         _stream.Dispose();
     }
 }

@@ -173,6 +173,14 @@ public sealed class ShootoutConfigLoaderTests
     }
 
     [Fact]
+    public void Durability_is_full_unless_set_to_normal()
+    {
+        Assert.Equal(Corral.Shootout.Store.Durability.Full, Load(Valid).Result.Config!.Durability);
+        Assert.Equal(Corral.Shootout.Store.Durability.Normal, Load(Valid, "durability=normal").Result.Config!.Durability);
+        Assert.Equal("durability must be one of full, normal, got 'fast'", SingleError(Valid, "durability=fast").Message);
+    }
+
+    [Fact]
     public void Tick_zero_lifts_the_limit()
     {
         var (result, _) = Load(Valid.Replace("tick: 1s", "tick: 0"));
@@ -192,7 +200,7 @@ public sealed class ShootoutConfigLoaderTests
     {
         var error = SingleError(Valid + "\ntickk: 2s\n");
         Assert.Equal("t.yaml:7:1", error.Position.ToString());
-        Assert.StartsWith("unknown key 'tickk': valid keys here are app, cowboys, intermission, mode,", error.Message);
+        Assert.StartsWith("unknown key 'tickk': valid keys here are app, cowboys, durability, intermission, mode,", error.Message);
     }
 
     [Fact]

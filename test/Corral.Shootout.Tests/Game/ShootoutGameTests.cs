@@ -75,6 +75,7 @@ public sealed class ShootoutGameTests
         var refused = Shoot(game, "B", t).Refusal!;
         Assert.Equal(Refusal.ShooterDead, refused.Reason);
         Assert.Contains("dead until round 2", refused.Detail);
+        Assert.Equal(1, refused.Round);
     }
 
     [Fact]
@@ -225,5 +226,35 @@ public sealed class ShootoutGameTests
         Assert.Equal(game.Winners, replayed.Winners);
         Assert.Equal(game.LastSeq, replayed.LastSeq);
         Assert.Equal(GameStatus.Finished, replayed.Status);
+    }
+
+    [Fact]
+    public void A_cowboy_whose_process_is_down_stays_in_the_game_and_can_be_shot()
+    {
+        // cowboy-3's process never shoots (it is down): it is still a target and still counts as alive.
+        var game = Started(Configs.Of(TimeSpan.Zero, cowboys: [("A", 50, 1), ("B", 50, 1), ("C", 3, 1)]));
+        var hits = 0;
+        for (var shot = 0; shot < 60 && game.Find("C")!.Alive; shot++)
+        {
+            var report = Shoot(game, shot % 2 == 0 ? "A" : "B", T0).Report!;
+            if (report.Target == "C") hits++;
+        }
+
+        Assert.Equal(3, hits);
+        Assert.False(game.Find("C")!.Alive);
+        Assert.Equal("cowboy-3", game.Find("C")!.Node);
+        Assert.Equal(GameStatus.Running, game.Status);
+    }
+
+    [Fact]
+    public void A_cowboy_that_went_down_after_shooting_can_still_win()
+    {
+        // C fires the killing shots, then its process goes down; the round's winner is C all the same.
+        var game = Started(Configs.Of(TimeSpan.Zero, cowboys: [("A", 1, 1), ("B", 1, 1), ("C", 1, 1)]));
+        var report = Shoot(game, "C", T0).Report!;
+        var last = Shoot(game, "C", T0).Report!;
+        Assert.Equal("C", last.Winner);
+        Assert.Equal("C", game.Winners.Single().Winner);
+        Assert.NotEqual(report.Target, last.Target);
     }
 }

@@ -143,8 +143,12 @@ public sealed class GameEngineStoreTests : IDisposable
         Assert.Equal("A", (await engine.ShootAsync("A", "cowboy-1").WaitAsync(Wait)).Report!.Winner);
         Assert.Equal("intermission", engine.Snapshot.Status);
 
+        using var timeout = new CancellationTokenSource(Wait);
+        await using var feed = engine.Feed.SubscribeAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+        var next = feed.MoveNextAsync();
         time.Advance(TimeSpan.FromSeconds(5));
-        await WaitUntil(() => engine.Snapshot.Round == 2);
+        Assert.True(await next);
+        Assert.Equal((EventKinds.RoundStarted, 2), (feed.Current.Kind, feed.Current.Round));
         Assert.Equal("running", engine.Snapshot.Status);
         Assert.Equal("B", (await engine.ShootAsync("B", "cowboy-2").WaitAsync(Wait)).Report!.Winner);
 
@@ -154,14 +158,5 @@ public sealed class GameEngineStoreTests : IDisposable
         Assert.Equal(5000, summary.DurationMs);
         Assert.All(summary.Cowboys, c => Assert.Equal((1, 1, 1L, 1L, 1L), (c.Wins, c.Wins, c.ShotsFired, c.DamageDealt, c.DamageTaken)));
         Assert.True(ShootoutChecker.CheckFile(Events).Passed);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Wait);
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
     }
 }
