@@ -2,7 +2,6 @@ using System.CommandLine;
 using Corral.Bench;
 
 var root = new RootCommand("Corral's benchmark scenarios; each prints its figures as one Markdown table row.");
-root.Subcommands.Add(ShotsScenario.Command());
 root.Subcommands.Add(StartupScenario.Command());
 root.Subcommands.Add(ClusterScenario.Command());
 return await root.Parse(args).InvokeAsync();
