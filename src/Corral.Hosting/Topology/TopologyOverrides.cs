@@ -100,6 +100,11 @@ public static class TopologyOverrides
                 return new TopologySequence(sequence.Position, items);
             }
 
+            case TopologySequence when depth == 0:
+                throw new TopologyException(new SourcePosition(source, 0, 0),
+                    $"this file's top level is a list (an original's file), so '{part}' has nowhere to go: --set can change its items " +
+                    "by index (--set 0.health=3); for settings such as tick, write a Corral topology (see examples/)");
+
             default:
                 throw new TopologyException(new SourcePosition(source, 0, 0),
                     $"'{string.Join('.', path[..depth])}' is {node.Kind} ({node.Position}), so '{part}' cannot be set inside it");

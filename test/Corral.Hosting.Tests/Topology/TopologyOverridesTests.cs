@@ -43,6 +43,18 @@ public sealed class TopologyOverridesTests
         Assert.Single(((TopologySequence)root["cowboys"]!).Items);
     }
 
+    [Fact]
+    public void A_setting_on_a_file_that_is_a_bare_list_says_what_works_instead()
+    {
+        var list = TopologyParser.Parse("[{\"name\":\"cowboy1\",\"health\":10}]", "config.json");
+
+        var e = Assert.Throws<TopologyException>(() => TopologyOverrides.Apply(list, ["tick=50ms"]));
+
+        Assert.Contains("top level is a list", e.Message);
+        Assert.Contains("--set 0.health=3", e.Message);
+        Assert.Equal("3", ((TopologyScalar)((TopologyMapping)((TopologySequence)TopologyOverrides.Apply(list, ["0.health=3"])).Items[0])["health"]!).Value);
+    }
+
     [Theory]
     [InlineData("tick", "expected --set key=value")]
     [InlineData("cowboys.5.health=1", "out of range")]
