@@ -83,7 +83,9 @@ public sealed partial class WorkerNode : IAsyncDisposable
     private async Task OpenServiceAsync(int port, CancellationToken cancellationToken)
     {
         var builder = NodeHost.CreateBuilder(_context with { Ports = new Dictionary<string, int> { ["http"] = port } }, "http");
-        builder.Services.AddSingleton(_readinessShared);
+        // Its own readiness: closing this listener for an outage must not mark the whole node as draining.
+        var serviceReadiness = new NodeReadiness();
+        builder.Services.AddSingleton(serviceReadiness);
         var service = builder.Build();
         service.Use(async (http, next) =>
         {
@@ -99,6 +101,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
         service.UseNodeDefaults();
         App.MapService(service);
         await service.StartAsync(cancellationToken);
+        serviceReadiness.MarkReady();
         _servicePort = service.BoundPort();
         _service = service;
     }
