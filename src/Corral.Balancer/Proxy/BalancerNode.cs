@@ -53,8 +53,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         var control = node.App.Services.GetRequiredService<ControlClient>();
         if (workers is null)
         {
-            node._loops.Add(node.FollowMembershipAsync(control));
-            node._loops.Add(node.FollowConfigAsync(control));
+            node.Follow(control);
         }
 
         var ports = new Dictionary<string, int> { ["http"] = node.Port };
@@ -99,6 +98,13 @@ public sealed partial class BalancerNode : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         node._loops.Add(node._health.RunAsync(node._stopping.Token));
         return node;
+    }
+
+    /// <summary>Takes workers from the supervisor's membership feed and reloaded configs from its config feed.</summary>
+    public void Follow(ControlClient control)
+    {
+        _loops.Add(FollowMembershipAsync(control));
+        _loops.Add(FollowConfigAsync(control));
     }
 
     public object StatsView()
