@@ -46,7 +46,7 @@ start worker-1 dotnet "$HARNESS" worker worker-1 "$W1" "$A1"
 start worker-2 dotnet "$HARNESS" worker worker-2 "$W2" "$A2"
 wait_for "http://127.0.0.1:$W1/api/v1/hello"
 wait_for "http://127.0.0.1:$W2/api/v1/hello"
-start corral-lb dotnet "$HARNESS" lb "$LB" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
+start corral-lb env ${CORRAL_LB_ENV:-CORRAL_BENCH=1} dotnet "$HARNESS" lb "$LB" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
 wait_for "http://127.0.0.1:$LB/api/v1/hello"
 
 mkdir -p "$TMP/nginx"

@@ -80,7 +80,7 @@ public sealed partial class BalancerProxy : IDisposable
             if (buffered is not null) content = new ByteArrayContent(buffered);
             else if (hasBody) content = streamed = new StreamingBodyContent(request.Body, request.ContentLength, clientAborted);
 
-            using var upstream = new HttpRequestMessage(new HttpMethod(request.Method), backend.BaseUrl + request.PathBase + request.Path + request.QueryString)
+            using var upstream = new HttpRequestMessage(MethodOf(request.Method), backend.BaseUrl + request.PathBase + request.Path + request.QueryString)
             {
                 Version = HttpVersion.Version11,
                 VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
@@ -180,8 +180,9 @@ public sealed partial class BalancerProxy : IDisposable
         try
         {
             await using var body = await upstream.Content.ReadAsStreamAsync(clientAborted);
-            await response.StartAsync(clientAborted);
-            await body.CopyToAsync(response.Body, 64 * 1024, clientAborted);
+            // No separate flush of the headers: they leave with the first chunk of the body, in one write.
+            var length = upstream.Content.Headers.ContentLength;
+            await body.CopyToAsync(response.Body, length is > 0 and < 16 * 1024 ? (int)length.Value : 64 * 1024, clientAborted);
             return false;
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
@@ -207,6 +208,18 @@ public sealed partial class BalancerProxy : IDisposable
             return null;
         }
     }
+
+    /// <summary>The shared instances for the common methods, so the handler's identity checks hit their fast paths.</summary>
+    private static HttpMethod MethodOf(string method) => method switch
+    {
+        "GET" => HttpMethod.Get,
+        "HEAD" => HttpMethod.Head,
+        "POST" => HttpMethod.Post,
+        "PUT" => HttpMethod.Put,
+        "DELETE" => HttpMethod.Delete,
+        "OPTIONS" => HttpMethod.Options,
+        _ => new HttpMethod(method),
+    };
 
     private static bool IsConnectionRefused(Exception e)
     {
