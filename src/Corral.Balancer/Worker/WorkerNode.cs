@@ -46,13 +46,57 @@ public sealed partial class WorkerNode : IAsyncDisposable
         var ports = new Dictionary<string, int> { ["http"] = node.ServicePort, ["admin"] = node.AdminPort };
         await NodeHost.ReportEndpointsAsync(node.Admin.Services.GetRequiredService<ControlClient>(), context, ports, node._logger, cancellationToken);
         LogListening(node._logger, context.NodeId, node.ServicePort, node.AdminPort);
+        var following = node.FollowConfigAsync(node.Admin.Services.GetRequiredService<ControlClient>(), config);
         await using (cancellationToken.Register(() => node.Admin.Lifetime.StopApplication()))
         {
             await node.Admin.WaitForShutdownAsync(CancellationToken.None);
         }
 
+        // Draining: /readyz already says so, and the supervisor takes the worker out of the membership feed; keep
+        // serving a moment so every balancer hears of it before the service port closes (in-flight requests finish).
+        node._readinessShared.MarkDraining();
+        await Task.Delay(DrainGrace, context.Time, CancellationToken.None);
         await node.StopAsync();
+        await following;
         return 0;
+    }
+
+    /// <summary>How long a draining worker keeps serving after it announced it is leaving.</summary>
+    public static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A reloaded topology may change the workers' delay and failure rate. Only a change from the previous version is
+    /// applied, so the feed's first (current) version does not undo a <c>PUT /faults</c>.
+    /// </summary>
+    private async Task FollowConfigAsync(ControlClient control, BalancerConfig initial)
+    {
+        var last = initial;
+        try
+        {
+            await foreach (var document in control.WatchConfigAsync(_stopping.Token))
+            {
+                BalancerConfig next;
+                try
+                {
+                    next = BalancerConfig.FromJson(document.Config);
+                }
+                catch (System.Text.Json.JsonException e)
+                {
+                    LogFlushFailed(_logger, "unreadable config: " + e.Message);
+                    continue;
+                }
+
+                if (next.AvgDelay != last.AvgDelay || next.FailurePercent != last.FailurePercent)
+                {
+                    await App.SetFaultsAsync(App.Faults with { AvgDelay = next.AvgDelay, FailurePercent = next.FailurePercent });
+                }
+
+                last = next;
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
     }
 
     public static async Task<WorkerNode> StartAsync(NodeContext context, BalancerConfig config, CancellationToken cancellationToken = default)
@@ -86,6 +130,8 @@ public sealed partial class WorkerNode : IAsyncDisposable
         // Its own readiness: closing this listener for an outage must not mark the whole node as draining.
         var serviceReadiness = new NodeReadiness();
         builder.Services.AddSingleton(serviceReadiness);
+        // The worker decides when its service listener closes (outage, drain), not the host's SIGTERM handler.
+        builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
         var service = builder.Build();
         service.Use(async (http, next) =>
         {
@@ -199,4 +245,11 @@ public sealed partial class WorkerNode : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not write statistics: {Error}")]
     private static partial void LogFlushFailed(ILogger logger, string error);
+
+    /// <summary>A host lifetime that ignores process signals: its owner stops the host.</summary>
+    private sealed class ManualLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
