@@ -16,6 +16,7 @@ public sealed class TestBackend : IAsyncDisposable
     private readonly WebApplication _app;
     private int _requests;
     private int _aborted;
+    private int _slowStarted;
 
     private TestBackend(WebApplication app) => _app = app;
 
@@ -23,6 +24,7 @@ public sealed class TestBackend : IAsyncDisposable
     public string Url => $"http://127.0.0.1:{Port}";
     public int Requests => Volatile.Read(ref _requests);
     public int Aborted => Volatile.Read(ref _aborted);
+    public int SlowStarted => Volatile.Read(ref _slowStarted);
     public long LastUploadBytes { get; private set; }
 
     public static async Task<TestBackend> StartAsync(string name = "backend")
@@ -67,6 +69,7 @@ public sealed class TestBackend : IAsyncDisposable
         });
         app.MapGet("/slow", async (HttpContext context) =>
         {
+            Interlocked.Increment(ref backend._slowStarted);
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted);

@@ -54,8 +54,13 @@ public sealed class ProxyTests
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(
             Balancers.Config(c => c with { Passive = new PassiveHealthConfig { ConsecutiveFailures = 1 } }), backend.Url);
-        using var client = TestNodes.Client(lb.Port, TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("/slow"));
+        using var client = TestNodes.Client(lb.Port);
+        using var abort = new CancellationTokenSource();
+        var request = client.GetAsync("/slow", abort.Token);
+        // Leave only once the worker is handling the request, so the abort has to travel through the balancer.
+        await TestNodes.WaitUntilAsync(() => backend.SlowStarted == 1, what: "the worker to get the request");
+        await abort.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         // The abort travels through the balancer to the worker, which sees its request cancelled.
         await TestNodes.WaitUntilAsync(() => backend.Aborted == 1, what: "the worker to see the abort");
         using var stats = TestNodes.Client(lb.Port);
