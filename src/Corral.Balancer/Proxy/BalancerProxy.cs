@@ -98,10 +98,16 @@ public sealed partial class BalancerProxy : IDisposable
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
-                if (clientAborted.IsCancellationRequested)
+                if (clientAborted.IsCancellationRequested || streamed is { ClientFailed: true })
                 {
-                    // The client left: that says nothing about the worker.
+                    // The client left or stalled mid-body: that says nothing about the worker.
                     backend.Abandoned();
+                    if (!clientAborted.IsCancellationRequested)
+                    {
+                        await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Request body failed",
+                            "the request body could not be read from the client");
+                    }
+
                     return;
                 }
 
