@@ -159,4 +159,26 @@ public sealed class WorkerNodeTests
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/hello")).StatusCode);
         }
     }
+
+    [Fact]
+    public async Task ARestartedWorkerCarriesOnFromItsStoredRow()
+    {
+        var directory = TestNodes.TempDirectory();
+        await using (var first = await StartAsync(directory, failure: 50, delay: TimeSpan.Zero))
+        {
+            using var client = TestNodes.Client(first.ServicePort);
+            await HammerAsync(client, 4, 50);
+        }
+
+        await using var second = await StartAsync(directory, failure: 50, delay: TimeSpan.Zero);
+        using (var client = TestNodes.Client(second.ServicePort))
+        {
+            await HammerAsync(client, 4, 200);
+        }
+
+        var (row, _) = second.App.Stats.Snapshot(DateTimeOffset.UtcNow);
+        Assert.Equal(1000, row.Total);
+        // Numbering carried on too, so the whole first block of 1,000 failed exactly half.
+        Assert.Equal(500, row.Failed);
+    }
 }
