@@ -46,7 +46,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
         var ports = new Dictionary<string, int> { ["http"] = node.ServicePort, ["admin"] = node.AdminPort };
         await NodeHost.ReportEndpointsAsync(node.Admin.Services.GetRequiredService<ControlClient>(), context, ports, node._logger, cancellationToken);
         LogListening(node._logger, context.NodeId, node.ServicePort, node.AdminPort);
-        var following = node.FollowConfigAsync(node.Admin.Services.GetRequiredService<ControlClient>(), config);
+        node.Follow(node.Admin.Services.GetRequiredService<ControlClient>(), config);
         await using (cancellationToken.Register(() => node.Admin.Lifetime.StopApplication()))
         {
             await node.Admin.WaitForShutdownAsync(CancellationToken.None);
@@ -57,16 +57,20 @@ public sealed partial class WorkerNode : IAsyncDisposable
         node._readinessShared.MarkDraining();
         await Task.Delay(DrainGrace, context.Time, CancellationToken.None);
         await node.StopAsync();
-        await following;
         return 0;
     }
 
     /// <summary>How long a draining worker keeps serving after it announced it is leaving.</summary>
     public static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>Follows the supervisor's config feed (see <see cref="FollowConfigAsync"/>) until the worker stops.</summary>
+    public void Follow(ControlClient control, BalancerConfig initial) => _following = FollowConfigAsync(control, initial);
+
+    private Task _following = Task.CompletedTask;
+
     /// <summary>
-    /// A reloaded topology may change the workers' delay and failure rate. Only a change from the previous version is
-    /// applied, so the feed's first (current) version does not undo a <c>PUT /faults</c>.
+    /// A reloaded topology may change the workers' delay and failure rate. Only what changed from the previous version
+    /// is applied, so the feed's first (current) version, or an edit of another key, does not undo a <c>PUT /faults</c>.
     /// </summary>
     private async Task FollowConfigAsync(ControlClient control, BalancerConfig initial)
     {
@@ -86,10 +90,10 @@ public sealed partial class WorkerNode : IAsyncDisposable
                     continue;
                 }
 
-                if (next.AvgDelay != last.AvgDelay || next.FailurePercent != last.FailurePercent)
-                {
-                    await App.SetFaultsAsync(App.Faults with { AvgDelay = next.AvgDelay, FailurePercent = next.FailurePercent });
-                }
+                var faults = App.Faults;
+                if (next.AvgDelay != last.AvgDelay) faults = faults with { AvgDelay = next.AvgDelay };
+                if (next.FailurePercent != last.FailurePercent) faults = faults with { FailurePercent = next.FailurePercent };
+                if (faults != App.Faults) await App.SetFaultsAsync(faults);
 
                 last = next;
             }
@@ -225,6 +229,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
 
         await _stopping.CancelAsync();
         await _flushLoop;
+        await _following;
         await App.FlushAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await Admin.StopAsync(timeout.Token);

@@ -160,6 +160,27 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task AWorkerTakesDelayAndFailureFromAReloadButKeepsAFaultSetByHandUntilThen()
+    {
+        var directory = TestNodes.TempDirectory();
+        var initial = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero };
+        await using var control = await FakeControlApi.StartAsync();
+        var context = TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, directory) with { ControlUrl = new Uri(control.Url) };
+        await using var worker = await WorkerNode.StartAsync(context, initial);
+        await worker.App.SetFaultsAsync(worker.App.Faults with { FailurePercent = 30 });
+        using var controlClient = new ControlClient(context.ControlUrl, context.Token);
+        worker.Follow(controlClient, initial);
+
+        // The feed's first version is the running config: it must not undo the fault set by hand.
+        await control.Configs.Writer.WriteAsync(new ConfigDocument(1, initial.ToJson()));
+        await control.Configs.Writer.WriteAsync(new ConfigDocument(2, (initial with { AvgDelay = TimeSpan.FromMilliseconds(3) }).ToJson()));
+        await TestNodes.WaitUntilAsync(() => worker.App.Faults.AvgDelay == TimeSpan.FromMilliseconds(3), what: "the reloaded delay");
+        Assert.Equal(30, worker.App.Faults.FailurePercent);
+        await control.Configs.Writer.WriteAsync(new ConfigDocument(3, (initial with { AvgDelay = TimeSpan.FromMilliseconds(3), FailurePercent = 12 }).ToJson()));
+        await TestNodes.WaitUntilAsync(() => worker.App.Faults.FailurePercent == 12, what: "the reloaded failure rate");
+    }
+
     /// <summary>The two server-sent-event feeds of the control API, served by a real Kestrel, fed by the test.</summary>
     private sealed class FakeControlApi : IAsyncDisposable
     {
