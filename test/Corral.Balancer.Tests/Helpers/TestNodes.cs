@@ -51,6 +51,16 @@ public static class TestNodes
         }
     }
 
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what ?? "a condition"}");
+            await Task.Delay(20);
+        }
+    }
+
     public static HttpClient Client(int port, TimeSpan? timeout = null) => new(new SocketsHttpHandler { UseProxy = false })
     {
         BaseAddress = new Uri($"http://127.0.0.1:{port}"),

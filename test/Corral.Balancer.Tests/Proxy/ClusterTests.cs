@@ -181,6 +181,46 @@ public sealed class ClusterTests
         await TestNodes.WaitUntilAsync(() => worker.App.Faults.FailurePercent == 12, what: "the reloaded failure rate");
     }
 
+    [Fact]
+    public async Task TheModuleRunsBothRolesAgainstAControlApiAndDrainsOnCancellation()
+    {
+        var directory = TestNodes.TempDirectory();
+        var config = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero, HealthCheck = new HealthCheckConfig { Interval = TimeSpan.FromMilliseconds(200) } };
+        await using var control = await FakeControlApi.StartAsync();
+        var module = new BalancerModule();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        NodeContext Context(string id, string role) => TestNodes.Context(id, role, directory) with
+        {
+            ControlUrl = new Uri(control.Url),
+            Config = config.ToJson(),
+            Ports = role == BalancerPlanner.WorkerRole ? new Dictionary<string, int> { ["http"] = 0, ["admin"] = 0 } : new Dictionary<string, int> { ["http"] = 0 },
+        };
+
+        var worker = module.RunNodeAsync(BalancerPlanner.WorkerRole, Context("worker-1", BalancerPlanner.WorkerRole), [], stop.Token);
+        await TestNodes.WaitUntilAsync(() => control.Endpoints.ContainsKey("worker-1"), what: "the worker to report its ports");
+        var ports = control.Endpoints["worker-1"];
+        Assert.True(ports["http"] > 0 && ports["admin"] > 0 && ports["http"] != ports["admin"]);
+
+        var member = new Member("worker-1", BalancerPlanner.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{ports["http"]}" });
+        await control.Membership.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [member])));
+        await control.Configs.Writer.WriteAsync(new ConfigDocument(1, config.ToJson()));
+        var lb = module.RunNodeAsync(BalancerPlanner.BalancerRole, Context("lb-1", BalancerPlanner.BalancerRole), [], stop.Token);
+        await TestNodes.WaitUntilAsync(() => control.Endpoints.ContainsKey("lb-1"), what: "the balancer to report its port");
+        using var client = TestNodes.Client(control.Endpoints["lb-1"]["http"]);
+        await TestNodes.WaitUntilAsync(async () => (await client.GetAsync("/readyz")).IsSuccessStatusCode, what: "the balancer to be ready");
+        for (var i = 0; i < 10; i++)
+        {
+            var reply = await client.GetFromJsonAsync<JsonElement>("/api/v1/hello");
+            Assert.Equal("hello from worker worker-1", reply.GetProperty("message").GetString());
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await lb);
+        Assert.Equal(0, await worker);
+        var row = await new WorkerStatsStore(Path.Combine(directory, "balancer.db")).LoadAsync("worker-1");
+        Assert.Equal(10, row!.Total);
+    }
+
     /// <summary>The two server-sent-event feeds of the control API, served by a real Kestrel, fed by the test.</summary>
     private sealed class FakeControlApi : IAsyncDisposable
     {
@@ -192,6 +232,7 @@ public sealed class ClusterTests
         public Channel<ConfigDocument> Configs { get; } = Channel.CreateUnbounded<ConfigDocument>();
         public string Url { get; private set; } = "";
         public bool SawToken { get; private set; }
+        public System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, int>> Endpoints { get; } = new();
 
         public static async Task<FakeControlApi> StartAsync()
         {
@@ -202,6 +243,11 @@ public sealed class ClusterTests
             var api = new FakeControlApi(app);
             app.MapGet(ControlRoutes.MembershipEvents, (HttpContext http) => api.StreamAsync(http, api.Membership.Reader));
             app.MapGet(ControlRoutes.ConfigEvents, (HttpContext http) => api.StreamAsync(http, api.Configs.Reader));
+            app.MapPost("/v1/nodes/{id}/endpoints", (string id, EndpointsReport report) =>
+            {
+                api.Endpoints[id] = report.Ports;
+                return Results.Ok();
+            });
             await app.StartAsync();
             api.Url = $"http://127.0.0.1:{app.BoundPort()}/";
             return api;
