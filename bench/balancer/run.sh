@@ -2,13 +2,14 @@
 # Side-by-side throughput of the balancer: wrk against two zero-delay Corral workers directly, through one Corral
 # balancer (active and passive health, retries and statistics on), through nginx and through HAProxy, all in one run.
 # Usage: bench/balancer/run.sh [duration, default 10s]. Needs wrk, nginx, haproxy and the .NET SDK.
+# A bare Kestrel + SocketsHttpHandler proxy (no health, retries or statistics) runs too, as the stack's baseline.
 # Loopback ports below 32768 (21xxx). Every process is started with setpriv --pdeathsig KILL and killed on exit.
 set -euo pipefail
 
 DURATION="${1:-10s}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TMP="$(mktemp -d /tmp/corral-bench-balancer.XXXXXX)"
-W1=21001; W2=21002; A1=21101; A2=21102; LB=21050; NGINX=21060; HAPROXY=21070
+W1=21001; W2=21002; A1=21101; A2=21102; LB=21050; BARE=21055; NGINX=21060; HAPROXY=21070
 PIDS=()
 
 cleanup() {
@@ -48,6 +49,8 @@ wait_for "http://127.0.0.1:$W1/api/v1/hello"
 wait_for "http://127.0.0.1:$W2/api/v1/hello"
 start corral-lb env ${CORRAL_LB_ENV:-CORRAL_BENCH=1} dotnet "$HARNESS" lb "$LB" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
 wait_for "http://127.0.0.1:$LB/api/v1/hello"
+start bare-proxy dotnet "$HARNESS" bare "$BARE" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
+wait_for "http://127.0.0.1:$BARE/api/v1/hello"
 
 mkdir -p "$TMP/nginx"
 cat >"$TMP/nginx/nginx.conf" <<CONF
@@ -124,6 +127,7 @@ printf '%-22s %12s %10s %10s\n' "target" "req/s" "p50" "p99"
 run "worker-1 direct" "http://127.0.0.1:$W1/api/v1/hello"
 run "workers direct (w2)" "http://127.0.0.1:$W2/api/v1/hello"
 run "corral lb" "http://127.0.0.1:$LB/api/v1/hello"
+run "bare .NET proxy" "http://127.0.0.1:$BARE/api/v1/hello"
 run "nginx" "http://127.0.0.1:$NGINX/api/v1/hello"
 run "haproxy" "http://127.0.0.1:$HAPROXY/api/v1/hello"
 echo

@@ -46,7 +46,16 @@ switch (role)
         }
 
         return 0;
+    case "bare" when args.Length == 3:
+        // A baseline, not a product: the least a Kestrel + SocketsHttpHandler proxy does (round-robin, copy status,
+        // content type and body; no health, retries, statistics or header rules), to tell the runtime's cost from ours.
+        await using (var bare = await BareProxy.StartAsync(Port(args[1]), args[2].Split(',')))
+        {
+            await stop.Task;
+        }
+
+        return 0;
     default:
-        await Console.Error.WriteLineAsync("usage: BalancerHarness worker ID PORT ADMIN-PORT | lb PORT URL[,URL...]");
+        await Console.Error.WriteLineAsync("usage: BalancerHarness worker ID PORT ADMIN-PORT | lb PORT URL[,URL...] | bare PORT URL[,URL...]");
         return 2;
 }
