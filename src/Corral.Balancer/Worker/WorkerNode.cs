@@ -22,6 +22,8 @@ public sealed partial class WorkerNode : IAsyncDisposable
     private readonly ILogger _logger;
     private WebApplication? _service;
     private Task _flushLoop = Task.CompletedTask;
+    private Task _following = Task.CompletedTask;
+    private NodeReadiness _readinessShared = null!;
     private int _servicePort;
     private bool _stopped;
 
@@ -65,8 +67,6 @@ public sealed partial class WorkerNode : IAsyncDisposable
 
     /// <summary>Follows the supervisor's config feed (see <see cref="FollowConfigAsync"/>) until the worker stops.</summary>
     public void Follow(ControlClient control, BalancerConfig initial) => _following = FollowConfigAsync(control, initial);
-
-    private Task _following = Task.CompletedTask;
 
     /// <summary>
     /// A reloaded topology may change the workers' delay and failure rate. Only what changed from the previous version
@@ -125,8 +125,6 @@ public sealed partial class WorkerNode : IAsyncDisposable
         readiness.MarkReady();
         return node;
     }
-
-    private NodeReadiness _readinessShared = null!;
 
     private async Task OpenServiceAsync(int port, CancellationToken cancellationToken)
     {
