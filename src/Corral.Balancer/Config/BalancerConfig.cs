@@ -99,6 +99,9 @@ public sealed record TimeoutConfig
 {
     public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>One attempt's wait for a worker's response headers; past it the attempt fails and may be retried elsewhere.</summary>
+    public TimeSpan Attempt { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>From the request's arrival to the upstream's response headers, over all attempts; past it the client gets 504.</summary>
     public TimeSpan Request { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -177,6 +177,7 @@ public static class BalancerConfigReader
                 Timeouts = new TimeoutConfig
                 {
                     Connect = timeouts.OptionalDuration("connect", TimeSpan.FromMilliseconds(1)) ?? t.Connect,
+                    Attempt = timeouts.OptionalDuration("attempt", TimeSpan.FromMilliseconds(1)) ?? t.Attempt,
                     Request = timeouts.OptionalDuration("request", TimeSpan.FromMilliseconds(1)) ?? t.Request,
                 },
             };

@@ -92,9 +92,12 @@ public sealed partial class BalancerProxy : IDisposable
             var started = _time.GetTimestamp();
             backend.Started(isRetry: attempt > 1);
             HttpResponseMessage response;
+            // Each attempt has its own bound inside the overall one, so a hung worker costs one attempt, not the request.
+            using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+            attemptTimeout.CancelAfter(config.Timeouts.Attempt);
             try
             {
-                response = await _invoker.SendAsync(upstream, overall.Token);
+                response = await _invoker.SendAsync(upstream, attemptTimeout.Token);
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
@@ -111,13 +114,13 @@ public sealed partial class BalancerProxy : IDisposable
                     return;
                 }
 
-                var timedOut = overall.IsCancellationRequested;
+                var timedOut = attemptTimeout.IsCancellationRequested;
                 var refused = IsConnectionRefused(e);
                 backend.Finished(failed: true, _time.GetElapsedTime(started));
                 var ejected = backend.Outlier.RecordFailure(_time.GetUtcNow(), _state.Config.Passive, immediate: refused);
                 if (ejected is { } length2) LogEjected(_logger, backend.Id, length2.TotalMilliseconds, refused ? "connection refused" : e.Message);
                 last = new Failure(backend.Id, timedOut ? "timeout" : e.Message, timedOut);
-                if (timedOut) break;
+                if (overall.IsCancellationRequested) break;
                 // Replaying is safe only if the worker never saw any of the body, or we kept a copy of it.
                 if (streamed is { Started: true }) break;
                 continue;
@@ -167,7 +170,8 @@ public sealed partial class BalancerProxy : IDisposable
         else if (last.TimedOut)
         {
             await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, "Worker timed out",
-                $"no answer within {Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} (last tried {last.WorkerId})");
+                $"no answer within {Corral.Hosting.Text.Durations.Format(config.Timeouts.Attempt)} per attempt and "
+                + $"{Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId})");
         }
         else
         {

@@ -111,7 +111,7 @@ public sealed class ConfigTests
             policy: least-requests
             retries: {attempts: 3, on-5xx: true, methods: [get, head]}
             passive: {consecutive-failures: 2, 5xx-counts: true, base-ejection: 1s, max-ejection: 10s}
-            timeouts: {connect: 250ms, request: 5s}
+            timeouts: {connect: 250ms, attempt: 2s, request: 5s}
             restarts: {worker: 9}
             """);
         var (app, _) = Load(path);
@@ -123,6 +123,7 @@ public sealed class ConfigTests
         Assert.True(config.Passive.Count5xx);
         Assert.Equal(TimeSpan.FromSeconds(10), config.Passive.MaxEjection);
         Assert.Equal(TimeSpan.FromMilliseconds(250), config.Timeouts.Connect);
+        Assert.Equal(TimeSpan.FromSeconds(2), config.Timeouts.Attempt);
         Assert.Equal(9, app.Plan.Find(BalancerPlanner.WorkerRole)!.MaxRestarts);
     }
 

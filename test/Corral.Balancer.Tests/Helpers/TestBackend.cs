@@ -81,6 +81,17 @@ public sealed class TestBackend : IAsyncDisposable
                 throw;
             }
         });
+        // Slow only on the backend with that name: a hung worker next to a healthy one.
+        app.MapGet("/slow-on/{who}", async (string who, HttpContext context) =>
+        {
+            if (who == name)
+            {
+                Interlocked.Increment(ref backend._slowStarted);
+                await Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted);
+            }
+
+            return Results.Ok(name);
+        });
         // Reads the whole body, then breaks the connection: the worker got the body and failed afterwards.
         app.Map("/fail-after-body", async (HttpContext context) =>
         {

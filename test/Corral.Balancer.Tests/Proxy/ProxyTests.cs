@@ -85,6 +85,25 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public async Task AnAttemptThatTimesOutIsRetriedOnAnotherWorkerAndCountsAgainstTheSlowOne()
+    {
+        await using var first = await TestBackend.StartAsync("first");
+        await using var second = await TestBackend.StartAsync("second");
+        await using var lb = await Balancers.StartAsync(
+            Balancers.Config(c => c with { Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(300), Request = TimeSpan.FromSeconds(10) } }),
+            first.Url, second.Url);
+        using var client = TestNodes.Client(lb.Port);
+        // Round-robin sends the first request to the slow worker.
+        using var response = await client.GetAsync("/slow-on/first");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("\"second\"", await response.Content.ReadAsStringAsync());
+        var slow = await WorkerStatsAsync(client, "worker-1");
+        Assert.Equal(1, slow.GetProperty("failures").GetInt64());
+        var fast = await WorkerStatsAsync(client, "worker-2");
+        Assert.Equal(1, fast.GetProperty("retries").GetInt64());
+    }
+
+    [Fact]
     public async Task ARequestWhoseBodyWasStreamedIsNotRetriedButABufferedOneIs()
     {
         await using var first = await TestBackend.StartAsync("first");
