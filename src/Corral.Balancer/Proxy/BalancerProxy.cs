@@ -57,7 +57,9 @@ public sealed partial class BalancerProxy : IDisposable
         var retryable = config.Retries.Methods.Contains(request.Method, StringComparer.OrdinalIgnoreCase);
         var maxAttempts = 1 + (retryable ? config.Retries.Attempts : 0);
 
-        var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        // Kestrel knows whether the request has a body (Content-Length, chunked, or an HTTP/2 stream's data), as YARP asks it.
+        var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+            ?? (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0);
         byte[]? buffered = null;
         if (hasBody && retryable && maxAttempts > 1 && request.ContentLength <= config.Retries.BufferBodyBytes)
         {
