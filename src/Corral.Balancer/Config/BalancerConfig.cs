@@ -75,6 +75,12 @@ public sealed record RetryConfig
 
     public IReadOnlyList<string> Methods { get; init; } = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 
+    /// <summary>Retries in flight may be at most this percent of the requests in flight (Envoy's retry budget)...</summary>
+    public double BudgetPercent { get; init; } = 20;
+
+    /// <summary>...but this many are always allowed.</summary>
+    public int MinRetryConcurrency { get; init; } = 3;
+
     /// <summary>
     /// Request bodies up to this size (with a Content-Length) are buffered so that they can be replayed;
     /// a larger body is streamed and its request is not retried once any of it was sent.

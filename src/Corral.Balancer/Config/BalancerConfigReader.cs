@@ -145,6 +145,8 @@ public static class BalancerConfigReader
                     On5xx = retries.OptionalBool("on-5xx") ?? r.On5xx,
                     Methods = methods,
                     BufferBodyBytes = retries.OptionalInt("buffer-body", 0, 16 * 1024 * 1024) ?? r.BufferBodyBytes,
+                    BudgetPercent = retries.OptionalDouble("budget-percent", 0, 100) ?? r.BudgetPercent,
+                    MinRetryConcurrency = retries.OptionalInt("min-retry-concurrency", 0, 10_000) ?? r.MinRetryConcurrency,
                 },
             };
             retries.RejectUnknownKeys();

@@ -42,7 +42,31 @@ public sealed partial class BalancerProxy : IDisposable
         }, disposeHandler: true);
     }
 
+    private readonly RetryBudget _retryBudget = new();
+    private int _active;
+
     public async Task ForwardAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _active);
+        var retries = 0;
+        try
+        {
+            await ForwardCoreAsync(context, () =>
+            {
+                var retry = _state.Config.Retries;
+                if (!_retryBudget.TryAcquire(Volatile.Read(ref _active), retry.BudgetPercent, retry.MinRetryConcurrency)) return false;
+                retries++;
+                return true;
+            });
+        }
+        finally
+        {
+            _retryBudget.Release(retries);
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private async Task ForwardCoreAsync(HttpContext context, Func<bool> mayRetry)
     {
         // Status-code pages must not decorate a worker's answer (an empty 404 would gain a body).
         if (context.Features.Get<IStatusCodePagesFeature>() is { } pages) pages.Enabled = false;
@@ -68,12 +92,16 @@ public sealed partial class BalancerProxy : IDisposable
         }
 
         var tried = new List<Backend>(maxAttempts);
+        var retryGranted = false;
         Failure? last = null;
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {
             var now = _time.GetUtcNow();
             var available = _pool.Available(now, tried);
             if (available.Count == 0) break;
+            // A 5xx retry took its budget before it let go of the answer; any other retry takes it here.
+            if (attempt > 1 && !retryGranted && !mayRetry()) break;
+            retryGranted = false;
             var backend = _state.Policy.Pick(available);
             tried.Add(backend);
 
@@ -144,8 +172,9 @@ public sealed partial class BalancerProxy : IDisposable
                 }
 
                 if (is5xx && _state.Config.Retries.On5xx && attempt < maxAttempts && streamed is not { Started: true }
-                    && _pool.Available(_time.GetUtcNow(), tried).Count > 0)
+                    && _pool.Available(_time.GetUtcNow(), tried).Count > 0 && mayRetry())
                 {
+                    retryGranted = true;
                     backend.Finished(failed: passive.Count5xx, _time.GetElapsedTime(started));
                     last = new Failure(backend.Id, $"status {status}", false);
                     continue;

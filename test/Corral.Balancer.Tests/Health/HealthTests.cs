@@ -86,4 +86,19 @@ public sealed class HealthTests
         time.Advance(TimeSpan.FromSeconds(4 + 60));
         Assert.Equal(TimeSpan.FromSeconds(1), outlier.RecordFailure(time.GetUtcNow(), Passive, immediate: true));
     }
+
+    [Fact]
+    public void TheRetryBudgetIsAShareOfTheRequestsInFlightWithAFloor()
+    {
+        var budget = new Corral.Balancer.Proxy.RetryBudget();
+        Assert.True(budget.TryAcquire(activeRequests: 10, percent: 20, minConcurrency: 3));
+        Assert.True(budget.TryAcquire(10, 20, 3));
+        Assert.True(budget.TryAcquire(10, 20, 3));
+        Assert.False(budget.TryAcquire(10, 20, 3));
+        // With 100 requests in flight, 20 retries may be.
+        Assert.True(budget.TryAcquire(100, 20, 3));
+        budget.Release(4);
+        Assert.Equal(0, budget.InFlight);
+        Assert.False(budget.TryAcquire(100, 0, 0));
+    }
 }
