@@ -1,0 +1,191 @@
+using Corral.Balancer.Config;
+using Corral.Balancer.Health;
+using Corral.Balancer.Stats;
+using Corral.Hosting.Control;
+using Corral.Hosting.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Balancer.Proxy;
+
+/// <summary>
+/// A balancer process: one listener, the proxy on every path but its own (<c>/lb/stats</c>, <c>/healthz</c>,
+/// <c>/readyz</c>), fed by the membership feed (or a fixed worker list), active health checks and config reloads.
+/// </summary>
+public sealed partial class BalancerNode : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private readonly ILogger _logger;
+    private readonly ActiveHealthChecker _health;
+    private readonly BalancerProxy _proxy;
+    private readonly NodeContext _context;
+
+    private BalancerNode(NodeContext context, WebApplication app, BackendPool pool, BalancerState state)
+    {
+        _context = context;
+        App = app;
+        Pool = pool;
+        State = state;
+        _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Balancer.Lb");
+        _proxy = new BalancerProxy(pool, state, context.Time, _logger);
+        _health = new ActiveHealthChecker(pool, state, context.Time, _logger);
+    }
+
+    public WebApplication App { get; }
+    public BackendPool Pool { get; }
+    public BalancerState State { get; }
+    public ActiveHealthChecker Health => _health;
+    public int Port => App.BoundPort();
+
+    /// <summary>
+    /// The node's entry point. <c>--workers URL[,URL...]</c> fixes the worker list (manual runs, benchmarks);
+    /// otherwise workers come from the supervisor's membership feed and config reloads from its config feed.
+    /// </summary>
+    public static async Task<int> RunAsync(NodeContext context, string[] args, CancellationToken cancellationToken)
+    {
+        var config = BalancerConfig.FromJson(context.Config);
+        var workers = StaticWorkers(args);
+        await using var node = await StartAsync(context, config, workers, cancellationToken);
+        var control = node.App.Services.GetRequiredService<ControlClient>();
+        if (workers is null)
+        {
+            node.Follow(control);
+        }
+
+        var ports = new Dictionary<string, int> { ["http"] = node.Port };
+        await NodeHost.ReportEndpointsAsync(control, context, ports, node._logger, cancellationToken);
+        LogListening(node._logger, context.NodeId, node.Port, workers is null ? "membership feed" : $"{workers.Count} fixed worker(s)");
+        await using (cancellationToken.Register(() => node.App.Lifetime.StopApplication()))
+        {
+            await node.App.WaitForShutdownAsync(CancellationToken.None);
+        }
+
+        return 0;
+    }
+
+    /// <summary><c>--workers http://127.0.0.1:6000,http://127.0.0.1:6001</c> → worker-1, worker-2.</summary>
+    public static IReadOnlyList<WorkerAddress>? StaticWorkers(string[] args)
+    {
+        var at = Array.IndexOf(args, "--workers");
+        if (at < 0 || at + 1 >= args.Length) return null;
+        return args[at + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select((url, i) => new WorkerAddress($"worker-{i + 1}", new Uri(url)))
+            .ToArray();
+    }
+
+    /// <summary>Starts the listener and the health loop; with <paramref name="workers"/> the worker list is fixed.</summary>
+    public static async Task<BalancerNode> StartAsync(NodeContext context, BalancerConfig config, IReadOnlyList<WorkerAddress>? workers,
+        CancellationToken cancellationToken = default)
+    {
+        var builder = NodeHost.CreateBuilder(context);
+        var app = builder.Build();
+        var pool = new BackendPool();
+        var state = new BalancerState(config, new SeededRandom(context.Seed, context.NodeId));
+        var node = new BalancerNode(context, app, pool, state);
+        app.UseNodeDefaults();
+        app.MapGet("/lb/stats", () => TypedResults.Ok(node.StatsView()));
+        app.Map("/{**path}", node._proxy.ForwardAsync);
+        if (workers is not null)
+        {
+            pool.Update(workers);
+            app.Services.GetRequiredService<NodeReadiness>().MarkReady();
+        }
+
+        await app.StartAsync(cancellationToken);
+        node._loops.Add(node._health.RunAsync(node._stopping.Token));
+        return node;
+    }
+
+    /// <summary>Takes workers from the supervisor's membership feed and reloaded configs from its config feed.</summary>
+    public void Follow(ControlClient control)
+    {
+        _loops.Add(FollowMembershipAsync(control));
+        _loops.Add(FollowConfigAsync(control));
+    }
+
+    public object StatsView()
+    {
+        var now = _context.Time.GetUtcNow();
+        var workers = Pool.All.Select(b => b.Snapshot(now)).ToArray();
+        return new
+        {
+            node = _context.NodeId,
+            policy = State.Config.Policy.ToString(),
+            requests = workers.Sum(w => w.Requests),
+            failures = workers.Sum(w => w.Failures),
+            retries = workers.Sum(w => w.Retries),
+            workers,
+        };
+    }
+
+    private async Task FollowMembershipAsync(ControlClient control)
+    {
+        var readiness = App.Services.GetRequiredService<NodeReadiness>();
+        try
+        {
+            await foreach (var change in control.WatchMembershipAsync(_stopping.Token))
+            {
+                var members = change.Snapshot.OfRole(BalancerPlanner.WorkerRole)
+                    .Where(m => m.Urls.ContainsKey("http"))
+                    .Select(m => new WorkerAddress(m.NodeId, new Uri(m.Url("http"))))
+                    .ToArray();
+                Pool.Update(members);
+                readiness.MarkReady();
+                LogMembership(_logger, change.Change.ToString(), change.Member?.NodeId ?? "-", members.Length);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task FollowConfigAsync(ControlClient control)
+    {
+        try
+        {
+            await foreach (var document in control.WatchConfigAsync(_stopping.Token))
+            {
+                var config = BalancerConfig.FromJson(document.Config);
+                // Policy, health, retry, passive-health and request-timeout settings apply from the next request;
+                // the connect timeout belongs to the connection pool and holds until the balancer restarts.
+                State.Update(config);
+                LogConfig(_logger, document.Version, config.Policy.ToString());
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            LogBadConfig(_logger, e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_loops);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await App.StopAsync(timeout.Token);
+        await App.DisposeAsync();
+        _proxy.Dispose();
+        _health.Dispose();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "balancer {NodeId} listening on {Port}, workers from {Source}")]
+    private static partial void LogListening(ILogger logger, string nodeId, int port, string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "membership {Change} {NodeId}: {Count} worker(s)")]
+    private static partial void LogMembership(ILogger logger, string change, string nodeId, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "config version {Version} applied (policy {Policy})")]
+    private static partial void LogConfig(ILogger logger, long version, string policy);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "config feed sent a config this balancer cannot read: {Error}")]
+    private static partial void LogBadConfig(ILogger logger, string error);
+}

@@ -1,0 +1,191 @@
+using System.Text.Json.Nodes;
+using Corral.Balancer.Config;
+using Corral.Balancer.Stats;
+using Corral.Hosting.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Corral.Balancer.Worker;
+
+/// <summary>The worker's behaviour, shared by its service and admin listeners: hello, faults, statistics.</summary>
+public sealed class WorkerApp
+{
+    private readonly NodeContext _context;
+    private readonly FailureSchedule _schedule;
+    private readonly SeededRandom _random;
+    private readonly SemaphoreSlim _flushLock = new(1, 1);
+    private long _requests;
+    private long _savedVersion = -1;
+    private FaultSettings _faults;
+
+    public WorkerApp(NodeContext context, BalancerConfig config, WorkerStatsStore store, WorkerStatsRow? restored)
+    {
+        _context = context;
+        Store = store;
+        Stats = new WorkerStats(context.NodeId, restored);
+        // A restarted worker carries on numbering where its stored row ends, so its failure schedule continues too.
+        _requests = restored?.Total ?? 0;
+        _random = new SeededRandom(context.Seed, context.NodeId);
+        _schedule = new FailureSchedule(_random);
+        _faults = new FaultSettings { AvgDelay = config.AvgDelay, FailurePercent = config.FailurePercent };
+    }
+
+    public WorkerStats Stats { get; }
+    public WorkerStatsStore Store { get; }
+    public FaultSettings Faults => Volatile.Read(ref _faults);
+
+    /// <summary>Raised after the faults change, so the host can close or reopen the service listener.</summary>
+    public event Func<FaultSettings, Task>? FaultsChanged;
+
+    public async Task SetFaultsAsync(FaultSettings faults)
+    {
+        Volatile.Write(ref _faults, faults);
+        if (FaultsChanged is { } changed) await changed(faults);
+    }
+
+    /// <summary>Writes the worker's row if anything changed since the last write.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await _flushLock.WaitAsync(cancellationToken);
+        try
+        {
+            var (row, version) = Stats.Snapshot(_context.Time.GetUtcNow());
+            if (version == _savedVersion) return;
+            await Store.SaveAsync(row, cancellationToken);
+            _savedVersion = version;
+        }
+        finally
+        {
+            _flushLock.Release();
+        }
+    }
+
+    public async Task HelloAsync(HttpContext http)
+    {
+        var time = _context.Time;
+        var started = time.GetTimestamp();
+        var number = Interlocked.Increment(ref _requests);
+        var faults = Faults;
+        try
+        {
+            if (_schedule.Fails(number, faults.FailurePercent))
+            {
+                http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync("Randomized Server Error", http.RequestAborted);
+                Stats.Record(false, Micros(time.GetElapsedTime(started)));
+                return;
+            }
+
+            var delay = faults.AvgDelay * (0.5 + _random.UnitAt(number, stream: 1));
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, time, http.RequestAborted);
+            }
+
+            await http.Response.WriteAsJsonAsync(new HelloReply($"hello from worker {_context.NodeId}"), http.RequestAborted);
+            Stats.Record(true, Micros(time.GetElapsedTime(started)));
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client left before an answer: the request was not served, so it is not counted either way.
+        }
+    }
+
+    private static long Micros(TimeSpan elapsed) => (long)(elapsed.Ticks / 10.0);
+
+    /// <summary>002's shape: arrays of single-key objects, total first; the total mean weighted by requests (not 002's mean of last latencies).</summary>
+    public async Task<JsonObject> OriginalStatsAsync(CancellationToken cancellationToken)
+    {
+        var rows = await AllRowsAsync(cancellationToken);
+        var successful = new JsonArray { new JsonObject { ["total"] = rows.Sum(r => r.Successful) } };
+        var failed = new JsonArray { new JsonObject { ["total"] = rows.Sum(r => r.Failed) } };
+        var total = new JsonArray { new JsonObject { ["total"] = rows.Sum(r => r.Total) } };
+        var requests = rows.Sum(r => r.Total);
+        var mean = new JsonArray { new JsonObject { ["total"] = requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests } };
+        foreach (var row in rows)
+        {
+            successful.Add(new JsonObject { [row.WorkerId] = row.Successful });
+            failed.Add(new JsonObject { [row.WorkerId] = row.Failed });
+            total.Add(new JsonObject { [row.WorkerId] = row.Total });
+            mean.Add(new JsonObject { [row.WorkerId] = row.MeanMs });
+        }
+
+        return new JsonObject
+        {
+            ["SuccessfulRequests"] = successful,
+            ["FailedRequests"] = failed,
+            ["TotalRequests"] = total,
+            ["AverageResponseTime"] = mean,
+        };
+    }
+
+    /// <summary>Every worker's row from the store, with this worker's own row written first so it is current.</summary>
+    public async Task<IReadOnlyList<WorkerStatsRow>> AllRowsAsync(CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        return await Store.LoadAllAsync(cancellationToken);
+    }
+
+    public void MapService(IEndpointRouteBuilder routes)
+    {
+        routes.Map("/api/v1/hello", HelloAsync);
+        MapStats(routes);
+    }
+
+    public void MapAdmin(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/faults", () => TypedResults.Ok(FaultsView(Faults)));
+        routes.MapPut("/faults", async (HttpRequest request) =>
+        {
+            var (body, problem) = await JsonBody.ReadAsync<FaultsRequest>(request);
+            if (problem is not null) return (IResult)problem;
+            var (next, error) = body!.ApplyTo(Faults);
+            if (error is not null) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid faults", error);
+            await SetFaultsAsync(next!);
+            return TypedResults.Ok(FaultsView(next!));
+        }).RequireClusterToken(_context.Token);
+        MapStats(routes);
+    }
+
+    private void MapStats(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/worker/stats", async (CancellationToken ct) => TypedResults.Json(await OriginalStatsAsync(ct)));
+        routes.MapGet("/stats", async (CancellationToken ct) =>
+        {
+            var rows = await AllRowsAsync(ct);
+            var requests = rows.Sum(r => r.Total);
+            return TypedResults.Ok(new
+            {
+                total = new
+                {
+                    successful = rows.Sum(r => r.Successful),
+                    failed = rows.Sum(r => r.Failed),
+                    total = requests,
+                    meanMs = requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests,
+                },
+                workers = rows.Select(r => new
+                {
+                    workerId = r.WorkerId,
+                    successful = r.Successful,
+                    failed = r.Failed,
+                    total = r.Total,
+                    meanMs = r.MeanMs,
+                    p50Ms = r.P50Ms,
+                    p99Ms = r.P99Ms,
+                    updatedAt = r.UpdatedAt,
+                }),
+            });
+        });
+    }
+
+    private static object FaultsView(FaultSettings faults) => new
+    {
+        avgDelay = Corral.Hosting.Text.Durations.Format(faults.AvgDelay),
+        failure = faults.FailurePercent,
+        outage = faults.Outage.ToString().ToLowerInvariant(),
+    };
+
+    private sealed record HelloReply(string Message);
+}

@@ -1,0 +1,139 @@
+using Corral.Balancer.Config;
+using Corral.Hosting.Apps;
+using Corral.Hosting.Planning;
+using Corral.Hosting.Topology;
+
+namespace Corral.Balancer.Tests.Config;
+
+public sealed class ConfigTests
+{
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Corral.slnx"))) return Path.Combine(dir.FullName, relative);
+        }
+
+        throw new FileNotFoundException("repository root not found");
+    }
+
+    private static (LoadedApp App, IReadOnlyList<TopologyError> Warnings) Load(string path) =>
+        new AppCatalog([new BalancerModule()]).Load(TopologyLoader.Load(path));
+
+    private static TopologyException Invalid(string yaml)
+    {
+        var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "balancer.yaml");
+        File.WriteAllText(path, yaml);
+        return Assert.Throws<TopologyException>(() => Load(path));
+    }
+
+    [Fact]
+    public void TheExampleLoadsIntoAPlanWithTwoRoles()
+    {
+        var (app, warnings) = Load(RepoFile("examples/balancer.yaml"));
+        Assert.Empty(warnings);
+        var config = BalancerConfig.FromJson(app.Config);
+        Assert.Equal(3, config.Workers);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), config.AvgDelay);
+        Assert.Equal(BalancingPolicyKind.RoundRobin, config.Policy);
+
+        var workers = app.Plan.Find(BalancerPlanner.WorkerRole)!;
+        Assert.Equal(["worker-1", "worker-2", "worker-3"], workers.NodeIds());
+        Assert.Equal("admin", workers.ProbePort);
+        Assert.True(workers.Scalable);
+        Assert.Equal(6002, workers.PortOf(workers.Ports.Single(p => p.Name == "http"), 3));
+        Assert.Equal(6102, workers.PortOf(workers.Ports.Single(p => p.Name == "admin"), 3));
+
+        var balancers = app.Plan.Find(BalancerPlanner.BalancerRole)!;
+        Assert.Equal(["lb-1", "lb-2"], balancers.NodeIds());
+        Assert.Equal(5051, balancers.PortOf(balancers.Ports[0], 2));
+        Assert.Equal([BalancerPlanner.WorkerRole], balancers.DependsOn);
+    }
+
+    [Fact]
+    public void TheOriginalConfigYamlLoadsUnchanged()
+    {
+        var path = RepoFile("examples/originals/balancer-002-config.yaml");
+        var (app, warnings) = Load(path);
+        Assert.Same(typeof(BalancerModule), app.Module.GetType());
+        Assert.Empty(warnings);
+        var config = BalancerConfig.FromJson(app.Config);
+        Assert.Equal(3, config.Workers);
+        Assert.Equal(2, config.Balancers);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), config.AvgDelay);
+        Assert.Equal(12, config.FailurePercent);
+        Assert.Equal(5050, config.BalancerPort);
+        Assert.Equal(6000, config.WorkerPort);
+        Assert.Equal(6100, config.WorkerAdminPort);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(path)!, "worker-stats.db"), config.StatsPath);
+    }
+
+    [Fact]
+    public void AnOriginalsUnknownKeyIsAWarningNotAnError()
+    {
+        var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "config.yaml");
+        File.WriteAllText(path, "worker: 2\npool: 1\ndocker-host: unix:///var/run/docker.sock\n");
+        var (app, warnings) = Load(path);
+        Assert.Equal(2, BalancerConfig.FromJson(app.Config).Workers);
+        Assert.Contains(warnings, w => w.Message.Contains("docker-host") && w.Position.Line == 3);
+    }
+
+    [Fact]
+    public void ErrorsNameFileLineColumnAndWhatIsValid()
+    {
+        var error = Invalid("""
+            app: balancer
+            workers: 0
+            avg-delay: 500
+            failure: 120
+            policy: random
+            colour: blue
+            health-check:
+              path: healthz
+              intervall: 1s
+            """);
+        var messages = error.Errors.Select(e => e.ToString()).ToArray();
+        Assert.Contains(messages, m => m.Contains("balancer.yaml:2:10") && m.Contains("workers must be a whole number from 1 to 256"));
+        Assert.Contains(messages, m => m.Contains(":3:") && m.Contains("avg-delay must be a duration"));
+        Assert.Contains(messages, m => m.Contains(":4:") && m.Contains("failure must be a number between 0 and 100"));
+        Assert.Contains(messages, m => m.Contains(":5:") && m.Contains("round-robin, power-of-two, least-requests"));
+        Assert.Contains(messages, m => m.Contains(":6:") && m.Contains("unknown key 'colour'"));
+        Assert.Contains(messages, m => m.Contains(":8:") && m.Contains("must start with '/'"));
+        Assert.Contains(messages, m => m.Contains(":9:") && m.Contains("unknown key 'health-check.intervall'"));
+    }
+
+    [Fact]
+    public void RetryAndPassiveSettingsAreRead()
+    {
+        var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "b.yaml");
+        File.WriteAllText(path, """
+            app: balancer
+            policy: least-requests
+            retries: {attempts: 3, on-5xx: true, methods: [get, head]}
+            passive: {consecutive-failures: 2, 5xx-counts: true, base-ejection: 1s, max-ejection: 10s}
+            timeouts: {connect: 250ms, attempt: 2s, request: 5s}
+            restarts: {worker: 9}
+            """);
+        var (app, _) = Load(path);
+        var config = BalancerConfig.FromJson(app.Config);
+        Assert.Equal(BalancingPolicyKind.LeastRequests, config.Policy);
+        Assert.Equal(3, config.Retries.Attempts);
+        Assert.True(config.Retries.On5xx);
+        Assert.Equal(["GET", "HEAD"], config.Retries.Methods);
+        Assert.True(config.Passive.Count5xx);
+        Assert.Equal(TimeSpan.FromSeconds(10), config.Passive.MaxEjection);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), config.Timeouts.Connect);
+        Assert.Equal(TimeSpan.FromSeconds(2), config.Timeouts.Attempt);
+        Assert.Equal(9, app.Plan.Find(BalancerPlanner.WorkerRole)!.MaxRestarts);
+    }
+
+    [Fact]
+    public void ConfigRoundTripsThroughJson()
+    {
+        var config = new BalancerConfig { Policy = BalancingPolicyKind.PowerOfTwo, AvgDelay = TimeSpan.FromMilliseconds(7) };
+        var back = BalancerConfig.FromJson(config.ToJson());
+        Assert.Equal(BalancingPolicyKind.PowerOfTwo, back.Policy);
+        Assert.Equal(config.AvgDelay, back.AvgDelay);
+        Assert.Equal(config.Retries.Methods, back.Retries.Methods);
+    }
+}

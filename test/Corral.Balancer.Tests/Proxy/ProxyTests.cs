@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Corral.Balancer.Config;
+using Corral.Balancer.Tests.Helpers;
+
+namespace Corral.Balancer.Tests.Proxy;
+
+public sealed class ProxyTests
+{
+    private static async Task<JsonElement> WorkerStatsAsync(HttpClient client, string workerId)
+    {
+        var stats = await client.GetFromJsonAsync<JsonElement>("/lb/stats");
+        return stats.GetProperty("workers").EnumerateArray().Single(w => w.GetProperty("workerId").GetString() == workerId);
+    }
+
+    [Fact]
+    public async Task HopByHopHeadersAreDroppedAndForwardedHeadersAdded()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var lb = await Balancers.StartAsync(Balancers.Config(), backend.Url);
+        using var client = TestNodes.Client(lb.Port);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/headers?x=1");
+        request.Headers.TryAddWithoutValidation("Connection", "X-Client-Hop");
+        request.Headers.TryAddWithoutValidation("X-Client-Hop", "secret");
+        request.Headers.TryAddWithoutValidation("Keep-Alive", "timeout=5");
+        request.Headers.TryAddWithoutValidation("Proxy-Authorization", "Basic abc");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "10.0.0.1");
+        request.Headers.TryAddWithoutValidation("X-Custom", "kept");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var seen = await response.Content.ReadFromJsonAsync<Dictionary<string, string>>();
+        Assert.NotNull(seen);
+        Assert.False(seen.ContainsKey("x-client-hop"));
+        Assert.False(seen.ContainsKey("keep-alive"));
+        Assert.False(seen.ContainsKey("proxy-authorization"));
+        Assert.Equal("kept", seen["x-custom"]);
+        Assert.Equal("10.0.0.1, 127.0.0.1", seen["x-forwarded-for"]);
+        Assert.Equal("http", seen["x-forwarded-proto"]);
+        Assert.Equal($"127.0.0.1:{lb.Port}", seen["x-forwarded-host"]);
+        Assert.Equal($"127.0.0.1:{backend.Port}", seen["host"]);
+
+        // The worker's Connection: close and Keep-Alive concern its hop only (Kestrel normalises a worker's Connection
+        // header to a bare "close", so nominated response headers cannot be staged here; the request side covers them).
+        Assert.NotEqual(true, response.Headers.ConnectionClose);
+        Assert.False(response.Headers.Contains("Keep-Alive"));
+        Assert.Equal("passes", response.Headers.GetValues("X-End-To-End").Single());
+    }
+
+    [Fact]
+    public async Task AClientAbortIsNotCountedAgainstTheWorker()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var lb = await Balancers.StartAsync(
+            Balancers.Config(c => c with { Passive = new PassiveHealthConfig { ConsecutiveFailures = 1 } }), backend.Url);
+        using var client = TestNodes.Client(lb.Port);
+        using var abort = new CancellationTokenSource();
+        var request = client.GetAsync("/slow", abort.Token);
+        // Leave only once the worker is handling the request, so the abort has to travel through the balancer.
+        await TestNodes.WaitUntilAsync(() => backend.SlowStarted == 1, what: "the worker to get the request");
+        await abort.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        // The abort travels through the balancer to the worker, which sees its request cancelled.
+        await TestNodes.WaitUntilAsync(() => backend.Aborted == 1, what: "the worker to see the abort");
+        using var stats = TestNodes.Client(lb.Port);
+        await TestNodes.WaitUntilAsync(() => lb.Pool.All[0].InFlight == 0, what: "the attempt to end");
+        var worker = await WorkerStatsAsync(stats, "worker-1");
+        Assert.Equal(0, worker.GetProperty("failures").GetInt64());
+        Assert.Equal(0, worker.GetProperty("ejections").GetInt64());
+        Assert.Equal("up", worker.GetProperty("health").GetString());
+    }
+
+    [Fact]
+    public async Task TheOverallTimeoutAnswers504()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var lb = await Balancers.StartAsync(
+            Balancers.Config(c => c with { Timeouts = new TimeoutConfig { Request = TimeSpan.FromMilliseconds(300) } }), backend.Url);
+        using var client = TestNodes.Client(lb.Port);
+        using var response = await client.GetAsync("/slow");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await TestNodes.WaitUntilAsync(() => backend.Aborted == 1, what: "the worker's request to be cancelled");
+    }
+
+    [Fact]
+    public async Task AnAttemptThatTimesOutIsRetriedOnAnotherWorkerAndCountsAgainstTheSlowOne()
+    {
+        await using var first = await TestBackend.StartAsync("first");
+        await using var second = await TestBackend.StartAsync("second");
+        await using var lb = await Balancers.StartAsync(
+            Balancers.Config(c => c with { Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(300), Request = TimeSpan.FromSeconds(10) } }),
+            first.Url, second.Url);
+        using var client = TestNodes.Client(lb.Port);
+        // Round-robin sends the first request to the slow worker.
+        using var response = await client.GetAsync("/slow-on/first");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("\"second\"", await response.Content.ReadAsStringAsync());
+        var slow = await WorkerStatsAsync(client, "worker-1");
+        Assert.Equal(1, slow.GetProperty("failures").GetInt64());
+        var fast = await WorkerStatsAsync(client, "worker-2");
+        Assert.Equal(1, fast.GetProperty("retries").GetInt64());
+    }
+
+    [Fact]
+    public async Task ARequestWhoseBodyWasStreamedIsNotRetriedButABufferedOneIs()
+    {
+        await using var first = await TestBackend.StartAsync("first");
+        await using var second = await TestBackend.StartAsync("second");
+        await using var lb = await Balancers.StartAsync(
+            Balancers.Config(c => c with { Passive = new PassiveHealthConfig { ConsecutiveFailures = 100 } }), first.Url, second.Url);
+        using var client = TestNodes.Client(lb.Port);
+        int Sent() => first.Requests + second.Requests;
+        var healthChecks = Sent();
+
+        // POST is not idempotent: never retried.
+        using (var post = await client.PostAsync("/fail-after-body", new StreamContent(new PatternStream(1024 * 1024))))
+            Assert.Equal(HttpStatusCode.BadGateway, post.StatusCode);
+        Assert.Equal(healthChecks + 1, Sent());
+
+        // PUT is retryable, but a 1 MiB body is streamed (above the 64 KiB replay buffer): once sent, never replayed.
+        var before = Sent();
+        using (var put = await client.PutAsync("/fail-after-body", new StreamContent(new PatternStream(1024 * 1024))))
+            Assert.Equal(HttpStatusCode.BadGateway, put.StatusCode);
+        Assert.Equal(before + 1, Sent());
+
+        // A small PUT body is buffered for replay, so it is tried on the other worker too.
+        before = Sent();
+        using (var small = await client.PutAsync("/fail-after-body", new ByteArrayContent(new byte[1000])))
+            Assert.Equal(HttpStatusCode.BadGateway, small.StatusCode);
+        Assert.Equal(before + 2, Sent());
+    }
+
+    [Fact]
+    public async Task AGetIsRetriedOnAnotherWorkerWhenTheFirstRefusesConnections()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        var refusing = $"http://127.0.0.1:{TestNodes.ClosedPort()}";
+        await using var lb = await Balancers.StartAsync(Balancers.Config(), refusing, backend.Url);
+        using var client = TestNodes.Client(lb.Port);
+
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 50; i++)
+        {
+            using var response = await client.GetAsync("/hello");
+            codes.Add(response.StatusCode);
+        }
+
+        Assert.All(codes, c => Assert.Equal(HttpStatusCode.OK, c));
+        var down = await WorkerStatsAsync(client, "worker-1");
+        // The refused connection ejected it at once, and it stays out for the ejection period.
+        Assert.NotEqual("up", down.GetProperty("health").GetString());
+        Assert.True(down.GetProperty("failures").GetInt64() >= 1);
+        var up = await WorkerStatsAsync(client, "worker-2");
+        Assert.Equal("up", up.GetProperty("health").GetString());
+        Assert.True(up.GetProperty("retries").GetInt64() >= 1);
+        Assert.Equal(0, up.GetProperty("failures").GetInt64());
+    }
+
+    [Fact]
+    public async Task NoHealthyWorkerAnswers503ProblemDetails()
+    {
+        var refusing = $"http://127.0.0.1:{TestNodes.ClosedPort()}";
+        await using var lb = await Balancers.StartAsync(Balancers.Config(), refusing);
+        using var client = TestNodes.Client(lb.Port);
+        using (var first = await client.GetAsync("/hello"))
+            Assert.Equal(HttpStatusCode.BadGateway, first.StatusCode);
+        using var second = await client.GetAsync("/hello");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        var problem = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("No healthy worker", problem.GetProperty("title").GetString());
+        Assert.Equal(503, problem.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task A5xxIsRetriedOnlyWhenConfigured()
+    {
+        await using var first = await TestBackend.StartAsync("first");
+        await using var second = await TestBackend.StartAsync("second");
+        await using var off = await Balancers.StartAsync(Balancers.Config(), first.Url, second.Url);
+        await using var on = await Balancers.StartAsync(
+            Balancers.Config(c => c with { Retries = c.Retries with { On5xx = true } }), first.Url, second.Url);
+        using var offClient = TestNodes.Client(off.Port);
+        using var onClient = TestNodes.Client(on.Port);
+        using (var response = await offClient.GetAsync("/fail")) Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var before = first.Requests + second.Requests;
+        using (var response = await onClient.GetAsync("/fail")) Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        // Both workers were asked, and the last answer is passed through.
+        Assert.Equal(before + 2, first.Requests + second.Requests);
+    }
+}

@@ -1,0 +1,84 @@
+using Corral.Balancer.Stats;
+using Corral.Balancer.Worker;
+
+namespace Corral.Balancer.Tests.Worker;
+
+public sealed class WorkerRulesTests
+{
+    [Theory]
+    [InlineData(12, 120)]
+    [InlineData(0, 0)]
+    [InlineData(100, 1000)]
+    [InlineData(33.3, 333)]
+    public void FailureScheduleFailsExactlyThePercentOfEachBlock(double percent, int expected)
+    {
+        var schedule = new FailureSchedule(new SeededRandom(42, "worker-1"));
+        for (var block = 0; block < 3; block++)
+        {
+            var failures = Enumerable.Range(1, 1000).Count(i => schedule.Fails(block * 1000L + i, percent));
+            Assert.Equal(expected, failures);
+        }
+    }
+
+    [Fact]
+    public void FailureScheduleIsSeededPerWorker()
+    {
+        bool[] Pattern(long seed, string worker)
+        {
+            var schedule = new FailureSchedule(new SeededRandom(seed, worker));
+            return Enumerable.Range(1, 1000).Select(i => schedule.Fails(i, 12)).ToArray();
+        }
+
+        Assert.Equal(Pattern(1, "worker-1"), Pattern(1, "worker-1"));
+        Assert.NotEqual(Pattern(1, "worker-1"), Pattern(1, "worker-2"));
+        Assert.NotEqual(Pattern(1, "worker-1"), Pattern(2, "worker-1"));
+        // Not front-loaded: failures spread over the block.
+        var pattern = Pattern(1, "worker-1");
+        Assert.InRange(pattern.Take(500).Count(f => f), 30, 90);
+    }
+
+    [Fact]
+    public void HistogramMeanIsExactAndPercentilesAreClose()
+    {
+        var histogram = new LatencyHistogram();
+        var values = Enumerable.Range(1, 10_000).Select(i => (long)i * 37).ToArray();
+        foreach (var v in values) histogram.Record(v);
+        Assert.Equal(values.Average() / 1000.0, histogram.MeanMs, 9);
+        var sorted = values.Order().ToArray();
+        Assert.InRange(histogram.PercentileMs(0.5), sorted[4999] / 1000.0 * 0.98, sorted[4999] / 1000.0 * 1.02);
+        Assert.InRange(histogram.PercentileMs(0.99), sorted[9899] / 1000.0 * 0.98, sorted[9899] / 1000.0 * 1.02);
+
+        var restored = LatencyHistogram.FromBytes(histogram.ToBytes(), histogram.SumMicros);
+        Assert.Equal(histogram.Count, restored.Count);
+        Assert.Equal(histogram.PercentileMs(0.99), restored.PercentileMs(0.99));
+    }
+
+    [Fact]
+    public void StatsAreExactUnderConcurrency()
+    {
+        var stats = new WorkerStats("worker-1");
+        Parallel.For(0, 16, client =>
+        {
+            for (var i = 0; i < 1000; i++) stats.Record(i % 10 != 0, 1000 + client);
+        });
+        var (row, _) = stats.Snapshot(DateTimeOffset.UtcNow);
+        Assert.Equal(16_000, row.Total);
+        Assert.Equal(1_600, row.Failed);
+        var expectedMean = Enumerable.Range(0, 16).Average(c => 1000.0 + c) / 1000.0;
+        Assert.Equal(expectedMean, row.MeanMs, 9);
+    }
+
+    [Fact]
+    public void FaultsRequestValidates()
+    {
+        var current = new FaultSettings { AvgDelay = TimeSpan.FromMilliseconds(500), FailurePercent = 12 };
+        Assert.Contains("failure", new FaultsRequest { Failure = 101 }.ApplyTo(current).Error);
+        Assert.Contains("avgDelay", new FaultsRequest { AvgDelay = "5 parsecs" }.ApplyTo(current).Error);
+        Assert.Contains("outage", new FaultsRequest { Outage = "maybe" }.ApplyTo(current).Error);
+        var (next, error) = new FaultsRequest { Outage = "refuse", AvgDelay = "10ms" }.ApplyTo(current);
+        Assert.Null(error);
+        Assert.Equal(OutageMode.Refuse, next!.Outage);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), next.AvgDelay);
+        Assert.Equal(12, next.FailurePercent);
+    }
+}
