@@ -1,4 +1,5 @@
 using Corral.Hosting.Apps;
+using Corral.Balancer;
 using Corral.Shootout;
 
 namespace Corral;
@@ -6,5 +7,5 @@ namespace Corral;
 /// <summary>The apps this binary ships. A new app module is added here and nowhere else.</summary>
 internal static class AppRegistry
 {
-    public static AppCatalog CreateCatalog() => new([new ShootoutModule()]);
+    public static AppCatalog CreateCatalog() => new([new ShootoutModule(), new BalancerModule()]);
 }
