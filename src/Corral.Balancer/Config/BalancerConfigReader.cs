@@ -50,15 +50,23 @@ public static class BalancerConfigReader
             // The admin listener keeps DESIGN's spacing: 100 above the service port.
             WorkerAdminPort = workerPort + 100,
         };
+        ReadSeed(reader);
         reader.WarnUnknownKeys();
         return config;
     }
+
+    /// <summary>
+    /// <c>seed:</c> (or <c>corral up --seed</c>) is the run's seed: the supervisor hands it to every node as
+    /// <c>CORRAL_SEED</c>, and workers and balancers derive their random choices from it and their node id.
+    /// </summary>
+    private static void ReadSeed(MappingReader reader) => reader.OptionalLong("seed");
 
     private static BalancerConfig ReadCorral(MappingReader reader, string baseDirectory)
     {
         var d = new BalancerConfig();
         reader.Node("app");
         reader.Node(RestartCaps.Key);
+        ReadSeed(reader);
         var stats = reader.OptionalString("stats");
         if (stats is not null && stats.Trim().Length == 0)
         {

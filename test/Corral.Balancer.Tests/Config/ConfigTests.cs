@@ -103,6 +103,15 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void TheRunSeedIsAcceptedAndMustBeAWholeNumber()
+    {
+        var e = Invalid("app: balancer\nseed: soon\n");
+
+        Assert.Contains("seed must be a whole number, got 'soon'", e.Message);
+        Assert.DoesNotContain("unknown key", e.Message);
+    }
+
+    [Fact]
     public void RetryAndPassiveSettingsAreRead()
     {
         var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "b.yaml");
