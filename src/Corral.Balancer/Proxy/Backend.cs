@@ -1,3 +1,4 @@
+using Corral.Hosting.Metrics;
 using Corral.Balancer.Health;
 using Corral.Balancer.Stats;
 

@@ -40,9 +40,11 @@ public static class ShootoutApi
     {
         var engine = endpoints.ServiceProvider.GetRequiredService<GameEngine>();
         var token = endpoints.ServiceProvider.GetRequiredService<NodeContext>().Token;
+        var latency = new ShotLatency();
 
         endpoints.MapPost("/register", (HttpRequest request) => RegisterAsync(engine, request)).RequireClusterToken(token);
-        endpoints.MapPost("/shoot", (HttpRequest request) => ShootAsync(engine, request)).RequireClusterToken(token);
+        endpoints.MapPost("/shoot", (HttpRequest request) => ShootAsync(engine, latency, request)).RequireClusterToken(token);
+        endpoints.MapGet("/stats", () => TypedResults.Ok(latency.Snapshot(engine)));
         endpoints.MapGet("/state", () => TypedResults.Ok(engine.Snapshot));
         endpoints.MapGet("/winner", () =>
         {
@@ -104,8 +106,9 @@ public static class ShootoutApi
         return TypedResults.Ok(new RegisterResponse(cowboy.Name, cowboy.Health, cowboy.Damage, cowboy.Alive, state));
     }
 
-    private static async Task<Results<Ok<ShotReport>, ProblemHttpResult>> ShootAsync(GameEngine engine, HttpRequest request)
+    private static async Task<Results<Ok<ShotReport>, ProblemHttpResult>> ShootAsync(GameEngine engine, ShotLatency latency, HttpRequest request)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (body, problem) = await JsonBody.ReadAsync<ShootRequest>(request);
         if (problem is not null) return problem;
         if (string.IsNullOrWhiteSpace(body!.Shooter))
@@ -129,7 +132,13 @@ public static class ShootoutApi
             return Unavailable(e);
         }
 
-        return outcome.Report is { } report ? TypedResults.Ok(report) : Problem(outcome.Refusal!, request.HttpContext.Response);
+        if (outcome.Report is not { } report)
+        {
+            return Problem(outcome.Refusal!, request.HttpContext.Response);
+        }
+
+        latency.Record(started);
+        return TypedResults.Ok(report);
     }
 
     /// <summary>The server is stopping, or its store failed and it is about to restart: nothing was applied; try again shortly.</summary>

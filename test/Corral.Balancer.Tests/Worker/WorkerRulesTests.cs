@@ -1,3 +1,4 @@
+using Corral.Hosting.Metrics;
 using Corral.Balancer.Stats;
 using Corral.Balancer.Worker;
 

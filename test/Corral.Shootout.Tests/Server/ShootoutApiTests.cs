@@ -140,6 +140,22 @@ public sealed class ShootoutApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_count_only_acknowledged_shots_and_report_their_latency()
+    {
+        await StartServer(Configs.Many(2, 100, 1, TimeSpan.Zero));
+        var a = (await (await Register("cowboy-1")).Content.ReadFromJsonAsync<RegisterResponse>(JsonSerializerOptions.Web))!.Cowboy;
+        await Register("cowboy-2");
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await Shoot(a, "cowboy-1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Shoot(a, "cowboy-2")).StatusCode);
+
+        var stats = (await _http.GetFromJsonAsync<ServerStats>("/stats", JsonSerializerOptions.Web))!;
+
+        Assert.Equal(5, stats.Shots);
+        Assert.True(stats.P99Ms >= stats.P50Ms && stats.P50Ms > 0, $"p50 {stats.P50Ms} ms, p99 {stats.P99Ms} ms");
+        Assert.True(stats.Batches >= 1 && stats.MeanBatch >= 1);
+    }
+
+    [Fact]
     public async Task Register_accepts_the_node_id_in_the_header()
     {
         await StartServer(Configs.Many(2, 5, 1, TimeSpan.Zero));

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Corral.Balancer.Stats;
+namespace Corral.Hosting.Metrics;
 
 /// <summary>
 /// Latencies in microseconds, counted in log-linear buckets (64 per power of two, so a percentile is within
