@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Corral.Hosting.Supervision;
+
+namespace Corral.Hosting.Tests.Supervision;
+
+/// <summary>No process outlives a run: not after a stop, not after the supervisor is SIGKILLed.</summary>
+public sealed class SupervisorStopTests
+{
+    [Fact]
+    public async Task Stopping_leaves_no_process_even_a_grandchild_or_a_node_that_ignores_sigterm()
+    {
+        var spawner = StubApp.Role("spawner", 1, "--grandchild", "plain");
+        var stubborn = StubApp.Role("stubborn", 1, "--ignore-sigterm");
+        await using var h = await new Harness(StubApp.Loaded(spawner, stubborn), o => o with { GracePeriod = TimeSpan.FromSeconds(1.5) })
+            .StartAsync();
+        await h.WaitReadyAsync(60, "spawner-1", "stubborn-1");
+        await h.WaitLineAsync("spawner-1", "grandchild pid");
+        int[] pids = [h.Node("spawner-1").Pid!.Value, h.Node("stubborn-1").Pid!.Value, .. h.Sink.PrintedPids("grandchild pid")];
+        Assert.Equal(3, pids.Length);
+        Assert.All(pids, pid => Assert.True(Signals.IsAlive(pid)));
+
+        var result = await h.StopAsync();
+
+        Assert.Equal(RunEnd.Stopped, result.End);
+        Assert.Equal(SupervisorResult.InterruptedExitCode, result.ExitCode);
+        Assert.Contains("stubborn-1 did not stop within 1.5s; killing its process group", h.Sink.Dump());
+        await Eventually.WaitAsync(() => pids.All(pid => !Signals.IsAlive(pid)), 10, "every process gone: " + string.Join(", ", pids));
+    }
+
+    [Fact]
+    public async Task A_sigkilled_supervisor_leaves_no_process()
+    {
+        var data = Directory.CreateTempSubdirectory("corral-kill-").FullName;
+        var info = new ProcessStartInfo(TestNodeBinary.Path) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "supervise", "--data", data, "--nodes", "2", "--", "--grandchild", "pdeathsig" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var supervisor = Process.Start(info)!;
+        var lines = new List<string>();
+        try
+        {
+            var ready = 0;
+            using var reading = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (ready < 2 && await supervisor.StandardOutput.ReadLineAsync(reading.Token) is { } line)
+            {
+                lines.Add(line);
+                if (System.Text.RegularExpressions.Regex.IsMatch(line, @"^corral\s+\| worker-\d ready$"))
+                {
+                    ready++;
+                }
+            }
+
+            var pids = lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"(started \(pid|grandchild pid) (\d+)"))
+                .Where(m => m.Success).Select(m => int.Parse(m.Groups[2].Value)).ToArray();
+            Assert.True(pids.Length == 4, string.Join("\n", lines));
+            Assert.All(pids, pid => Assert.True(Signals.IsAlive(pid), $"{pid} alive before the kill"));
+
+            supervisor.Kill();
+            await supervisor.WaitForExitAsync();
+
+            await Eventually.WaitAsync(() => pids.All(pid => !Signals.IsAlive(pid)), 10,
+                "every child and grandchild gone: " + string.Join(", ", pids.Where(Signals.IsAlive)));
+        }
+        finally
+        {
+            if (!supervisor.HasExited)
+            {
+                supervisor.Kill();
+            }
+
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
