@@ -185,7 +185,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
     public MembershipSnapshot MembershipSnapshot() => Membership.Snapshot();
 
     /// <summary>The run's outcome as a node would report it; the first report wins.</summary>
-    public bool Finish(RunOutcome outcome) => _end.TrySetResult((RunEnd.Finished, outcome, null));
+    public bool Finish(RunOutcome outcome) => _end.TrySetResult((RunEnd.Finished, outcome with { Summary = Json.OrNull(outcome.Summary) }, null));
 
     bool IControlPlane.ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports)
     {
