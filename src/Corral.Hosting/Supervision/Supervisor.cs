@@ -35,6 +35,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
     private LoadedApp? _app;
     private AppPlan? _plan;
     private RunFolder? _run;
+    private NodeOutput? _ownLog;
     private ControlServer? _control;
     private ConfigFeed? _config;
     private DateTimeOffset _started;
@@ -98,6 +99,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         _run = _options.ResumeRunId is { } resume
             ? RunFolder.Resume(_options.DataDirectory, resume)
             : RunFolder.Create(_options.DataDirectory, _started);
+        _ownLog = new NodeOutput(ConsoleOutputSink.SupervisorName, _run.LogOf(ConsoleOutputSink.SupervisorName), NullOutputSink.Instance);
         _control = await ControlServer.StartAsync(this, _options.Token, _options.BindAddress, _options.EffectiveControlPort, cancellationToken);
         lock (_lock)
         {
@@ -167,6 +169,8 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             {
                 output.Dispose();
             }
+
+            _ownLog?.Dispose();
         }
 
         return new SupervisorResult(exitCode, end, outcome, error, _run!, nodes);
@@ -246,7 +250,11 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         return ScaleResult.Accepted;
     }
 
-    internal void Say(string line) => _sink.SupervisorLine(line);
+    internal void Say(string line)
+    {
+        _sink.SupervisorLine(line);
+        _ownLog?.Line(line);
+    }
 
     internal void Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
 

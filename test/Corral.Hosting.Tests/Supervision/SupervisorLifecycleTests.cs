@@ -122,6 +122,51 @@ public sealed class SupervisorLifecycleTests
         Assert.Single(events[^1].Snapshot.Members);
         Assert.Equal(1, h.Node("worker-1").Restarts);
         Assert.StartsWith("http://127.0.0.1:", events[^1].Member!.Url());
+        Assert.Equal(events[1].Member!.Url(), events[^1].Member!.Url());
+    }
+
+    [Fact]
+    public async Task A_restart_through_the_control_api_replaces_the_process_without_counting_against_the_cap()
+    {
+        await using var h = await new Harness(StubApp.Loaded(StubApp.Role("worker", 1))).StartAsync();
+        await h.WaitReadyAsync(60, "worker-1");
+        var pid = h.Node("worker-1").Pid;
+        using var http = new HttpClient { BaseAddress = h.Supervisor.ControlUrl };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.Token);
+        using (var response = await http.PostAsync(ControlRoutes.Restart("worker-1"), null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await Eventually.WaitAsync(() => h.Node("worker-1") is { State: NodeState.Ready } n && n.Pid != pid, 60, "worker-1 ready again\n" + h.Sink.Dump());
+        Assert.Equal(0, h.Node("worker-1").Restarts);
+        Assert.True(h.Sink.Has("corral", "worker-1 restarting on request"), h.Sink.Dump());
+    }
+
+    [Fact]
+    public async Task Fixed_ports_are_planned_ports_plus_the_offset()
+    {
+        var (nodePort, controlPort) = (FreePort(), FreePort());
+        var role = StubApp.Role("worker", 1) with { Ports = [new PlannedPort("http", nodePort - 7)] };
+        await using var h = await new Harness(StubApp.Loaded(role), o => o with
+        {
+            DynamicPorts = false,
+            PortOffset = 7,
+            ControlPort = controlPort - 7,
+        }).StartAsync();
+        await h.WaitReadyAsync(60, "worker-1");
+        Assert.Equal($"http://127.0.0.1:{nodePort}", h.Node("worker-1").Urls["http"]);
+        Assert.Equal(controlPort, h.Supervisor.ControlUrl.Port);
+        Assert.Matches($@"corral \| worker-1 +test\.worker +http {nodePort}\n", h.Sink.Dump());
+        await h.StopAsync();
+        Assert.Contains("worker-1 ready", File.ReadAllText(h.Supervisor.Run.LogOf("corral")));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]
