@@ -85,6 +85,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             return;
         }
 
+        Validate(_options);
         if (ProcessSpawner.MissingTool() is { } tool)
         {
             throw new SupervisorException($"'{tool}' is not installed: Corral needs util-linux's setsid and setpriv to keep child processes from leaking");
@@ -502,6 +503,23 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         var depth = 1 + found.DependsOn.Max(d => Depth(plan, d, visiting));
         visiting.Remove(role);
         return depth;
+    }
+
+    private static void Validate(SupervisorOptions options)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.DataDirectory)) problems.Add("the data folder is empty");
+        if (string.IsNullOrEmpty(options.Token)) problems.Add("the cluster token is empty");
+        if (options.PortOffset is < -30000 or > 30000) problems.Add($"--port-offset {options.PortOffset} is outside -30000..30000");
+        if (options.GracePeriod <= TimeSpan.Zero) problems.Add("the grace period must be positive");
+        if (options.ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
+        if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
+        if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
+        if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
+        if (problems.Count > 0)
+        {
+            throw new SupervisorException("invalid supervisor options: " + string.Join("; ", problems));
+        }
     }
 
     private void CheckPorts(IReadOnlyList<PlannedNode> planned)

@@ -103,3 +103,30 @@ public sealed class SupervisionUnitTests
         Assert.Contains($"port {port} for node a-2 (http) is not free", error.Message);
     }
 }
+
+/// <summary>The file-backed topology source notices an edit once it has settled.</summary>
+public sealed class FileTopologySourceTests
+{
+    [Fact]
+    public async Task An_edit_of_the_file_completes_the_wait_and_load_reads_the_file()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "count: 1");
+            var source = new FileTopologySource(path, p => StubApp.Loaded(StubApp.Role("a", File.ReadAllText(p).Length)),
+                TimeSpan.FromMilliseconds(20));
+            var waiting = source.WaitForChangeAsync(CancellationToken.None);
+            Assert.False(waiting.IsCompleted);
+
+            File.WriteAllText(path, "count: 22");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(5));
+            await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(9, source.Load().Plan.Roles[0].Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
