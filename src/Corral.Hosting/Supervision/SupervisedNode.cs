@@ -33,6 +33,7 @@ internal sealed class SupervisedNode
     private NodeState _state = NodeState.Pending;
     private Process? _process;
     private bool _signalled;
+    private bool _reported;
     private int _restarts;
     private int? _lastExitCode;
     private TaskCompletionSource _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -126,6 +127,8 @@ internal sealed class SupervisedNode
             {
                 _ports[name] = port;
             }
+
+            _reported = true;
 
             if (_state is NodeState.Ready or NodeState.Unhealthy)
             {
@@ -412,6 +415,11 @@ internal sealed class SupervisedNode
             return (-1, $"could not start ({e.Message})");
         }
 
+        lock (_lock)
+        {
+            _reported = false;
+        }
+
         var pumps = Task.WhenAll(_output.PumpAsync(process.StandardOutput), _output.PumpAsync(process.StandardError));
         lock (_lock)
         {
@@ -438,6 +446,16 @@ internal sealed class SupervisedNode
         lock (_lock)
         {
             _process = null;
+
+            // A reused dynamic port may have been taken meanwhile: a process that never reported its ports
+            // gets fresh ones (0) next time instead of failing on the same bind until the cap.
+            if (_options.DynamicPorts && !_reported)
+            {
+                foreach (var name in _ports.Keys.ToArray())
+                {
+                    _ports[name] = 0;
+                }
+            }
         }
 
         process.Dispose();

@@ -164,15 +164,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         };
         var nodes = AllNodes();
         WriteSummary(new SupervisorResult(exitCode, end, outcome, error, _run!, nodes));
-        lock (_lock)
-        {
-            foreach (var output in _outputs.Values)
-            {
-                output.Dispose();
-            }
-
-            _ownLog?.Dispose();
-        }
+        CloseLogs();
 
         return new SupervisorResult(exitCode, end, outcome, error, _run!, nodes);
     }
@@ -608,6 +600,19 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
+    private void CloseLogs()
+    {
+        lock (_lock)
+        {
+            foreach (var output in _outputs.Values)
+            {
+                output.Dispose();
+            }
+
+            _ownLog?.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_end.Task.IsCompleted && _control is not null)
@@ -616,6 +621,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             _end.TrySetResult((RunEnd.Stopped, null, null));
             await StopAllAsync();
             await _control.DisposeAsync();
+            CloseLogs();
         }
 
         _probe.Dispose();

@@ -15,6 +15,25 @@ public sealed class ReloadTests
         using var client = h.Client;
         await h.WaitReadyAsync(60, "a-1", "a-2", "b-1");
         var before = h.Supervisor.Nodes().ToDictionary(n => n.NodeId, n => n.Pid);
+        var versions = new List<long>();
+        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var configFeed = Task.Run(async () =>
+        {
+            await foreach (var document in client.WatchConfigAsync(watching.Token))
+            {
+                lock (versions)
+                {
+                    versions.Add(document.Version);
+                }
+
+                if (document.Version == 2)
+                {
+                    Assert.Equal(2, document.Config.GetProperty("v").GetInt32());
+                    return;
+                }
+            }
+        });
+        await Eventually.WaitAsync(() => { lock (versions) { return versions.Count == 1; } }, 30, "the config feed's first document");
 
         // a grows by one; b's arguments change.
         h.Source.Set(StubApp.Loaded("{\"v\":2}", a with { Count = 3 }, b with { Args = ["--ready-delay", "10"] }));
@@ -27,6 +46,8 @@ public sealed class ReloadTests
         Assert.NotEqual(before["b-1"], after["b-1"]);
         Assert.Equal(0, h.Supervisor.Nodes().Single(n => n.NodeId == "b-1").Restarts);
         Assert.Equal(2, (await client.GetConfigAsync()).Version);
+        await configFeed.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([1L, 2L], versions);
 
         // a shrinks to one: the highest ordinals drain, a-1 is untouched.
         h.Source.Set(StubApp.Loaded("{\"v\":3}", a with { Count = 1 }, b with { Args = ["--ready-delay", "10"] }));

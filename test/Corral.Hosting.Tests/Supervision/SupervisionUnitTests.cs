@@ -70,6 +70,29 @@ public sealed class SupervisionUnitTests
     }
 
     [Fact]
+    public async Task Resume_reuses_the_run_folder_and_its_id()
+    {
+        var data = Directory.CreateTempSubdirectory("corral-resume-").FullName;
+        try
+        {
+            var earlier = RunFolder.Create(data, DateTimeOffset.UtcNow);
+            await using var h = new Harness(StubApp.Loaded(StubApp.Role("a", 0)), o => o with { DataDirectory = data, ResumeRunId = earlier.RunId });
+            await h.Supervisor.StartAsync();
+            Assert.Equal(earlier.RunId, h.Supervisor.Run.RunId);
+            Assert.Equal(earlier.Path, h.Supervisor.Run.Path);
+            Assert.Equal(earlier.RunId, h.Supervisor.Run.ReadSummary()!.RunId);
+
+            await using var missing = new Harness(StubApp.Loaded(StubApp.Role("a", 0)), o => o with { DataDirectory = data, ResumeRunId = "20200101-000000-abcd" });
+            var error = await Assert.ThrowsAsync<SupervisorException>(() => missing.Supervisor.StartAsync());
+            Assert.Contains("cannot resume run 20200101-000000-abcd", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_console_sink_prefixes_names_and_colours_only_when_asked()
     {
         var plain = new StringWriter();
