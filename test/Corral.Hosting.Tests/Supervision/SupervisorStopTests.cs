@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Corral.Hosting.Control;
 using Corral.Hosting.Supervision;
 
 namespace Corral.Hosting.Tests.Supervision;
@@ -25,6 +26,21 @@ public sealed class SupervisorStopTests
         Assert.Equal(SupervisorResult.InterruptedExitCode, result.ExitCode);
         Assert.Contains("stubborn-1 did not stop within 1.5s; killing its process group", h.Sink.Dump());
         await Eventually.WaitAsync(() => pids.All(pid => !Signals.IsAlive(pid)), 10, "every process gone: " + string.Join(", ", pids));
+    }
+
+    [Fact]
+    public async Task Stopping_drains_dependants_before_their_dependencies()
+    {
+        var server = StubApp.Role("server", 1) with { Singleton = true };
+        var worker = StubApp.Role("worker", 1) with { DependsOn = ["test.server"] };
+        await using var h = await new Harness(StubApp.Loaded(server, worker)).StartAsync();
+        await h.WaitReadyAsync(60, "server", "worker-1");
+
+        var result = await h.StopAsync();
+
+        Assert.All(result.Nodes, n => Assert.Equal(NodeState.Stopped, n.State));
+        Assert.True(h.Sink.At("worker-1", "drained") < h.Sink.At("server", "drained"), h.Sink.Dump());
+        Assert.True(h.Sink.At("corral", "worker-1 stopped") < h.Sink.At("corral", "server stopped"), h.Sink.Dump());
     }
 
     [Fact]
