@@ -44,11 +44,17 @@ public sealed class SupervisorStopTests
     }
 
     [Fact]
-    public async Task A_sigkilled_supervisor_leaves_no_process()
+    public Task A_sigkilled_supervisor_leaves_no_process() => KillSupervisorAsync(Signals.Kill, "pdeathsig", expectedExit: null);
+
+    [Fact]
+    public Task A_supervisor_given_sigterm_drains_and_leaves_no_process() => KillSupervisorAsync(Signals.Term, "plain", expectedExit: 130);
+
+    /// <summary>Runs a supervisor of two nodes, each with a grandchild, in its own process; signals it; expects every process gone.</summary>
+    private static async Task KillSupervisorAsync(int signal, string grandchild, int? expectedExit)
     {
         var data = Directory.CreateTempSubdirectory("corral-kill-").FullName;
         var info = new ProcessStartInfo(TestNodeBinary.Path) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "supervise", "--data", data, "--nodes", "2", "--", "--grandchild", "pdeathsig" })
+        foreach (var arg in new[] { "supervise", "--data", data, "--nodes", "2", "--", "--grandchild", grandchild })
         {
             info.ArgumentList.Add(arg);
         }
@@ -73,8 +79,12 @@ public sealed class SupervisorStopTests
             Assert.True(pids.Length == 4, string.Join("\n", lines));
             Assert.All(pids, pid => Assert.True(Signals.IsAlive(pid), $"{pid} alive before the kill"));
 
-            supervisor.Kill();
-            await supervisor.WaitForExitAsync();
+            Signals.Send(supervisor.Id, signal);
+            await supervisor.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            if (expectedExit is { } code)
+            {
+                Assert.Equal(code, supervisor.ExitCode);
+            }
 
             await Eventually.WaitAsync(() => pids.All(pid => !Signals.IsAlive(pid)), 10,
                 "every child and grandchild gone: " + string.Join(", ", pids.Where(Signals.IsAlive)));
