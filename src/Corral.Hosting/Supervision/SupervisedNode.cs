@@ -188,7 +188,9 @@ internal sealed class SupervisedNode
                 }
             }
 
-            if (_intent == Intent.Drain && _state is not (NodeState.Exited or NodeState.Failed or NodeState.Stopped))
+            // The running process drains either way; a restart then shows Starting for the next one.
+            if (_state is NodeState.Starting or NodeState.Ready or NodeState.Unhealthy ||
+                (_intent == Intent.Drain && _state is NodeState.Pending or NodeState.BackingOff))
             {
                 _state = NodeState.Draining;
             }
@@ -288,25 +290,35 @@ internal sealed class SupervisedNode
         while (true)
         {
             RolePlan role;
+            var stopped = false;
             lock (_lock)
             {
+                // The supervisor's lock is never taken while this one is held (it takes them the other way round).
                 if (_intent == Intent.Drain || _owner.Stopping)
                 {
                     _state = NodeState.Stopped;
-                    _owner.NotifyChanged();
-                    return;
+                    stopped = true;
                 }
-
-                if (_pendingRole is not null)
+                else
                 {
-                    AssignPorts(_pendingRole);
-                    _role = _pendingRole;
-                    _pendingRole = null;
+                    if (_pendingRole is not null)
+                    {
+                        AssignPorts(_pendingRole);
+                        _role = _pendingRole;
+                        _pendingRole = null;
+                    }
+
+                    _intent = Intent.None;
+                    _signalled = false;
                 }
 
-                _intent = Intent.None;
-                _signalled = false;
                 role = _role;
+            }
+
+            if (stopped)
+            {
+                _owner.NotifyChanged();
+                return;
             }
 
             var (exitCode, failure) = await RunOnceAsync(role);

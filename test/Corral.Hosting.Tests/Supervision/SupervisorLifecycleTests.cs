@@ -138,7 +138,7 @@ public sealed class SupervisorLifecycleTests
             Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        await Eventually.WaitAsync(() => h.Node("worker-1") is { State: NodeState.Ready } n && n.Pid != pid, 60, "worker-1 ready again\n" + h.Sink.Dump());
+        await Eventually.WaitAsync(() => h.Node("worker-1") is { State: NodeState.Ready, Pid: { } now } && now != pid, 60, "worker-1 ready again\n" + h.Sink.Dump());
         Assert.Equal(0, h.Node("worker-1").Restarts);
         Assert.True(h.Sink.Has("corral", "worker-1 restarting on request"), h.Sink.Dump());
     }
