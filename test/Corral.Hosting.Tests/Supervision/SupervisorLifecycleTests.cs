@@ -93,6 +93,16 @@ public sealed class SupervisorLifecycleTests
     }
 
     [Fact]
+    public async Task A_node_that_never_gets_ready_is_killed_and_counts_as_a_failure()
+    {
+        var worker = StubApp.Role("worker", 1, "--ready-delay", "600000") with { MaxRestarts = 0 };
+        await using var h = await new Harness(StubApp.Loaded(worker), o => o with { ReadyTimeout = TimeSpan.FromSeconds(1.5) }).StartAsync();
+        var result = await h.Result.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(RunEnd.Failed, result.End);
+        Assert.Contains("worker-1 was not ready within 1.5s and has used all 0 restarts", result.Error);
+    }
+
+    [Fact]
     public async Task The_membership_feed_shows_start_crash_and_restart()
     {
         var worker = StubApp.Role("worker", 1);
