@@ -182,8 +182,7 @@ internal static class TestSupervise
             Sink = new ConsoleOutputSink(Console.Out, colour: false),
         }, new InMemoryTopologySource(loaded));
         using var stop = new CancellationTokenSource();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; stop.Cancel(); });
+        using var signals = StopSignals.Register(stop);
         var result = await supervisor.RunAsync(stop.Token);
         return result.ExitCode;
     }

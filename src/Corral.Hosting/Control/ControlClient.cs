@@ -44,6 +44,12 @@ public sealed class ControlClient : IDisposable
     /// <summary>Reports the run's outcome, retrying until the supervisor has it (it is idempotent there).</summary>
     public async Task ReportFinishedAsync(RunOutcome outcome, CancellationToken cancellationToken = default)
     {
+        // An unset summary cannot be serialised; retrying it would loop forever, so send JSON null instead.
+        if (outcome.Summary.ValueKind == JsonValueKind.Undefined)
+        {
+            outcome = outcome with { Summary = JsonDocument.Parse("null").RootElement };
+        }
+
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {

@@ -119,7 +119,7 @@ internal sealed class ConfigFeed
     private ConfigDocument _current;
     private bool _completed;
 
-    public ConfigFeed(JsonElement config) => _current = new ConfigDocument(1, config.Clone());
+    public ConfigFeed(JsonElement config) => _current = new ConfigDocument(1, Json.OrNull(config));
 
     public ConfigDocument Current
     {
@@ -135,6 +135,7 @@ internal sealed class ConfigFeed
     /// <summary>Publishes a reloaded config as the next version; an identical config publishes nothing.</summary>
     public bool Publish(JsonElement config)
     {
+        config = Json.OrNull(config);
         lock (_lock)
         {
             if (config.GetRawText() == _current.Config.GetRawText())
@@ -142,7 +143,7 @@ internal sealed class ConfigFeed
                 return false;
             }
 
-            _current = new ConfigDocument(_current.Version + 1, config.Clone());
+            _current = new ConfigDocument(_current.Version + 1, config);
             foreach (var subscriber in _subscribers)
             {
                 subscriber.Writer.TryWrite(_current);
@@ -189,4 +190,12 @@ internal sealed class ConfigFeed
             _subscribers.Clear();
         }
     }
+}
+
+/// <summary>JSON values from callers, made safe to serialise: an unset element becomes JSON null.</summary>
+internal static class Json
+{
+    private static readonly JsonElement Null = JsonDocument.Parse("null").RootElement.Clone();
+
+    public static JsonElement OrNull(JsonElement value) => value.ValueKind == JsonValueKind.Undefined ? Null : value.Clone();
 }

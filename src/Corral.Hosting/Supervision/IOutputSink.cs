@@ -61,3 +61,11 @@ public sealed class ConsoleOutputSink : IOutputSink
         return Palette[hash % (uint)Palette.Length];
     }
 }
+
+/// <summary>Discards every line (the supervisor's own log file already has them).</summary>
+internal sealed class NullOutputSink : IOutputSink
+{
+    public static readonly NullOutputSink Instance = new();
+    public void NodeLine(string nodeId, string line) { }
+    public void SupervisorLine(string line) { }
+}

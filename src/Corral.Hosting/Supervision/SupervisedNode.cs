@@ -33,6 +33,7 @@ internal sealed class SupervisedNode
     private NodeState _state = NodeState.Pending;
     private Process? _process;
     private bool _signalled;
+    private bool _reported;
     private int _restarts;
     private int? _lastExitCode;
     private TaskCompletionSource _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -127,6 +128,8 @@ internal sealed class SupervisedNode
                 _ports[name] = port;
             }
 
+            _reported = true;
+
             if (_state is NodeState.Ready or NodeState.Unhealthy)
             {
                 member = new Member(NodeId, _role.Role, UrlsLocked());
@@ -185,7 +188,9 @@ internal sealed class SupervisedNode
                 }
             }
 
-            if (_intent == Intent.Drain && _state is not (NodeState.Exited or NodeState.Failed or NodeState.Stopped))
+            // The running process drains either way; a restart then shows Starting for the next one.
+            if (_state is NodeState.Starting or NodeState.Ready or NodeState.Unhealthy ||
+                (_intent == Intent.Drain && _state is NodeState.Pending or NodeState.BackingOff))
             {
                 _state = NodeState.Draining;
             }
@@ -285,25 +290,35 @@ internal sealed class SupervisedNode
         while (true)
         {
             RolePlan role;
+            var stopped = false;
             lock (_lock)
             {
+                // The supervisor's lock is never taken while this one is held (it takes them the other way round).
                 if (_intent == Intent.Drain || _owner.Stopping)
                 {
                     _state = NodeState.Stopped;
-                    _owner.NotifyChanged();
-                    return;
+                    stopped = true;
                 }
-
-                if (_pendingRole is not null)
+                else
                 {
-                    AssignPorts(_pendingRole);
-                    _role = _pendingRole;
-                    _pendingRole = null;
+                    if (_pendingRole is not null)
+                    {
+                        AssignPorts(_pendingRole);
+                        _role = _pendingRole;
+                        _pendingRole = null;
+                    }
+
+                    _intent = Intent.None;
+                    _signalled = false;
                 }
 
-                _intent = Intent.None;
-                _signalled = false;
                 role = _role;
+            }
+
+            if (stopped)
+            {
+                _owner.NotifyChanged();
+                return;
             }
 
             var (exitCode, failure) = await RunOnceAsync(role);
@@ -412,6 +427,11 @@ internal sealed class SupervisedNode
             return (-1, $"could not start ({e.Message})");
         }
 
+        lock (_lock)
+        {
+            _reported = false;
+        }
+
         var pumps = Task.WhenAll(_output.PumpAsync(process.StandardOutput), _output.PumpAsync(process.StandardError));
         lock (_lock)
         {
@@ -438,6 +458,16 @@ internal sealed class SupervisedNode
         lock (_lock)
         {
             _process = null;
+
+            // A reused dynamic port may have been taken meanwhile: a process that never reported its ports
+            // gets fresh ones (0) next time instead of failing on the same bind until the cap.
+            if (_options.DynamicPorts && !_reported)
+            {
+                foreach (var name in _ports.Keys.ToArray())
+                {
+                    _ports[name] = 0;
+                }
+            }
         }
 
         process.Dispose();

@@ -35,6 +35,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
     private LoadedApp? _app;
     private AppPlan? _plan;
     private RunFolder? _run;
+    private NodeOutput? _ownLog;
     private ControlServer? _control;
     private ConfigFeed? _config;
     private DateTimeOffset _started;
@@ -84,6 +85,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             return;
         }
 
+        Validate(_options);
         if (ProcessSpawner.MissingTool() is { } tool)
         {
             throw new SupervisorException($"'{tool}' is not installed: Corral needs util-linux's setsid and setpriv to keep child processes from leaking");
@@ -98,6 +100,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         _run = _options.ResumeRunId is { } resume
             ? RunFolder.Resume(_options.DataDirectory, resume)
             : RunFolder.Create(_options.DataDirectory, _started);
+        _ownLog = new NodeOutput(ConsoleOutputSink.SupervisorName, _run.LogOf(ConsoleOutputSink.SupervisorName), NullOutputSink.Instance);
         _control = await ControlServer.StartAsync(this, _options.Token, _options.BindAddress, _options.EffectiveControlPort, cancellationToken);
         lock (_lock)
         {
@@ -161,13 +164,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         };
         var nodes = AllNodes();
         WriteSummary(new SupervisorResult(exitCode, end, outcome, error, _run!, nodes));
-        lock (_lock)
-        {
-            foreach (var output in _outputs.Values)
-            {
-                output.Dispose();
-            }
-        }
+        CloseLogs();
 
         return new SupervisorResult(exitCode, end, outcome, error, _run!, nodes);
     }
@@ -185,7 +182,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
     public MembershipSnapshot MembershipSnapshot() => Membership.Snapshot();
 
     /// <summary>The run's outcome as a node would report it; the first report wins.</summary>
-    public bool Finish(RunOutcome outcome) => _end.TrySetResult((RunEnd.Finished, outcome, null));
+    public bool Finish(RunOutcome outcome) => _end.TrySetResult((RunEnd.Finished, outcome with { Summary = Json.OrNull(outcome.Summary) }, null));
 
     bool IControlPlane.ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports)
     {
@@ -246,7 +243,11 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         return ScaleResult.Accepted;
     }
 
-    internal void Say(string line) => _sink.SupervisorLine(line);
+    internal void Say(string line)
+    {
+        _sink.SupervisorLine(line);
+        _ownLog?.Line(line);
+    }
 
     internal void Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
 
@@ -496,6 +497,23 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         return depth;
     }
 
+    private static void Validate(SupervisorOptions options)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.DataDirectory)) problems.Add("the data folder is empty");
+        if (string.IsNullOrEmpty(options.Token)) problems.Add("the cluster token is empty");
+        if (options.PortOffset is < -30000 or > 30000) problems.Add($"--port-offset {options.PortOffset} is outside -30000..30000");
+        if (options.GracePeriod <= TimeSpan.Zero) problems.Add("the grace period must be positive");
+        if (options.ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
+        if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
+        if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
+        if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
+        if (problems.Count > 0)
+        {
+            throw new SupervisorException("invalid supervisor options: " + string.Join("; ", problems));
+        }
+    }
+
     private void CheckPorts(IReadOnlyList<PlannedNode> planned)
     {
         if (_options.DynamicPorts)
@@ -582,6 +600,19 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
+    private void CloseLogs()
+    {
+        lock (_lock)
+        {
+            foreach (var output in _outputs.Values)
+            {
+                output.Dispose();
+            }
+
+            _ownLog?.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_end.Task.IsCompleted && _control is not null)
@@ -590,6 +621,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             _end.TrySetResult((RunEnd.Stopped, null, null));
             await StopAllAsync();
             await _control.DisposeAsync();
+            CloseLogs();
         }
 
         _probe.Dispose();
