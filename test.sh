@@ -26,7 +26,7 @@ for project in test/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "== $name"
   log="$results/$name.log"
-  dotnet test "$project" -c "$configuration" --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" \
+  dotnet test "$project" -c "$configuration" --no-build -nologo 2>&1 | tee "$log" \
     | grep -E '^\s+(Failed|Skipped) |^(Passed|Failed)!|Total tests|error' || true
   summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -1)
   if [ -z "$summary" ]; then

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Corral.Hosting.Apps;
 using Corral.Hosting.Supervision;
@@ -79,8 +78,8 @@ internal static class UpCommand
             }
 
             options = options with { Sink = footer ?? (IOutputSink)ConsoleOutputSink.ForConsole() };
-            return await RunAsync(loaded.App.Module, options, new TopologyFile(catalog, path, overrides, TimeProvider.System), footer, output, errors,
-                cancellationToken);
+            var source = new FileTopologySource(path, file => catalog.Load(TopologyLoader.Load(file, overrides)).App);
+            return await RunAsync(loaded.App.Module, options, source, footer, output, errors, cancellationToken);
         });
         return command;
     }
@@ -88,25 +87,9 @@ internal static class UpCommand
     private static async Task<int> RunAsync(IAppModule module, SupervisorOptions options, ITopologySource source, LiveFooterSink? footer,
         TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
+        // The first Ctrl+C or SIGTERM drains every node in order; a second ends corral at once (its nodes die with it).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var signals = 0;
-        void OnSignal(PosixSignalContext context)
-        {
-            // The first Ctrl+C or SIGTERM drains every node; a second one stops waiting for them.
-            context.Cancel = true;
-            if (Interlocked.Increment(ref signals) == 1)
-            {
-                stop.Cancel();
-            }
-            else
-            {
-                errors.WriteLine("corral: stopping now; nodes still draining are killed with their process groups");
-                Environment.Exit(SupervisorResult.InterruptedExitCode);
-            }
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var signals = StopSignals.Register(stop);
 
         await using var supervisor = new Supervisor(options, source);
         SupervisorResult outcome;
