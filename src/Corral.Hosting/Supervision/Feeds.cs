@@ -13,6 +13,59 @@ internal sealed class Subscription<T>(T first, ChannelReader<T> events, Action u
 }
 
 /// <summary>
+/// The subscribers of one feed. Not thread-safe on its own: its owner calls it under <paramref name="ownerLock"/>,
+/// the lock that guards the state it publishes, so a subscriber's first item and later events never overlap or miss.
+/// </summary>
+internal sealed class Fanout<T>(Lock ownerLock)
+{
+    private readonly List<Channel<T>> _subscribers = [];
+    private bool _completed;
+
+    /// <summary>Call under the owner's lock, with the state as it is now.</summary>
+    public Subscription<T> Subscribe(T first)
+    {
+        var channel = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
+        if (_completed)
+        {
+            channel.Writer.TryComplete();
+        }
+        else
+        {
+            _subscribers.Add(channel);
+        }
+
+        return new Subscription<T>(first, channel.Reader, () =>
+        {
+            lock (ownerLock)
+            {
+                _subscribers.Remove(channel);
+            }
+        });
+    }
+
+    /// <summary>Call under the owner's lock.</summary>
+    public void Publish(T item)
+    {
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.Writer.TryWrite(item);
+        }
+    }
+
+    /// <summary>Ends every subscription (the run is over), so streaming responses finish. Call under the owner's lock.</summary>
+    public void Complete()
+    {
+        _completed = true;
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.Writer.TryComplete();
+        }
+
+        _subscribers.Clear();
+    }
+}
+
+/// <summary>
 /// The live members (ready and not draining) and the feed of their changes. Each change bumps the version
 /// and is published under the same lock that takes a subscriber's first snapshot, so no event is missed
 /// or seen twice.
@@ -21,9 +74,10 @@ internal sealed class MembershipBoard
 {
     private readonly Lock _lock = new();
     private readonly SortedDictionary<string, Member> _members = new(StringComparer.Ordinal);
-    private readonly List<Channel<MembershipEvent>> _subscribers = [];
+    private readonly Fanout<MembershipEvent> _subscribers;
     private long _version;
-    private bool _completed;
+
+    public MembershipBoard() => _subscribers = new Fanout<MembershipEvent>(_lock);
 
     public MembershipSnapshot Snapshot()
     {
@@ -60,26 +114,9 @@ internal sealed class MembershipBoard
 
     public Subscription<MembershipEvent> Subscribe()
     {
-        var channel = Channel.CreateUnbounded<MembershipEvent>(new UnboundedChannelOptions { SingleReader = true });
         lock (_lock)
         {
-            var first = new MembershipEvent(MembershipChange.Snapshot, null, SnapshotLocked());
-            if (_completed)
-            {
-                channel.Writer.TryComplete();
-            }
-            else
-            {
-                _subscribers.Add(channel);
-            }
-
-            return new Subscription<MembershipEvent>(first, channel.Reader, () =>
-            {
-                lock (_lock)
-                {
-                    _subscribers.Remove(channel);
-                }
-            });
+            return _subscribers.Subscribe(new MembershipEvent(MembershipChange.Snapshot, null, SnapshotLocked()));
         }
     }
 
@@ -88,13 +125,7 @@ internal sealed class MembershipBoard
     {
         lock (_lock)
         {
-            _completed = true;
-            foreach (var subscriber in _subscribers)
-            {
-                subscriber.Writer.TryComplete();
-            }
-
-            _subscribers.Clear();
+            _subscribers.Complete();
         }
     }
 
@@ -103,11 +134,7 @@ internal sealed class MembershipBoard
     private void PublishLocked(MembershipChange change, Member member)
     {
         _version++;
-        var @event = new MembershipEvent(change, member, SnapshotLocked());
-        foreach (var subscriber in _subscribers)
-        {
-            subscriber.Writer.TryWrite(@event);
-        }
+        _subscribers.Publish(new MembershipEvent(change, member, SnapshotLocked()));
     }
 }
 
@@ -115,11 +142,14 @@ internal sealed class MembershipBoard
 internal sealed class ConfigFeed
 {
     private readonly Lock _lock = new();
-    private readonly List<Channel<ConfigDocument>> _subscribers = [];
+    private readonly Fanout<ConfigDocument> _subscribers;
     private ConfigDocument _current;
-    private bool _completed;
 
-    public ConfigFeed(JsonElement config) => _current = new ConfigDocument(1, Json.OrNull(config));
+    public ConfigFeed(JsonElement config)
+    {
+        _subscribers = new Fanout<ConfigDocument>(_lock);
+        _current = new ConfigDocument(1, Json.OrNull(config));
+    }
 
     public ConfigDocument Current
     {
@@ -144,10 +174,7 @@ internal sealed class ConfigFeed
             }
 
             _current = new ConfigDocument(_current.Version + 1, config);
-            foreach (var subscriber in _subscribers)
-            {
-                subscriber.Writer.TryWrite(_current);
-            }
+            _subscribers.Publish(_current);
 
             return true;
         }
@@ -155,25 +182,9 @@ internal sealed class ConfigFeed
 
     public Subscription<ConfigDocument> Subscribe()
     {
-        var channel = Channel.CreateUnbounded<ConfigDocument>(new UnboundedChannelOptions { SingleReader = true });
         lock (_lock)
         {
-            if (_completed)
-            {
-                channel.Writer.TryComplete();
-            }
-            else
-            {
-                _subscribers.Add(channel);
-            }
-
-            return new Subscription<ConfigDocument>(_current, channel.Reader, () =>
-            {
-                lock (_lock)
-                {
-                    _subscribers.Remove(channel);
-                }
-            });
+            return _subscribers.Subscribe(_current);
         }
     }
 
@@ -181,13 +192,7 @@ internal sealed class ConfigFeed
     {
         lock (_lock)
         {
-            _completed = true;
-            foreach (var subscriber in _subscribers)
-            {
-                subscriber.Writer.TryComplete();
-            }
-
-            _subscribers.Clear();
+            _subscribers.Complete();
         }
     }
 }
