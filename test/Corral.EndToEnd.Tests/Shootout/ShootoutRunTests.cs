@@ -49,6 +49,18 @@ public sealed partial class ShootoutRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Seed_001s_resource_runs_unchanged_in_server_mode_with_one_override()
+    {
+        await using var corral = Up(CorralBinary.Example("originals/shootout-001-shootout.yaml"), "--set", "mode=server", "--set", "tick=50ms");
+
+        Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
+
+        Assert.Contains(corral.Lines, l => l.Contains("warning: key 'metadata' has no meaning in Corral and is ignored"));
+        Assert.Single(corral.Lines, l => WinnerLine().IsMatch(l));
+        await AssertHistoryChecksAsync(corral, expectedWinners: 1);
+    }
+
+    [Fact]
     public async Task A_server_killed_mid_round_is_restarted_resumes_and_the_round_still_has_one_winner()
     {
         await using var corral = Up(_folder.Write("long.yaml", LongRound));
