@@ -83,6 +83,26 @@ internal sealed partial class CorralProcess : IAsyncDisposable
         .Select(m => int.Parse(m.Groups["pid"].Value))
         .ToArray();
 
+    /// <summary>
+    /// A node's ports from its latest <c>corral | lb-1 listens on http 41234, admin 41235</c> line (printed under
+    /// <c>--ports dynamic</c>; a restarted node binds new ports and prints a new line), or null before it has one.
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? PortsOf(string nodeId) => _lines
+        .Select(l => ListensLine().Match(l))
+        .Where(m => m.Success && m.Groups["node"].Value == nodeId)
+        .Select(m => (IReadOnlyDictionary<string, int>)m.Groups["ports"].Value.Split(", ")
+            .Select(p => p.Split(' '))
+            .ToDictionary(p => p[0], p => int.Parse(p[1])))
+        .LastOrDefault();
+
+    public async Task<int> WaitForPortAsync(string nodeId, string portName, TimeSpan timeout)
+    {
+        await Eventually.TrueAsync(() => PortsOf(nodeId)?.ContainsKey(portName) == true || _process.HasExited, timeout, $"{nodeId}'s {portName} port");
+        return PortsOf(nodeId)?.GetValueOrDefault(portName) is > 0 and var port
+            ? port
+            : throw new Xunit.Sdk.XunitException($"corral exited before {nodeId} reported its {portName} port:\n{Output}");
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -103,6 +123,9 @@ internal sealed partial class CorralProcess : IAsyncDisposable
 
     [GeneratedRegex(@"^corral\s*\| (?<node>\S+) started \(pid (?<pid>\d+)\)")]
     private static partial Regex StartedLine();
+
+    [GeneratedRegex(@"^corral\s*\| (?<node>\S+) listens on (?<ports>\w+ \d+(, \w+ \d+)*)$")]
+    private static partial Regex ListensLine();
 
     public async ValueTask DisposeAsync()
     {
