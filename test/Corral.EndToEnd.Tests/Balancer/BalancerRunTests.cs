@@ -225,8 +225,9 @@ public sealed class BalancerRunTests : IDisposable
 
         Rewrite(topology, Topology(workers: 2, extra: WideBudget));
         await corral.WaitForLineAsync(l => l.Contains("plan changed: 0 to start, 2 to drain"), Bound, "the supervisor to drain two workers");
-        await corral.WaitForLineAsync(l => l.Contains("worker-3 drained (exit 0)"), Bound, "worker-3 to drain");
-        await corral.WaitForLineAsync(l => l.Contains("worker-4 drained (exit 0)"), Bound, "worker-4 to drain");
+        // A drained node ends with the supervisor's "stopped (exit 0)": it left the membership first, then got SIGTERM.
+        await corral.WaitForLineAsync(l => l.Contains("worker-3 stopped (exit 0)"), Bound, "worker-3 to drain");
+        await corral.WaitForLineAsync(l => l.Contains("worker-4 stopped (exit 0)"), Bound, "worker-4 to drain");
         var okAfterDrain = load.Ok;
         await Eventually.TrueAsync(() => load.Ok >= okAfterDrain + 200, Bound, "the remaining workers to carry on");
         await load.StopAsync();
