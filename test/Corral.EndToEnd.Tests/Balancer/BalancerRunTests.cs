@@ -53,6 +53,7 @@ public sealed class BalancerRunTests : IDisposable
         await using var load = HelloLoad.Start([lb], clients: 4);
         await Eventually.TrueAsync(() => load.Ok >= 200, Bound, "steady load through lb-1");
         var victim = Assert.Single(corral.PidsOf("worker-2"));
+        var killedUrl = $"http://127.0.0.1:{await corral.WaitForPortAsync("worker-2", "http", Bound)}";
 
         Posix.Signal(victim, Posix.SigKill);
 
@@ -60,6 +61,10 @@ public sealed class BalancerRunTests : IDisposable
         var ejected = await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("ejected worker-2") && l.Contains("connection refused"),
             Bound, "lb-1 to eject worker-2 at its first refused connection");
         Assert.DoesNotContain("consecutive failures", ejected);
+        // From then on lb-1's stats never list the killed worker as up: it is ejected until the supervisor's feed
+        // removes it (the restarted worker binds a new port, so it comes back as a new entry).
+        var killed = (await LbWorkersAsync(lb, CancellationToken.None)).SingleOrDefault(w => w.Url == killedUrl);
+        Assert.True(killed is null or { Health: "ejected" or "down" }, $"lb-1 still lists the killed worker-2 as {killed?.Health}");
         await Eventually.TrueAsync(() => corral.PidsOf("worker-2").Count == 2, Bound, "the supervisor to restart worker-2");
         var restartedUrl = $"http://127.0.0.1:{await corral.WaitForPortAsync("worker-2", "http", Bound)}";
         var servedAtRejoin = 0L;
@@ -258,7 +263,7 @@ public sealed class BalancerRunTests : IDisposable
 
         Assert.NotNull(hello);
         Assert.Matches("""^\{"message":"hello from worker worker-[123]"\}$""", hello);
-        Assert.Contains(corral.Lines, l => l.StartsWith("corral") && l.Contains("lb-2 ready"));
+        await ReadyBalancerAsync(corral, "lb-2");
         Assert.True(File.Exists(Path.Combine(_folder.Path, "worker-stats.db")), "stats-dir is relative to the topology file");
         await StopAsync(corral);
     }
