@@ -46,40 +46,34 @@ public sealed class BalancerRunTests : IDisposable
         """;
 
     [Fact]
-    public async Task A_worker_killed_under_load_costs_no_request_is_ejected_at_once_and_rejoins_after_its_restart()
+    public async Task A_worker_killed_under_load_costs_no_request_and_rejoins_after_its_restart()
     {
         await using var corral = Up(_folder.Write("balancer.yaml", Topology(workers: 3, extra: WideBudget)));
         var lb = await ReadyBalancerAsync(corral, "lb-1");
         await using var load = HelloLoad.Start([lb], clients: 4);
         await Eventually.TrueAsync(() => load.Ok >= 200, Bound, "steady load through lb-1");
         var victim = Assert.Single(corral.PidsOf("worker-2"));
-        var killedUrl = $"http://127.0.0.1:{await corral.WaitForPortAsync("worker-2", "http", Bound)}";
 
         Posix.Signal(victim, Posix.SigKill);
 
-        // Passive health: the first refused connection ejects the worker (its listener died with the process).
-        var ejected = await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("ejected worker-2") && l.Contains("connection refused"),
-            Bound, "lb-1 to eject worker-2 at its first refused connection");
-        Assert.DoesNotContain("consecutive failures", ejected);
-        // From then on lb-1's stats never list the killed worker as up: it is ejected until the supervisor's feed
-        // removes it (the restarted worker binds a new port, so it comes back as a new entry).
-        var killed = (await LbWorkersAsync(lb, CancellationToken.None)).SingleOrDefault(w => w.Url == killedUrl);
-        Assert.True(killed is null or { Health: "ejected" or "down" }, $"lb-1 still lists the killed worker-2 as {killed?.Health}");
+        // Two mechanisms race to take the dead worker out, and either is right: passive health (the first refused
+        // connection ejects it) or the supervisor's feed (it saw the exit). Which wins depends on scheduling, so this
+        // test asserts only that an ejection, if any, was the immediate one; the outage test asserts the ejection
+        // itself, where no feed competes.
+        await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("membership Left worker-2"), Bound,
+            "lb-1 to hear from the supervisor that worker-2 left");
+        Assert.All(corral.Lines.Where(l => l.StartsWith("lb-1") && l.Contains("ejected worker-2")),
+            l => Assert.Contains("connection refused", l));
         await Eventually.TrueAsync(() => corral.PidsOf("worker-2").Count == 2, Bound, "the supervisor to restart worker-2");
-        var restartedUrl = $"http://127.0.0.1:{await corral.WaitForPortAsync("worker-2", "http", Bound)}";
-        var servedAtRejoin = 0L;
-        await Eventually.TrueAsync(async ct =>
-        {
-            var w = (await LbWorkersAsync(lb, ct)).SingleOrDefault(w => w.Id == "worker-2" && w.Url == restartedUrl);
-            servedAtRejoin = w?.Requests ?? 0;
-            return w is { Health: "up", Requests: > 0 };
-        }, Bound, "the restarted worker-2 to rejoin lb-1 and serve");
+        await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("membership Joined worker-2"), Bound,
+            "the restarted worker-2 to rejoin lb-1");
+        await Eventually.TrueAsync(async ct => (await LbWorkerAsync(lb, "worker-2", ct)) is { Health: "up", Requests: > 0 }, Bound,
+            "the restarted worker-2 to serve through lb-1");
         await load.StopAsync();
 
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} client-visible failures: {string.Join(" | ", load.Failures.Take(5))}");
         Assert.Equal(0, load.ServerErrors);
         Assert.True(load.Ok > 200, $"only {load.Ok} requests were answered");
-        Assert.True(servedAtRejoin > 0);
         await StopAsync(corral);
     }
 
@@ -109,6 +103,13 @@ public sealed class BalancerRunTests : IDisposable
         }
 
         await Eventually.TrueAsync(async _ => !await AcceptsAsync(service), Bound, "worker-2's service port to refuse connections");
+        // Passive health: the first refused connection ejects the worker at once (not after 5 consecutive failures, and
+        // before the active checks, every 200 ms, could call it down twice in a row). The admin listener and the
+        // process live on, so the supervisor's feed keeps it: only the balancer's own health takes it out.
+        var ejected = await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("ejected worker-2"), Bound,
+            "lb-1 to eject worker-2");
+        Assert.Contains("connection refused", ejected);
+        Assert.DoesNotContain(corral.Lines, l => l.StartsWith("lb-1") && l.Contains("membership Left worker-2"));
         await Eventually.TrueAsync(async ct => (await LbWorkerAsync(lb, "worker-2", ct))?.Health is "down" or "ejected", Bound,
             "lb-1 to take worker-2 out");
         var okDuringOutage = load.Ok;

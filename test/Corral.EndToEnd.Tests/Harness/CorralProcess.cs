@@ -65,8 +65,17 @@ internal sealed partial class CorralProcess : IAsyncDisposable
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, int skip = 0)
     {
         string? found = null;
-        await Eventually.TrueAsync(() => (found = _lines.Where(match).Skip(skip).FirstOrDefault()) is not null || _process.HasExited,
-            timeout, what);
+        try
+        {
+            await Eventually.TrueAsync(() => (found = _lines.Where(match).Skip(skip).FirstOrDefault()) is not null || _process.HasExited,
+                timeout, what);
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            // The output is what explains a line that never came.
+            throw new Xunit.Sdk.XunitException($"{e.Message}; corral's output so far:\n{Output}");
+        }
+
         return found ?? throw new Xunit.Sdk.XunitException($"corral exited ({_process.ExitCode}) before {what}:\n{Output}");
     }
 
