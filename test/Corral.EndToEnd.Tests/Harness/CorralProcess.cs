@@ -94,7 +94,7 @@ internal sealed partial class CorralProcess : IAsyncDisposable
 
     /// <summary>
     /// A node's ports from its latest <c>corral | lb-1 listens on http 41234, admin 41235</c> line (printed under
-    /// <c>--ports dynamic</c>; a restarted node binds new ports and prints a new line), or null before it has one.
+    /// <c>--ports dynamic</c>; a restarted node prints its line again), or null before it has one.
     /// </summary>
     public IReadOnlyDictionary<string, int>? PortsOf(string nodeId) => _lines
         .Select(l => ListensLine().Match(l))
