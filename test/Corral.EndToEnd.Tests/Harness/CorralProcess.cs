@@ -65,8 +65,17 @@ internal sealed partial class CorralProcess : IAsyncDisposable
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, int skip = 0)
     {
         string? found = null;
-        await Eventually.TrueAsync(() => (found = _lines.Where(match).Skip(skip).FirstOrDefault()) is not null || _process.HasExited,
-            timeout, what);
+        try
+        {
+            await Eventually.TrueAsync(() => (found = _lines.Where(match).Skip(skip).FirstOrDefault()) is not null || _process.HasExited,
+                timeout, what);
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            // The output is what explains a line that never came.
+            throw new Xunit.Sdk.XunitException($"{e.Message}; corral's output so far:\n{Output}");
+        }
+
         return found ?? throw new Xunit.Sdk.XunitException($"corral exited ({_process.ExitCode}) before {what}:\n{Output}");
     }
 
@@ -82,6 +91,26 @@ internal sealed partial class CorralProcess : IAsyncDisposable
         .Where(m => m.Success)
         .Select(m => int.Parse(m.Groups["pid"].Value))
         .ToArray();
+
+    /// <summary>
+    /// A node's ports from its latest <c>corral | lb-1 listens on http 41234, admin 41235</c> line (printed under
+    /// <c>--ports dynamic</c>; a restarted node prints its line again), or null before it has one.
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? PortsOf(string nodeId) => _lines
+        .Select(l => ListensLine().Match(l))
+        .Where(m => m.Success && m.Groups["node"].Value == nodeId)
+        .Select(m => (IReadOnlyDictionary<string, int>)m.Groups["ports"].Value.Split(", ")
+            .Select(p => p.Split(' '))
+            .ToDictionary(p => p[0], p => int.Parse(p[1])))
+        .LastOrDefault();
+
+    public async Task<int> WaitForPortAsync(string nodeId, string portName, TimeSpan timeout)
+    {
+        await Eventually.TrueAsync(() => PortsOf(nodeId)?.ContainsKey(portName) == true || _process.HasExited, timeout, $"{nodeId}'s {portName} port");
+        return PortsOf(nodeId)?.GetValueOrDefault(portName) is > 0 and var port
+            ? port
+            : throw new Xunit.Sdk.XunitException($"corral exited before {nodeId} reported its {portName} port:\n{Output}");
+    }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -103,6 +132,9 @@ internal sealed partial class CorralProcess : IAsyncDisposable
 
     [GeneratedRegex(@"^corral\s*\| (?<node>\S+) started \(pid (?<pid>\d+)\)")]
     private static partial Regex StartedLine();
+
+    [GeneratedRegex(@"^corral\s*\| (?<node>\S+) listens on (?<ports>\w+ \d+(, \w+ \d+)*)$")]
+    private static partial Regex ListensLine();
 
     public async ValueTask DisposeAsync()
     {

@@ -28,4 +28,14 @@ internal static partial class Posix
             return false;
         }
     }
+
+    /// <summary>
+    /// One variable of a live process's environment, as <c>/proc/PID/environ</c> shows it to a user with the same uid
+    /// (how a user of the run gets its <c>CORRAL_TOKEN</c>), or null when it is not set.
+    /// </summary>
+    public static string? EnvironmentVariable(int pid, string name) => File.ReadAllText($"/proc/{pid}/environ")
+        .Split('\0')
+        .Where(entry => entry.StartsWith(name + "=", StringComparison.Ordinal))
+        .Select(entry => entry[(name.Length + 1)..])
+        .FirstOrDefault();
 }
