@@ -289,6 +289,8 @@ internal sealed class SupervisedNode
         await WaitForDependenciesAsync();
         while (true)
         {
+            // Taken before the stop check, so a node that waited for its turn does not start after a stop.
+            var slot = await _owner.StartWindow.EnterAsync();
             RolePlan role;
             var stopped = false;
             lock (_lock)
@@ -317,11 +319,12 @@ internal sealed class SupervisedNode
 
             if (stopped)
             {
+                slot.Release();
                 _owner.NotifyChanged();
                 return;
             }
 
-            var (exitCode, failure) = await RunOnceAsync(role);
+            var (exitCode, failure) = await RunOnceAsync(role, slot);
             _owner.Membership.Leave(NodeId);
             lock (_lock)
             {
@@ -413,7 +416,7 @@ internal sealed class SupervisedNode
     }
 
     /// <summary>Runs one process of the node until it exits; returns its exit code and why the supervisor killed it, if it did.</summary>
-    private async Task<(int ExitCode, string? Failure)> RunOnceAsync(RolePlan role)
+    private async Task<(int ExitCode, string? Failure)> RunOnceAsync(RolePlan role, StartWindow.Slot slot)
     {
         SetState(NodeState.Starting);
         Process process;
@@ -423,6 +426,7 @@ internal sealed class SupervisedNode
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
+            slot.Release();
             _output.Line($"corral: could not start the process: {e.Message}");
             return (-1, $"could not start ({e.Message})");
         }
@@ -444,10 +448,11 @@ internal sealed class SupervisedNode
         string? failure;
         try
         {
-            failure = await SuperviseAsync(process);
+            failure = await SuperviseAsync(process, slot);
         }
         finally
         {
+            slot.Release();
             // Whatever the node left behind in its group (a grandchild) goes with it.
             await process.WaitForExitAsync();
             Signals.SendToGroup(process.Id, Signals.Kill);
@@ -510,7 +515,7 @@ internal sealed class SupervisedNode
         }, TaskScheduler.Default).Unwrap();
     }
 
-    private async Task<string?> SuperviseAsync(Process process)
+    private async Task<string?> SuperviseAsync(Process process, StartWindow.Slot slot)
     {
         var exited = process.WaitForExitAsync();
         using var probing = new CancellationTokenSource();
@@ -518,12 +523,14 @@ internal sealed class SupervisedNode
         await Task.WhenAny(exited, ready);
         if (exited.IsCompleted)
         {
+            slot.Release();
             await probing.CancelAsync();
             return null;
         }
 
         if (!await ready)
         {
+            slot.Release();
             _owner.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
             Signals.SendToGroup(process.Id, Signals.Kill);
             return $"was not ready within {Format(_options.ReadyTimeout)}";
@@ -545,6 +552,8 @@ internal sealed class SupervisedNode
             _owner.Membership.Join(member);
             _owner.NotifyChanged();
         }
+
+        slot.Release();
 
         var failures = 0;
         while (true)

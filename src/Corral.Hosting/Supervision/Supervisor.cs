@@ -47,6 +47,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         _source = source;
         _sink = options.Sink ?? ConsoleOutputSink.ForConsole();
         Launcher = options.Launcher ?? NodeLauncher.ForCurrentProcess();
+        StartWindow = new StartWindow(Math.Max(1, options.MaxConcurrentStarts));
     }
 
     /// <summary>The control API's address; set once <see cref="StartAsync"/> has returned.</summary>
@@ -280,6 +281,8 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
+    internal StartWindow StartWindow { get; }
+
     internal async Task<bool> ProbeAsync(Uri url, TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout, _options.Time);
@@ -507,6 +510,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         if (options.ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
         if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
         if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
+        if (options.MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
         if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
         if (problems.Count > 0)
         {

@@ -40,6 +40,12 @@ public sealed record SupervisorOptions
     /// <summary>Consecutive failed <c>/healthz</c> probes after which a node is killed and restarted.</summary>
     public int LivenessFailures { get; init; } = 3;
 
+    /// <summary>
+    /// How many nodes may be starting (started, not yet ready) at once; the rest wait their turn. The default,
+    /// four per core, lets a small app start all at once and a hundred nodes start without starving each other.
+    /// </summary>
+    public int MaxConcurrentStarts { get; init; } = 4 * Environment.ProcessorCount;
+
     public NodeLauncher? Launcher { get; init; }
     public IOutputSink? Sink { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -37,6 +37,27 @@ public sealed class SupervisorLifecycleTests
     }
 
     [Fact]
+    public async Task No_more_nodes_start_at_once_than_the_start_window_allows_and_all_become_ready()
+    {
+        var worker = StubApp.Role("worker", 5, "--ready-delay", "400");
+        await using var h = await new Harness(StubApp.Loaded(worker), o => o with { MaxConcurrentStarts = 2 }).StartAsync();
+
+        await h.WaitReadyAsync(60, "worker-1", "worker-2", "worker-3", "worker-4", "worker-5");
+
+        // Read in the order the supervisor said it: a node holds its slot until its "ready" line is out.
+        var starting = 0;
+        var most = 0;
+        foreach (var (_, line) in h.Sink.Of("corral"))
+        {
+            if (line.Contains(" started (pid ")) most = Math.Max(most, ++starting);
+            else if (line.EndsWith(" ready")) starting--;
+        }
+
+        Assert.True(most <= 2, $"{most} nodes were starting at once with a window of 2:\n{h.Sink.Dump()}");
+        Assert.Equal(2, most);
+    }
+
+    [Fact]
     public async Task A_crashing_node_restarts_with_growing_back_off_then_the_cap_fails_the_run_naming_it()
     {
         var worker = StubApp.Role("worker", 1, "--crash-after", "200", "--exit-code", "3") with
