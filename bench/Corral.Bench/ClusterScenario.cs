@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Corral.Hosting.Metrics;
 
 namespace Corral.Bench;
 
@@ -35,6 +36,7 @@ internal static partial class ClusterScenario
             var ready = await run.WaitForAsync(l => l.Contains("Round 1 of 1 starts"), TimeSpan.FromMinutes(3));
             var port = ServerPort().Match(run.Lines.Select(l => l.Line).First(l => ServerPort().IsMatch(l))).Groups["port"].Value;
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            await Task.Delay(TimeSpan.FromSeconds(5)); // the first shots run JIT-cold code on the server
             var before = await http.GetFromJsonAsync<JsonElement>("/stats");
             await Task.Delay(duration);
             var stats = await http.GetFromJsonAsync<JsonElement>("/stats");
@@ -42,11 +44,12 @@ internal static partial class ClusterScenario
             var pss = pids.Select(PssKiB).Where(k => k > 0).ToArray();
             await run.StopAsync();
 
-            var shots = stats.GetProperty("shots").GetInt64() - before.GetProperty("shots").GetInt64();
+            var window = Histogram(stats).Since(Histogram(before));
+            var shots = window.Count;
             Console.WriteLine("| cowboys | tick | all started after s | shots/s | server p50 ms | server p99 ms | PSS per cowboy MiB (mean / max) |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
             Console.WriteLine($"| {cowboys} | {tick} | {ready.At.TotalSeconds:0.0} | {shots / duration.TotalSeconds:0} | " +
-                $"{stats.GetProperty("p50Ms").GetDouble():0.00} | {stats.GetProperty("p99Ms").GetDouble():0.00} | " +
+                $"{window.PercentileMs(0.50):0.00} | {window.PercentileMs(0.99):0.00} | " +
                 $"{pss.Average() / 1024:0.0} / {pss.Max() / 1024.0:0.0} |");
             return 0;
         }
@@ -55,6 +58,9 @@ internal static partial class ClusterScenario
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private static LatencyHistogram Histogram(JsonElement stats) =>
+        LatencyHistogram.FromBytes(Convert.FromBase64String(stats.GetProperty("histogram").GetString()!), stats.GetProperty("sumMicros").GetInt64());
 
     /// <summary>Proportional set size: shared framework pages split between the processes that map them.</summary>
     private static long PssKiB(int pid)

@@ -94,4 +94,18 @@ public sealed class LatencyHistogram
     }
 
     public LatencyHistogram Clone() => FromBytes(ToBytes(), SumMicros);
+
+    /// <summary>What was recorded since <paramref name="earlier"/>, a snapshot of this same histogram: a measurement window.</summary>
+    public LatencyHistogram Since(LatencyHistogram earlier)
+    {
+        var window = new LatencyHistogram();
+        for (var i = 0; i < BucketCount; i++)
+        {
+            window._counts[i] = Math.Max(0, _counts[i] - earlier._counts[i]);
+            window.Count += window._counts[i];
+        }
+
+        window.SumMicros = Math.Max(0, SumMicros - earlier.SumMicros);
+        return window;
+    }
 }

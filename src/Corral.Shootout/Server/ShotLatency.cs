@@ -3,8 +3,13 @@ using Corral.Hosting.Metrics;
 
 namespace Corral.Shootout.Server;
 
-/// <summary>What <c>GET /stats</c> answers: acknowledged shots and the server's own latency for them.</summary>
-public sealed record ServerStats(long Shots, double MeanMs, double P50Ms, double P99Ms, long Batches, double MeanBatch);
+/// <summary>
+/// What <c>GET /stats</c> answers: acknowledged shots and the server's own latency for them since it started.
+/// <see cref="Histogram"/> (sparse buckets, base64) and <see cref="SumMicros"/> let a reader take two snapshots
+/// and compute the percentiles of the window between them.
+/// </summary>
+public sealed record ServerStats(long Shots, double MeanMs, double P50Ms, double P99Ms, long Batches, double MeanBatch,
+    string Histogram, long SumMicros);
 
 /// <summary>
 /// The server's own view of a shot's latency: from the moment its handler runs to the durable answer
@@ -30,7 +35,8 @@ public sealed class ShotLatency
         lock (_lock)
         {
             return new ServerStats(_histogram.Count, _histogram.MeanMs, _histogram.PercentileMs(0.50), _histogram.PercentileMs(0.99),
-                engine.Batches, engine.Batches == 0 ? 0 : engine.Requests / (double)engine.Batches);
+                engine.Batches, engine.Batches == 0 ? 0 : engine.Requests / (double)engine.Batches,
+                Convert.ToBase64String(_histogram.ToBytes()), _histogram.SumMicros);
         }
     }
 }
