@@ -18,12 +18,23 @@ internal static partial class ClusterScenario
         var cowboys = new Option<int>("--cowboys") { DefaultValueFactory = _ => 100 };
         var seconds = new Option<int>("--seconds") { DefaultValueFactory = _ => 30 };
         var tick = new Option<string>("--tick") { DefaultValueFactory = _ => "1s" };
-        var command = new Command("cluster", "Server p50/p99 and memory per cowboy process for a large run.") { cowboys, seconds, tick };
-        command.SetAction((r, _) => RunAsync(r.GetValue(cowboys), TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(tick)!));
+        var binary = CorralBinary.Option();
+        var command = new Command("cluster", "Server p50/p99 and memory per cowboy process for a large run.") { cowboys, seconds, tick, binary };
+        command.SetAction(async (r, _) =>
+        {
+            Console.WriteLine("| binary | cowboys | tick | all registered after s | shots/s | server p50 ms | server p99 ms | PSS per cowboy MiB (mean / max) |");
+            Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|");
+            foreach (var b in CorralBinary.Parse(r.GetValue(binary)!))
+            {
+                await RunAsync(b, r.GetValue(cowboys), TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(tick)!);
+            }
+
+            return 0;
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(int cowboys, TimeSpan duration, string tick)
+    private static async Task RunAsync(CorralBinary binary, int cowboys, TimeSpan duration, string tick)
     {
         var folder = Directory.CreateTempSubdirectory("corral-bench-cluster-").FullName;
         var topology = new StringBuilder($"app: shootout\ntick: {tick}\nseed: 1\nrounds: 1\ncowboys:\n");
@@ -32,7 +43,7 @@ internal static partial class ClusterScenario
         await File.WriteAllTextAsync(file, topology.ToString());
         try
         {
-            await using var run = CorralRun.Start(folder, "up", file, "--ports", "dynamic", "--data", folder);
+            await using var run = CorralRun.Start(binary, folder, "up", file, "--ports", "dynamic", "--data", folder);
             var ready = await run.WaitForAsync(l => l.Contains("Round 1 of 1 starts"), TimeSpan.FromMinutes(3));
             var port = ServerPort().Match(run.Lines.Select(l => l.Line).First(l => ServerPort().IsMatch(l))).Groups["port"].Value;
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
@@ -40,18 +51,14 @@ internal static partial class ClusterScenario
             var before = await http.GetFromJsonAsync<JsonElement>("/stats");
             await Task.Delay(duration);
             var stats = await http.GetFromJsonAsync<JsonElement>("/stats");
-            var pids = run.Lines.Select(l => StartedCowboy().Match(l.Line)).Where(m => m.Success).Select(m => int.Parse(m.Groups["pid"].Value)).ToArray();
-            var pss = pids.Select(PssKiB).Where(k => k > 0).ToArray();
+            var pss = run.PidsOf("cowboy").Select(CorralRun.PssKiB).Where(k => k > 0).ToArray();
             await run.StopAsync();
 
             var window = Histogram(stats).Since(Histogram(before));
             var shots = window.Count;
-            Console.WriteLine("| cowboys | tick | all started after s | shots/s | server p50 ms | server p99 ms | PSS per cowboy MiB (mean / max) |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
-            Console.WriteLine($"| {cowboys} | {tick} | {ready.At.TotalSeconds:0.0} | {shots / duration.TotalSeconds:0} | " +
+            Console.WriteLine($"| {binary.Label} | {cowboys} | {tick} | {ready.At.TotalSeconds:0.0} | {shots / duration.TotalSeconds:0} | " +
                 $"{window.PercentileMs(0.50):0.00} | {window.PercentileMs(0.99):0.00} | " +
                 $"{pss.Average() / 1024:0.0} / {pss.Max() / 1024.0:0.0} |");
-            return 0;
         }
         finally
         {
@@ -62,23 +69,6 @@ internal static partial class ClusterScenario
     private static LatencyHistogram Histogram(JsonElement stats) =>
         LatencyHistogram.FromBytes(Convert.FromBase64String(stats.GetProperty("histogram").GetString()!), stats.GetProperty("sumMicros").GetInt64());
 
-    /// <summary>Proportional set size: shared framework pages split between the processes that map them.</summary>
-    private static long PssKiB(int pid)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:"));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
-
     [GeneratedRegex(@"^corral\s*\| server listens on http (?<port>\d+)")]
     private static partial Regex ServerPort();
-
-    [GeneratedRegex(@"^corral\s*\| cowboy-\d+ started \(pid (?<pid>\d+)\)")]
-    private static partial Regex StartedCowboy();
 }

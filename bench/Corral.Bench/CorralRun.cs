@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace Corral.Bench;
 
@@ -16,24 +17,9 @@ internal sealed partial class CorralRun : IAsyncDisposable
     public IEnumerable<(TimeSpan At, string Line)> Lines => _lines;
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public static string Binary(string configuration = "Release")
+    public static CorralRun Start(CorralBinary binary, string workingDirectory, params string[] args)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Corral.slnx")))
-            {
-                return Path.Combine(dir.FullName, "src", "Corral", "bin", configuration, "net10.0", "corral");
-            }
-        }
-
-        throw new InvalidOperationException("run the benchmarks from the repository (Corral.slnx not found)");
-    }
-
-    public static string Example(string name) => Path.Combine(Path.GetDirectoryName(Binary())!, "..", "..", "..", "..", "..", "examples", name);
-
-    public static CorralRun Start(string workingDirectory, params string[] args)
-    {
-        var info = new ProcessStartInfo(Binary()) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(binary.Path) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["NO_COLOR"] = "1";
         var process = new Process { StartInfo = info };
@@ -45,6 +31,28 @@ internal sealed partial class CorralRun : IAsyncDisposable
         process.BeginErrorReadLine();
         return run;
     }
+
+    /// <summary>The pids of the nodes the supervisor announced as started (<c>corral | cowboy-3 started (pid 123)</c>).</summary>
+    public int[] PidsOf(string nodePrefix) =>
+        _lines.Select(l => StartedNode().Match(l.Line)).Where(m => m.Success && m.Groups["node"].Value.StartsWith(nodePrefix + "-"))
+            .Select(m => int.Parse(m.Groups["pid"].Value)).ToArray();
+
+    /// <summary>Proportional set size: shared pages split between the processes that map them. 0 once the process is gone.</summary>
+    public static long PssKiB(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:"));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    [GeneratedRegex(@"^corral\s*\| (?<node>[\w.-]+) started \(pid (?<pid>\d+)\)")]
+    private static partial Regex StartedNode();
 
     public async Task<(TimeSpan At, string Line)> WaitForAsync(Func<string, bool> match, TimeSpan timeout, int count = 1)
     {
