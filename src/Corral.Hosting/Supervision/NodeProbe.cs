@@ -1,0 +1,48 @@
+using System.Net.Sockets;
+using Corral.Hosting.Planning;
+
+namespace Corral.Hosting.Supervision;
+
+/// <summary>
+/// Checks a node's readiness and liveness the way its role says: an HTTP GET answered 200, a TCP connection
+/// accepted, or nothing (a program with no probe is ready once started and alive while its process runs).
+/// </summary>
+internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> httpOk, TimeProvider time)
+{
+    /// <summary>The port name the probe targets, or null for <see cref="ProbeKind.None"/>.</summary>
+    public string? Port => spec.Kind == ProbeKind.None ? null : spec.Port;
+
+    public bool ProbesNothing => spec.Kind == ProbeKind.None;
+
+    public Task<bool> ReadyAsync(string host, int port, TimeSpan timeout) => CheckAsync(spec.ReadyPath, host, port, timeout);
+
+    public Task<bool> LiveAsync(string host, int port, TimeSpan timeout) => CheckAsync(spec.LivePath, host, port, timeout);
+
+    private async Task<bool> CheckAsync(string path, string host, int port, TimeSpan timeout)
+    {
+        switch (spec.Kind)
+        {
+            case ProbeKind.None:
+                return true;
+            case ProbeKind.Http:
+                return port > 0 && await httpOk(new Uri($"http://{host}:{port}{path}"), timeout);
+            default:
+                return port > 0 && await ConnectsAsync(host, port, timeout);
+        }
+    }
+
+    private async Task<bool> ConnectsAsync(string host, int port, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout, time);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(host, port, cancel.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
