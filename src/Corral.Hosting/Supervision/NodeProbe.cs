@@ -9,10 +9,42 @@ namespace Corral.Hosting.Supervision;
 /// </summary>
 internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> httpOk, TimeProvider time)
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The port name the probe targets, or null for <see cref="ProbeKind.None"/>.</summary>
     public string? Port => spec.Kind == ProbeKind.None ? null : spec.Port;
 
     public bool ProbesNothing => spec.Kind == ProbeKind.None;
+
+    /// <summary>Probes readiness every 100 ms until it passes (true), <paramref name="timeout"/> has passed or the wait is cancelled (false).</summary>
+    /// <param name="port">The probed port's current number; 0 while a dynamic port is not yet known.</param>
+    public async Task<bool> WaitReadyAsync(string host, Func<int> port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (await ReadyAsync(host, port(), TimeSpan.FromSeconds(1)))
+            {
+                return true;
+            }
+
+            if (time.GetTimestamp() >= deadline)
+            {
+                return false;
+            }
+
+            try
+            {
+                await Task.Delay(PollInterval, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return false;
+    }
 
     public Task<bool> ReadyAsync(string host, int port, TimeSpan timeout) => CheckAsync(spec.ReadyPath, host, port, timeout);
 

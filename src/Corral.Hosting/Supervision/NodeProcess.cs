@@ -1,9 +1,39 @@
 using System.Diagnostics;
+using System.Globalization;
+using Corral.Hosting.Nodes;
+using Corral.Hosting.Planning;
 
 namespace Corral.Hosting.Supervision;
 
 /// <summary>What to run for one process of a node: an executable, its arguments and its environment.</summary>
-internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment);
+internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary><c>corral node &lt;role&gt; [args]</c>, with the node's identity, the run and its ports in the environment (never argv: the token is secret).</summary>
+    public static Launch CorralNode(NodeLauncher launcher, RolePlan role, NodeEnvironmentValues values) =>
+        new(launcher.Executable, launcher.Arguments(role.Role, role.Args), new Dictionary<string, string>
+        {
+            [NodeEnvironment.NodeId] = values.NodeId,
+            [NodeEnvironment.Token] = values.Token,
+            [NodeEnvironment.ControlUrl] = values.ControlUrl,
+            [NodeEnvironment.RunId] = values.RunId,
+            [NodeEnvironment.RunDirectory] = values.RunDirectory,
+            [NodeEnvironment.DataDirectory] = values.DataDirectory,
+            [NodeEnvironment.Seed] = values.Seed.ToString(CultureInfo.InvariantCulture),
+            [NodeEnvironment.Ports] = NodeContext.FormatPorts(values.Ports),
+            [NodeEnvironment.BindAddress] = values.BindAddress,
+        });
+
+    /// <summary>A program role's executable with its argument and environment templates filled in; it gets none of the run's secrets.</summary>
+    public static Launch Program(ProgramSpec program, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind)
+    {
+        string Expand(string template) => ProgramTemplate.Expand(template, ports, data, nodeId, bind);
+        return new(program.Executable, program.Arguments.Select(Expand).ToArray(), program.Environment.ToDictionary(e => e.Key, e => Expand(e.Value)));
+    }
+}
+
+/// <summary>What a Corral node is told about itself and its run.</summary>
+internal sealed record NodeEnvironmentValues(string NodeId, string Token, string ControlUrl, string RunId, string RunDirectory,
+    string DataDirectory, long Seed, IReadOnlyDictionary<string, int> Ports, string BindAddress);
 
 /// <summary>
 /// One OS process of a node, in its own session (<see cref="ProcessSpawner"/>): its output pumped line by line,

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Planning;
@@ -13,8 +12,6 @@ namespace Corral.Hosting.Supervision;
 /// </summary>
 internal sealed class SupervisedNode
 {
-    private static readonly TimeSpan ReadyPollInterval = TimeSpan.FromMilliseconds(100);
-
     private readonly Supervisor _owner;
     private readonly SupervisorOptions _options;
     private readonly NodeOutput _output;
@@ -302,10 +299,18 @@ internal sealed class SupervisedNode
             var (exitCode, failure) = await RunOnceAsync(role, slot);
             _owner.Membership.Leave(NodeId);
             ExitDecision decision;
+            bool wasReady;
             lock (_lock)
             {
                 _lastExitCode = exitCode;
+                wasReady = _reported;
                 decision = _life.Exited(exitCode, failure, _role, _owner.Stopping);
+            }
+
+            if (decision.Action == ExitAction.Drained && role.Program is { } program && !wasReady)
+            {
+                _owner.Say($"{NodeId}: {program.Executable} exited 0 before it was ready; if it daemonized, it escaped supervision " +
+                           "and outlives the run: configure it to stay in the foreground");
             }
 
             _owner.NotifyChanged();
@@ -422,33 +427,20 @@ internal sealed class SupervisedNode
     {
         if (role.Program is { } program)
         {
-            var ports = ProgramPorts();
             var data = Path.Combine(_owner.Run.Path, "data", NodeId);
             Directory.CreateDirectory(data);
-            string Expand(string template) => ProgramTemplate.Expand(template, ports, data, NodeId, _options.BindAddress);
-            return new Launch(program.Executable, program.Arguments.Select(Expand).ToArray(),
-                program.Environment.ToDictionary(e => e.Key, e => Expand(e.Value)));
+            return Launch.Program(program, ProgramPorts(), data, NodeId, _options.BindAddress);
         }
 
-        string portList;
+        Dictionary<string, int> ports;
         lock (_lock)
         {
-            portList = NodeContext.FormatPorts(_ports);
+            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
         }
 
-        var launcher = _owner.Launcher;
-        return new Launch(launcher.Executable, launcher.Arguments(role.Role, role.Args), new Dictionary<string, string>
-        {
-            [NodeEnvironment.NodeId] = NodeId,
-            [NodeEnvironment.Token] = _options.Token,
-            [NodeEnvironment.ControlUrl] = _owner.ControlUrl.ToString().TrimEnd('/'),
-            [NodeEnvironment.RunId] = _owner.Run.RunId,
-            [NodeEnvironment.RunDirectory] = _owner.Run.Path,
-            [NodeEnvironment.DataDirectory] = Path.GetFullPath(_options.DataDirectory),
-            [NodeEnvironment.Seed] = _options.Seed.ToString(CultureInfo.InvariantCulture),
-            [NodeEnvironment.Ports] = portList,
-            [NodeEnvironment.BindAddress] = _options.BindAddress,
-        });
+        return Launch.CorralNode(_owner.Launcher, role, new NodeEnvironmentValues(NodeId, _options.Token,
+            _owner.ControlUrl.ToString().TrimEnd('/'), _owner.Run.RunId, _owner.Run.Path, Path.GetFullPath(_options.DataDirectory),
+            _options.Seed, ports, _options.BindAddress));
     }
 
     /// <summary>
@@ -487,7 +479,7 @@ internal sealed class SupervisedNode
     {
         var probe = new NodeProbe(role.EffectiveProbe, _owner.ProbeAsync, _options.Time);
         using var probing = new CancellationTokenSource();
-        var ready = WaitReadyAsync(probe, probing.Token);
+        var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
         await Task.WhenAny(process.Exited, ready);
         if (process.HasExited)
         {
@@ -557,34 +549,6 @@ internal sealed class SupervisedNode
                 return $"failed {failures} liveness probes";
             }
         }
-    }
-
-    private async Task<bool> WaitReadyAsync(NodeProbe probe, CancellationToken cancellationToken)
-    {
-        var deadline = _options.Time.GetTimestamp() + (long)(_options.ReadyTimeout.TotalSeconds * _options.Time.TimestampFrequency);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            if (await probe.ReadyAsync(_options.BindAddress, ProbePort(probe), TimeSpan.FromSeconds(1)))
-            {
-                return true;
-            }
-
-            if (_options.Time.GetTimestamp() >= deadline)
-            {
-                return false;
-            }
-
-            try
-            {
-                await Task.Delay(ReadyPollInterval, _options.Time, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>The probed port's number, or 0 while a dynamic port is not yet reported.</summary>

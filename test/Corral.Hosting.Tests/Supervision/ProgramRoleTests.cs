@@ -120,6 +120,54 @@ public sealed class ProgramRoleTests
     }
 
     [Fact]
+    public async Task A_program_gets_its_templated_arguments_and_environment_and_with_no_probe_is_ready_once_started()
+    {
+        var echo = StubApp.Role("echo", 1) with
+        {
+            Singleton = true,
+            Probe = ProbeSpec.Nothing,
+            Program = new ProgramSpec
+            {
+                Executable = "bash",
+                Arguments = ["-c", "echo \"$GREETING listens on {port:http} in {data} {{braces}}\"; exec sleep 600"],
+                Environment = new Dictionary<string, string> { ["GREETING"] = "node {node}" },
+            },
+        };
+        await using var h = await new Harness(StubApp.Loaded(echo)).StartAsync();
+        await h.WaitReadyAsync(30, "echo");
+        var port = new Uri(h.Node("echo").Urls["http"]).Port;
+        var data = Path.Combine(h.Supervisor.Run.Path, "data", "echo");
+        await h.WaitLineAsync("echo", $"node echo listens on {port} in {data} {{braces}}");
+        Assert.Contains($"echo listens on http {port}", h.Sink.Dump());
+    }
+
+    [Fact]
+    public async Task A_program_that_daemonizes_is_reported_as_having_escaped()
+    {
+        var daemon = Redis with
+        {
+            Program = Redis.Program! with
+            {
+                Arguments = ["--bind", "{bind}", "--port", "{port:client}", "--dir", "{data}", "--save", "", "--daemonize", "yes", "--pidfile", "{data}/redis.pid"],
+            },
+        };
+        await using var h = await new Harness(StubApp.Loaded(daemon)).StartAsync();
+        var pidFile = Path.Combine(h.Supervisor.Run.Path, "data", "redis", "redis.pid");
+        try
+        {
+            var result = await h.Result.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(NodeState.Exited, result.Nodes.Single().State);
+            Assert.Contains("redis: redis-server exited 0 before it was ready; if it daemonized, it escaped supervision", h.Sink.Dump());
+        }
+        finally
+        {
+            // The escaped daemon is exactly what the warning is about: this test must end it itself.
+            await Eventually.WaitAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, 10, "redis.pid written");
+            Signals.Send(int.Parse(File.ReadAllText(pidFile).Trim()), Signals.Kill);
+        }
+    }
+
+    [Fact]
     public void Templates_fill_in_ports_data_node_and_bind_and_reject_anything_else()
     {
         var ports = new Dictionary<string, int> { ["client"] = 2379, ["peer"] = 2380 };
