@@ -94,7 +94,12 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         _plan = _app.Plan;
         _config = new ConfigFeed(_app.Config);
         var planned = Planned(_plan).ToArray();
-        var ports = CheckPlan(_plan) is { } problem ? throw new SupervisorException(problem) : PortMap.Build(_plan, _options.PortSettings);
+        if (CheckPlan(_plan) is { } problem)
+        {
+            throw new SupervisorException(problem);
+        }
+
+        var ports = PortMap.Build(_plan, _options.PortSettings);
         CheckPortsFree(ports);
         _started = _options.Time.GetUtcNow();
         _run = _options.ResumeRunId is { } resume
