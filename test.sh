@@ -12,6 +12,7 @@ need() { # need <command> <apt package>
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 || { echo "test.sh: could not install $2"; return 1; }
 }
 need setpriv util-linux
+need redis-server redis-server
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}

@@ -13,8 +13,9 @@ using Microsoft.Extensions.Hosting;
 
 // A node with scriptable behaviour for supervisor tests:
 //   Corral.TestNode <role> [--ready-delay MS] [--crash-after MS] [--exit-code N] [--exit-after MS]
-//                          [--hang-after MS] [--ignore-sigterm] [--grandchild plain|pdeathsig]
-//   Corral.TestNode supervise --data DIR [--nodes N] [-- node args]   (runs a Supervisor of test nodes)
+//                          [--hang-after MS] [--ignore-sigterm] [--grandchild plain|pdeathsig|detached]
+//   Corral.TestNode supervise --data DIR [--nodes N] [--redis] [-- node args]
+//       (runs a Supervisor of test nodes, and with --redis a redis-server program role, in its own process)
 if (args.Length > 0 && args[0] == "supervise")
 {
     return await TestSupervise.RunAsync(args[1..]);
@@ -49,7 +50,22 @@ app.MapGet("/whoami", () => TypedResults.Ok(new { context.NodeId, Pid = Environm
 
 Console.WriteLine($"testnode {context.NodeId} pid {Environment.ProcessId} args [{string.Join(' ', args)}]");
 Process? grandchild = null;
-if (options.Grandchild is { } kind)
+if (options.Grandchild == "detached")
+{
+    // bash with job control puts its background job in a process group of its own and exits: the sleep is
+    // orphaned in another group but still in this node's session, where only a session sweep finds it.
+    var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true };
+    foreach (var part in new[] { "-c", "set -m; sleep 600 </dev/null >/dev/null 2>&1 & echo $!" })
+    {
+        info.ArgumentList.Add(part);
+    }
+
+    using var shell = Process.Start(info)!;
+    var pid = (await shell.StandardOutput.ReadToEndAsync()).Trim();
+    await shell.WaitForExitAsync();
+    Console.WriteLine($"grandchild pid {pid}");
+}
+else if (options.Grandchild is { } kind)
 {
     // Started from the main thread, which lives as long as this process (parent-death follows the thread).
     var info = new ProcessStartInfo(kind == "pdeathsig" ? "setpriv" : "sleep") { UseShellExecute = false };
@@ -151,6 +167,7 @@ internal static class TestSupervise
     {
         var data = "";
         var nodes = 2;
+        var redis = false;
         var nodeArgs = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -164,6 +181,7 @@ internal static class TestSupervise
             {
                 case "--data": data = args[++i]; break;
                 case "--nodes": nodes = int.Parse(args[++i]); break;
+                case "--redis": redis = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -171,7 +189,11 @@ internal static class TestSupervise
         var plan = new AppPlan
         {
             App = "test",
-            Roles = [new RolePlan { Role = "test.worker", NodePrefix = "worker", Count = nodes, Ports = [new PlannedPort("http", 20000)], Args = nodeArgs }],
+            Roles =
+            [
+                new RolePlan { Role = "test.worker", NodePrefix = "worker", Count = nodes, Ports = [new PlannedPort("http", 20000)], Args = nodeArgs },
+                .. redis ? [RedisRole.Plan] : Array.Empty<RolePlan>(),
+            ],
         };
         var loaded = new LoadedApp(new TestApp(), plan, JsonDocument.Parse("{}").RootElement);
         await using var supervisor = new Supervisor(new SupervisorOptions
@@ -199,4 +221,26 @@ internal sealed class TestApp : IAppModule
         throw new NotSupportedException();
     public CheckReport Check(string runFolder) => new(true, [], []);
     public IEnumerable<string> DescribeOutcome(JsonElement summary, string runFolder) => [];
+}
+
+/// <summary>A redis-server program role, as an app would plan it.</summary>
+internal static class RedisRole
+{
+    public static RolePlan Plan { get; } = new()
+    {
+        Role = "test.redis",
+        NodePrefix = "redis",
+        Count = 1,
+        Singleton = true,
+        Ports = [new PlannedPort("client", 6379) { Scheme = "redis" }],
+        Probe = ProbeSpec.Tcp("client"),
+        GracePeriod = TimeSpan.FromSeconds(5),
+        Program = new ProgramSpec
+        {
+            Executable = "redis-server",
+            // In the foreground (--daemonize no): a daemonized redis would leave the supervisor's session and outlive it.
+            Arguments = ["--bind", "{bind}", "--port", "{port:client}", "--dir", "{data}", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+            InstallHint = "apt-get install redis-server",
+        },
+    };
 }

@@ -4,7 +4,7 @@ namespace Corral.Hosting.Planning;
 
 /// <summary>
 /// The topology's <c>restarts:</c> mapping (role name → restarts allowed per node), shared by every app:
-/// <c>restarts: {cowboy: 10}</c> lets each cowboy restart ten times before the run fails.
+/// <c>restarts: {cowboy: 10}</c> lets each cowboy restart ten times within any 60 s before the run fails.
 /// </summary>
 public static class RestartCaps
 {

@@ -53,7 +53,6 @@ public sealed record PlanDiff(IReadOnlyList<PlannedNode> Start, IReadOnlyList<st
         return new PlanDiff(start, drain, restart);
     }
 
-    /// <summary>Whether a running process would have been started differently (other arguments or ports).</summary>
-    private static bool ProcessChanged(RolePlan old, RolePlan next) =>
-        !old.Args.SequenceEqual(next.Args) || !old.Ports.SequenceEqual(next.Ports) || old.ProbePort != next.ProbePort;
+    /// <summary>Whether a running process would have been started differently (other arguments, ports, probe or program).</summary>
+    private static bool ProcessChanged(RolePlan old, RolePlan next) => !old.StartsLike(next);
 }

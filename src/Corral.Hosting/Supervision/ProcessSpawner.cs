@@ -89,6 +89,84 @@ public static class Signals
     /// <summary>Sends <paramref name="signal"/> to every process of the group <paramref name="pgid"/>; false if none is left.</summary>
     public static bool SendToGroup(int pgid, int signal) => pgid > 1 && kill(-pgid, signal) == 0;
 
+    /// <summary>
+    /// SIGKILL to every live process of session <paramref name="sid"/> (a node's process started with <c>setsid</c> has
+    /// its pid as session id): its group, and descendants that moved to a group of their own but kept the session.
+    /// Repeats while it finds any, so one that forked meanwhile goes too. A process that started a new session of
+    /// its own (a daemon) cannot be found this way. Returns how many were signalled.
+    /// </summary>
+    public static int KillSession(int sid)
+    {
+        if (sid <= 1)
+        {
+            return 0;
+        }
+
+        SendToGroup(sid, Kill);
+        var killed = 0;
+        for (var pass = 0; pass < 10; pass++)
+        {
+            var found = 0;
+            foreach (var pid in SessionMembers(sid))
+            {
+                if (Send(pid, Kill))
+                {
+                    found++;
+                }
+            }
+
+            if (found == 0)
+            {
+                break;
+            }
+
+            killed += found;
+        }
+
+        return killed;
+    }
+
+    /// <summary>Live (not zombie) processes whose session id is <paramref name="sid"/>, from <c>/proc/*/stat</c>.</summary>
+    public static IReadOnlyList<int> SessionMembers(int sid)
+    {
+        var members = new List<int>();
+        var self = Environment.ProcessId;
+        string[] entries;
+        try
+        {
+            entries = Directory.GetDirectories("/proc");
+        }
+        catch (IOException)
+        {
+            return members;
+        }
+
+        foreach (var entry in entries)
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == self)
+            {
+                continue;
+            }
+
+            try
+            {
+                // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so parse after the last ')'.
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length > 3 && fields[0] is not ("Z" or "X") && int.TryParse(fields[3], out var session) && session == sid)
+                {
+                    members.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+
+        return members;
+    }
+
     /// <summary>Whether a process exists and is not a zombie (a zombie has exited; it only waits to be reaped).</summary>
     public static bool IsAlive(int pid)
     {

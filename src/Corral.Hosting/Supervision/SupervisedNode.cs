@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Planning;
@@ -7,34 +5,24 @@ using Corral.Hosting.Planning;
 namespace Corral.Hosting.Supervision;
 
 /// <summary>
-/// One planned node across its processes: starts it once its dependencies are ready, gates readiness,
-/// probes liveness, restarts it with back-off up to its role's cap, and stops it gracefully on request.
+/// One planned node across its processes: waits for its dependencies, starts a process (a Corral node or a
+/// program), gates readiness and probes liveness, and applies what its <see cref="NodeLifecycle"/> decides when
+/// the process ends (stop, restart now, back off, fail the run). The rules live in the lifecycle, the restart
+/// budget and the probe; this class wires them to processes, the membership and the supervisor.
 /// </summary>
 internal sealed class SupervisedNode
 {
-    private enum Intent
-    {
-        None,
-        Restart,
-        Drain,
-    }
-
-    private static readonly TimeSpan ReadyPollInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
-
     private readonly Supervisor _owner;
     private readonly SupervisorOptions _options;
     private readonly NodeOutput _output;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
+    private readonly NodeLifecycle _life;
     private RolePlan _role;
     private RolePlan? _pendingRole;
-    private Intent _intent;
-    private NodeState _state = NodeState.Pending;
-    private Process? _process;
+    private NodeProcess? _process;
     private bool _signalled;
     private bool _reported;
-    private int _restarts;
     private int? _lastExitCode;
     private TaskCompletionSource _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -46,6 +34,7 @@ internal sealed class SupervisedNode
         Ordinal = planned.Ordinal;
         NodeId = planned.NodeId;
         _output = output;
+        _life = new NodeLifecycle(NodeId, options.Seed, options.Time);
         AssignPorts(planned.Role);
         Loop = Task.CompletedTask;
     }
@@ -71,7 +60,7 @@ internal sealed class SupervisedNode
         {
             lock (_lock)
             {
-                return _state;
+                return _life.State;
             }
         }
     }
@@ -97,9 +86,9 @@ internal sealed class SupervisedNode
             {
                 NodeId = NodeId,
                 Role = _role.Role,
-                State = _state,
-                Pid = _process is { } p && !_process.HasExited ? p.Id : null,
-                Restarts = _restarts,
+                State = _life.State,
+                Pid = _process is { HasExited: false } p ? p.Pid : null,
+                Restarts = _life.Restarts,
                 LastExitCode = _lastExitCode,
                 Urls = UrlsLocked(),
             };
@@ -130,7 +119,7 @@ internal sealed class SupervisedNode
 
             _reported = true;
 
-            if (_state is NodeState.Ready or NodeState.Unhealthy)
+            if (_life.State is NodeState.Ready or NodeState.Unhealthy)
             {
                 member = new Member(NodeId, _role.Role, UrlsLocked());
             }
@@ -150,7 +139,7 @@ internal sealed class SupervisedNode
     /// <summary>The node leaves for good: it leaves the membership now, gets SIGTERM, and is killed after the grace period.</summary>
     public Task DrainAsync()
     {
-        SetIntent(Intent.Drain, null);
+        Request(NodeIntent.Drain, null);
         return Loop;
     }
 
@@ -159,11 +148,7 @@ internal sealed class SupervisedNode
     {
         lock (_lock)
         {
-            _intent = Intent.Drain;
-            if (_state is not (NodeState.Exited or NodeState.Failed or NodeState.Stopped))
-            {
-                _state = NodeState.Draining;
-            }
+            _life.Request(NodeIntent.Drain);
         }
 
         _owner.Membership.Leave(NodeId);
@@ -172,28 +157,18 @@ internal sealed class SupervisedNode
     }
 
     /// <summary>Restarts the node's process now (not counted against the cap), with <paramref name="role"/> if given.</summary>
-    public void Restart(RolePlan? role = null) => SetIntent(Intent.Restart, role);
+    public void Restart(RolePlan? role = null) => Request(NodeIntent.Restart, role);
 
-    private void SetIntent(Intent intent, RolePlan? role)
+    private void Request(NodeIntent intent, RolePlan? role)
     {
         lock (_lock)
         {
-            // A drain is final: a later restart request must not undo it (but it still gets its signal below).
-            if (_intent != Intent.Drain)
+            if (_life.Intent != NodeIntent.Drain && role is not null)
             {
-                _intent = intent;
-                if (role is not null)
-                {
-                    _pendingRole = role;
-                }
+                _pendingRole = role;
             }
 
-            // The running process drains either way; a restart then shows Starting for the next one.
-            if (_state is NodeState.Starting or NodeState.Ready or NodeState.Unhealthy ||
-                (_intent == Intent.Drain && _state is NodeState.Pending or NodeState.BackingOff))
-            {
-                _state = NodeState.Draining;
-            }
+            _life.Request(intent);
         }
 
         _owner.Membership.Leave(NodeId);
@@ -202,39 +177,32 @@ internal sealed class SupervisedNode
         Poke();
     }
 
-    /// <summary>SIGTERM to the node's process once per intent, and SIGKILL to its group if it outlasts the grace period.</summary>
+    /// <summary>SIGTERM to the node's process once per intent, and SIGKILL to its session if it outlasts the grace period.</summary>
     private void SignalIfAsked()
     {
-        Process process;
+        NodeProcess process;
+        TimeSpan grace;
         lock (_lock)
         {
-            if (_intent == Intent.None || _process is null || _signalled)
+            if (_life.Intent == NodeIntent.None || _process is null || _signalled)
             {
                 return;
             }
 
             _signalled = true;
             process = _process;
+            grace = _role.GracePeriod ?? _options.GracePeriod;
         }
 
-        Signals.Send(process.Id, Signals.Term);
-        _ = KillAfterGraceAsync(process);
+        process.Terminate();
+        _ = KillAfterGraceAsync(process, grace);
     }
 
-    private async Task KillAfterGraceAsync(Process process)
+    private async Task KillAfterGraceAsync(NodeProcess process, TimeSpan grace)
     {
-        try
+        if (await process.KillAfterAsync(grace, _options.Time))
         {
-            await process.WaitForExitAsync().WaitAsync(_options.GracePeriod, _options.Time);
-        }
-        catch (TimeoutException)
-        {
-            _owner.Say($"{NodeId} did not stop within {Format(_options.GracePeriod)}; killing its process group");
-            Signals.SendToGroup(process.Id, Signals.Kill);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already disposed: it exited.
+            _owner.Say($"{NodeId} did not stop within {Format(grace)}; killing its process group");
         }
     }
 
@@ -258,11 +226,11 @@ internal sealed class SupervisedNode
         }
     }
 
-    private Intent CurrentIntent()
+    private NodeIntent CurrentIntent()
     {
         lock (_lock)
         {
-            return _intent;
+            return _life.Intent;
         }
     }
 
@@ -275,7 +243,12 @@ internal sealed class SupervisedNode
         catch (Exception e)
         {
             // A bug here must not leave the run hanging: fail it with what happened.
-            SetState(NodeState.Failed);
+            lock (_lock)
+            {
+                _life.Fail();
+            }
+
+            _owner.NotifyChanged();
             _owner.Fail($"supervising {NodeId} failed: {e}");
         }
         finally
@@ -286,22 +259,22 @@ internal sealed class SupervisedNode
 
     private async Task RunProcessesAsync()
     {
-        await WaitForDependenciesAsync();
+        if (!await WaitForDependenciesAsync())
+        {
+            return;
+        }
+
         while (true)
         {
             // Taken before the stop check, so a node that waited for its turn does not start after a stop.
             var slot = await _owner.StartWindow.EnterAsync();
             RolePlan role;
-            var stopped = false;
+            bool starting;
             lock (_lock)
             {
                 // The supervisor's lock is never taken while this one is held (it takes them the other way round).
-                if (_intent == Intent.Drain || _owner.Stopping)
-                {
-                    _state = NodeState.Stopped;
-                    stopped = true;
-                }
-                else
+                starting = _life.TryBeginStart(_owner.Stopping);
+                if (starting)
                 {
                     if (_pendingRole is not null)
                     {
@@ -310,105 +283,84 @@ internal sealed class SupervisedNode
                         _pendingRole = null;
                     }
 
-                    _intent = Intent.None;
                     _signalled = false;
                 }
 
                 role = _role;
             }
 
-            if (stopped)
+            _owner.NotifyChanged();
+            if (!starting)
             {
                 slot.Release();
-                _owner.NotifyChanged();
                 return;
             }
 
             var (exitCode, failure) = await RunOnceAsync(role, slot);
             _owner.Membership.Leave(NodeId);
+            ExitDecision decision;
+            bool wasReady;
             lock (_lock)
             {
                 _lastExitCode = exitCode;
+                wasReady = _reported;
+                decision = _life.Exited(exitCode, failure, _role, _owner.Stopping);
             }
 
-            var intent = CurrentIntent();
-            if (intent == Intent.Drain || _owner.Stopping)
+            if (decision.Action == ExitAction.Drained && role.Program is { } program && !wasReady)
             {
-                _owner.Say($"{NodeId} stopped (exit {exitCode})");
-                SetState(NodeState.Stopped);
-                return;
+                _owner.Say($"{NodeId}: {program.Executable} exited 0 before it was ready; if it daemonized, it escaped supervision " +
+                           "and outlives the run: configure it to stay in the foreground");
             }
 
-            if (intent == Intent.Restart)
+            _owner.NotifyChanged();
+            switch (decision.Action)
             {
-                _owner.Say($"{NodeId} restarting on request");
-                continue;
+                case ExitAction.RestartNow:
+                    _owner.Say(decision.Message);
+                    continue;
+                case ExitAction.BackOff:
+                    _owner.Say(decision.Message);
+                    await Task.WhenAny(Task.Delay(decision.Delay, _options.Time), Poked());
+                    continue;
+                case ExitAction.FailRun:
+                    var tail = Tail();
+                    _owner.Fail($"{decision.Message}; its last {tail.Count} log lines:" +
+                                string.Concat(tail.Select(line => Environment.NewLine + "  " + line)));
+                    return;
+                default:
+                    _owner.Say(decision.Message);
+                    return;
             }
-
-            if (failure is null && exitCode == 0)
-            {
-                _owner.Say($"{NodeId} drained (exit 0); it is not restarted");
-                SetState(NodeState.Exited);
-                return;
-            }
-
-            var why = failure ?? $"exited with code {exitCode}";
-            if (role.Restart == RestartPolicy.Never)
-            {
-                _owner.Say($"{NodeId} {why}; its restart policy is never");
-                SetState(NodeState.Failed);
-                return;
-            }
-
-            int restarts;
-            lock (_lock)
-            {
-                restarts = _restarts;
-            }
-
-            if (restarts >= role.MaxRestarts)
-            {
-                SetState(NodeState.Failed);
-                var tail = Tail();
-                _owner.Fail($"{NodeId} {why} and has used all {role.MaxRestarts} restarts; its last {tail.Count} log lines:" +
-                            string.Concat(tail.Select(line => Environment.NewLine + "  " + line)));
-                return;
-            }
-
-            lock (_lock)
-            {
-                _restarts = ++restarts;
-            }
-
-            var delay = Backoff(role, restarts);
-            _owner.Say($"{NodeId} {why}; restart {restarts} of {role.MaxRestarts} in {Format(delay)}");
-            SetState(NodeState.BackingOff);
-            await Task.WhenAny(Task.Delay(delay, _options.Time), Poked());
         }
     }
 
-    /// <summary>Exponential back-off: the first restart waits the initial delay, each next one twice as long, up to the maximum.</summary>
-    internal static TimeSpan Backoff(RolePlan role, int restart)
-    {
-        var factor = Math.Pow(2, Math.Min(restart - 1, 30));
-        var ticks = Math.Min(role.InitialBackoff.Ticks * factor, role.MaxBackoff.Ticks);
-        return TimeSpan.FromTicks((long)ticks);
-    }
-
-    private async Task WaitForDependenciesAsync()
+    /// <summary>Waits until every dependency is ready; false (and the run failed) when one has ended and will never be.</summary>
+    private async Task<bool> WaitForDependenciesAsync()
     {
         while (true)
         {
-            var waitingFor = _owner.UnreadyDependency(Role);
-            if (waitingFor is null || CurrentIntent() == Intent.Drain || _owner.Stopping)
+            var changed = _owner.Changed;
+            if (CurrentIntent() == NodeIntent.Drain || _owner.Stopping)
             {
-                return;
+                return true;
             }
 
-            var changed = _owner.Changed;
+            if (_owner.EndedDependency(Role) is { } ended)
+            {
+                lock (_lock)
+                {
+                    _life.Fail();
+                }
+
+                _owner.NotifyChanged();
+                _owner.Fail($"{NodeId} cannot start: {ended}");
+                return false;
+            }
+
             if (_owner.UnreadyDependency(Role) is null)
             {
-                return;
+                return true;
             }
 
             await Task.WhenAny(changed, Poked());
@@ -418,11 +370,10 @@ internal sealed class SupervisedNode
     /// <summary>Runs one process of the node until it exits; returns its exit code and why the supervisor killed it, if it did.</summary>
     private async Task<(int ExitCode, string? Failure)> RunOnceAsync(RolePlan role, StartWindow.Slot slot)
     {
-        SetState(NodeState.Starting);
-        Process process;
+        NodeProcess process;
         try
         {
-            process = await StartProcessAsync(role);
+            process = await NodeProcess.StartAsync(LaunchOf(role), _output);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
@@ -434,38 +385,30 @@ internal sealed class SupervisedNode
         lock (_lock)
         {
             _reported = false;
-        }
-
-        var pumps = Task.WhenAll(_output.PumpAsync(process.StandardOutput), _output.PumpAsync(process.StandardError));
-        lock (_lock)
-        {
             _process = process;
         }
 
-        _owner.Say($"{NodeId} started (pid {process.Id})");
+        _owner.Say($"{NodeId} started (pid {process.Pid})");
         _owner.NotifyChanged();
         SignalIfAsked();
         string? failure;
+        int exitCode;
         try
         {
-            failure = await SuperviseAsync(process, slot);
+            failure = await SuperviseAsync(process, role, slot);
         }
         finally
         {
             slot.Release();
-            // Whatever the node left behind in its group (a grandchild) goes with it.
-            await process.WaitForExitAsync();
-            Signals.SendToGroup(process.Id, Signals.Kill);
-            await Task.WhenAny(pumps, Task.Delay(OutputDrainTimeout));
+            exitCode = await process.WaitAsync();
         }
 
-        var exitCode = process.ExitCode;
         lock (_lock)
         {
             _process = null;
 
-            // A reused dynamic port may have been taken meanwhile: a process that never reported its ports
-            // gets fresh ones (0) next time instead of failing on the same bind until the cap.
+            // A reused dynamic port may have been taken meanwhile: a process that never reported its ports (or, for
+            // a program, never got ready on them) gets fresh ones next time instead of failing on the same bind until the cap.
             if (_options.DynamicPorts && !_reported)
             {
                 foreach (var name in _ports.Keys.ToArray())
@@ -479,49 +422,66 @@ internal sealed class SupervisedNode
         return (exitCode, failure);
     }
 
-    private Task<Process> StartProcessAsync(RolePlan role)
+    /// <summary>What to start: <c>corral node &lt;role&gt;</c> with the run in its environment, or the role's program with its templates filled in.</summary>
+    private Launch LaunchOf(RolePlan role)
     {
-        var launcher = _owner.Launcher;
-        string ports;
-        lock (_lock)
+        if (role.Program is { } program)
         {
-            ports = NodeContext.FormatPorts(_ports);
+            var data = Path.Combine(_owner.Run.Path, "data", NodeId);
+            Directory.CreateDirectory(data);
+            return Launch.Program(program, ProgramPorts(), data, NodeId, _options.BindAddress);
         }
 
-        return ProcessSpawner.Shared.StartAsync(launcher.Executable, launcher.Arguments(role.Role, role.Args), info =>
+        Dictionary<string, int> ports;
+        lock (_lock)
         {
-            info.RedirectStandardInput = true;
-            info.RedirectStandardOutput = true;
-            info.RedirectStandardError = true;
-            var environment = info.Environment;
-            environment[NodeEnvironment.NodeId] = NodeId;
-            environment[NodeEnvironment.Token] = _options.Token;
-            environment[NodeEnvironment.ControlUrl] = _owner.ControlUrl.ToString().TrimEnd('/');
-            environment[NodeEnvironment.RunId] = _owner.Run.RunId;
-            environment[NodeEnvironment.RunDirectory] = _owner.Run.Path;
-            environment[NodeEnvironment.DataDirectory] = Path.GetFullPath(_options.DataDirectory);
-            environment[NodeEnvironment.Seed] = _options.Seed.ToString(CultureInfo.InvariantCulture);
-            environment[NodeEnvironment.Ports] = ports;
-            environment[NodeEnvironment.BindAddress] = _options.BindAddress;
-        }).ContinueWith(started =>
-        {
-            // A node reads nothing from the terminal: give it end-of-file, not the supervisor's input.
-            if (started.IsCompletedSuccessfully)
-            {
-                started.Result.StandardInput.Close();
-            }
+            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
+        }
 
-            return started;
-        }, TaskScheduler.Default).Unwrap();
+        return Launch.CorralNode(_owner.Launcher, role, new NodeEnvironmentValues(NodeId, _options.Token,
+            _owner.ControlUrl.ToString().TrimEnd('/'), _owner.Run.RunId, _owner.Run.Path, Path.GetFullPath(_options.DataDirectory),
+            _options.Seed, ports, _options.BindAddress));
     }
 
-    private async Task<string?> SuperviseAsync(Process process, StartWindow.Slot slot)
+    /// <summary>
+    /// A program's ports: fixed ones as planned; with <c>--ports dynamic</c> a program cannot report what it bound,
+    /// so the supervisor picks free ports itself (kept across restarts once the program got ready on them).
+    /// </summary>
+    private Dictionary<string, int> ProgramPorts()
     {
-        var exited = process.WaitForExitAsync();
+        Dictionary<string, int> ports;
+        var picked = false;
+        lock (_lock)
+        {
+            var taken = new HashSet<int>(_ports.Values);
+            foreach (var name in _ports.Keys.ToArray())
+            {
+                if (_ports[name] == 0)
+                {
+                    _ports[name] = LoopbackPorts.PickFree(_options.BindAddress, taken);
+                    taken.Add(_ports[name]);
+                    picked = true;
+                }
+            }
+
+            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
+        }
+
+        if (picked)
+        {
+            _owner.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
+        }
+
+        return ports;
+    }
+
+    private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
+    {
+        var probe = new NodeProbe(role.EffectiveProbe, _owner.ProbeAsync, _options.Time);
         using var probing = new CancellationTokenSource();
-        var ready = WaitReadyAsync(probing.Token);
-        await Task.WhenAny(exited, ready);
-        if (exited.IsCompleted)
+        var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
+        await Task.WhenAny(process.Exited, ready);
+        if (process.HasExited)
         {
             slot.Release();
             await probing.CancelAsync();
@@ -532,16 +492,17 @@ internal sealed class SupervisedNode
         {
             slot.Release();
             _owner.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
-            Signals.SendToGroup(process.Id, Signals.Kill);
+            process.Kill();
             return $"was not ready within {Format(_options.ReadyTimeout)}";
         }
 
         Member? member = null;
         lock (_lock)
         {
-            if (_intent == Intent.None)
+            if (_life.BecomeReady())
             {
-                _state = NodeState.Ready;
+                // A program cannot report its ports: being ready on them is the proof that they are its.
+                _reported |= role.Program is not null;
                 member = new Member(NodeId, _role.Role, UrlsLocked());
             }
         }
@@ -554,110 +515,65 @@ internal sealed class SupervisedNode
         }
 
         slot.Release();
+        if (probe.ProbesNothing)
+        {
+            await process.Exited;
+            return null;
+        }
 
         var failures = 0;
         while (true)
         {
-            await Task.WhenAny(exited, Task.Delay(_options.LivenessInterval, _options.Time));
-            if (exited.IsCompleted)
+            await Task.WhenAny(process.Exited, Task.Delay(_options.LivenessInterval, _options.Time));
+            if (process.HasExited)
             {
                 return null;
             }
 
-            if (CurrentIntent() != Intent.None)
+            if (CurrentIntent() != NodeIntent.None)
             {
                 continue;
             }
 
-            var live = ProbeUrl("/healthz") is { } url && await _owner.ProbeAsync(url, _options.LivenessTimeout);
+            var live = await probe.LiveAsync(_options.BindAddress, ProbePort(probe), _options.LivenessTimeout);
             failures = live ? 0 : failures + 1;
-            SetLiveState(live);
+            lock (_lock)
+            {
+                _life.Live(live);
+            }
+
             if (failures >= _options.LivenessFailures)
             {
                 _owner.Say($"{NodeId} failed {failures} liveness probes in a row; killing it");
-                Signals.SendToGroup(process.Id, Signals.Kill);
+                process.Kill();
                 return $"failed {failures} liveness probes";
             }
         }
     }
 
-    private void SetLiveState(bool live)
+    /// <summary>The probed port's number, or 0 while a dynamic port is not yet reported.</summary>
+    private int ProbePort(NodeProbe probe)
     {
         lock (_lock)
         {
-            if (_intent != Intent.None || _state is not (NodeState.Ready or NodeState.Unhealthy))
-            {
-                return;
-            }
-
-            _state = live ? NodeState.Ready : NodeState.Unhealthy;
+            return probe.Port is { } name ? _ports.GetValueOrDefault(name) : 0;
         }
     }
 
-    private async Task<bool> WaitReadyAsync(CancellationToken cancellationToken)
-    {
-        var deadline = _options.Time.GetTimestamp() + (long)(_options.ReadyTimeout.TotalSeconds * _options.Time.TimestampFrequency);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            if (ProbeUrl("/readyz") is { } url && await _owner.ProbeAsync(url, TimeSpan.FromSeconds(1)))
-            {
-                return true;
-            }
-
-            if (_options.Time.GetTimestamp() >= deadline)
-            {
-                return false;
-            }
-
-            try
-            {
-                await Task.Delay(ReadyPollInterval, _options.Time, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>The probe URL, or null while a dynamic port is not yet reported.</summary>
-    private Uri? ProbeUrl(string path)
-    {
-        lock (_lock)
-        {
-            return _ports.TryGetValue(_role.ProbePort, out var port) && port > 0
-                ? new Uri($"http://{_options.BindAddress}:{port}{path}")
-                : null;
-        }
-    }
-
-    private void SetState(NodeState state)
-    {
-        lock (_lock)
-        {
-            _state = state;
-        }
-
-        _owner.NotifyChanged();
-    }
-
-    /// <summary>Fixed ports from the plan (plus the offset); dynamic ones are 0 until reported, then reused on restarts.</summary>
+    /// <summary>The port map's ports for this node; dynamic ones are 0 until reported (or picked), then reused on restarts.</summary>
     private void AssignPorts(RolePlan role)
     {
         var previous = new Dictionary<string, int>(_ports);
         _ports.Clear();
-        foreach (var port in role.Ports)
+        foreach (var (name, port) in PortMap.PortsOf(role, Ordinal, _options.PortSettings))
         {
-            _ports[port.Name] = _options.DynamicPorts
-                ? previous.GetValueOrDefault(port.Name)
-                : role.PortOf(port, Ordinal) + _options.PortOffset;
+            _ports[name] = _options.DynamicPorts ? previous.GetValueOrDefault(name) : port;
         }
     }
 
     private Dictionary<string, string> UrlsLocked() =>
-        _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => $"http://{_options.BindAddress}:{p.Value}");
+        _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key,
+            p => $"{_role.Ports.FirstOrDefault(planned => planned.Name == p.Key)?.Scheme ?? "http"}://{_options.BindAddress}:{p.Value}");
 
     internal static string Format(TimeSpan span) =>
         span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#}s" : $"{span.TotalMilliseconds:0}ms";

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Corral.Hosting.Apps;
 using Corral.Hosting.Control;
 using Corral.Hosting.Planning;
@@ -96,7 +94,13 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         _plan = _app.Plan;
         _config = new ConfigFeed(_app.Config);
         var planned = Planned(_plan).ToArray();
-        CheckPorts(planned);
+        if (CheckPlan(_plan) is { } problem)
+        {
+            throw new SupervisorException(problem);
+        }
+
+        var ports = PortMap.Build(_plan, _options.PortSettings);
+        CheckPortsFree(ports);
         _started = _options.Time.GetUtcNow();
         _run = _options.ResumeRunId is { } resume
             ? RunFolder.Resume(_options.DataDirectory, resume)
@@ -112,7 +116,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
 
         Say($"run {_run.RunId} of {_plan.App} in {_run.Path}");
-        PrintPortMap(planned);
+        PrintPortMap(ports);
         WriteSummary(null);
     }
 
@@ -281,6 +285,23 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
+    /// <summary>Why <paramref name="role"/> can never start: a node of a dependency that has ended (exited, failed, stopped) for good; else null.</summary>
+    internal string? EndedDependency(RolePlan role)
+    {
+        lock (_lock)
+        {
+            foreach (var dependency in role.DependsOn)
+            {
+                if (_nodes.Values.FirstOrDefault(n => n.Role.Role == dependency && n.State is NodeState.Exited or NodeState.Failed or NodeState.Stopped) is { } ended)
+                {
+                    return $"it depends on {dependency}, whose node {ended.NodeId} has {ended.State.ToString().ToLowerInvariant()} and will not become ready";
+                }
+            }
+
+            return null;
+        }
+    }
+
     internal StartWindow StartWindow { get; }
 
     internal async Task<bool> ProbeAsync(Uri url, TimeSpan timeout)
@@ -391,6 +412,12 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
     {
         if (_stopping)
         {
+            return;
+        }
+
+        if (CheckPlan(next) is { } problem)
+        {
+            Say($"plan rejected, the running plan stays: {problem}");
             return;
         }
 
@@ -518,62 +545,39 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
-    private void CheckPorts(IReadOnlyList<PlannedNode> planned)
+    /// <summary>What stops a plan from running (its port map's problems, a program that is not installed), or null.</summary>
+    private string? CheckPlan(AppPlan plan)
     {
-        if (_options.DynamicPorts)
+        var problems = PortMap.Build(plan, _options.PortSettings).Errors.ToList();
+        problems.AddRange(plan.Roles.Where(r => r.Count > 0 && r.Program is { } p && p.Resolve() is null).Select(r => r.Program!.MissingMessage(r.Role)));
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    /// <summary>Every fixed port of the map can be listened on now (with <c>--ports dynamic</c> there is none).</summary>
+    private void CheckPortsFree(PortMap map)
+    {
+        var owned = new List<(int Port, string Owner)>();
+        if (map.ControlPort is > 0 and var control)
         {
-            return;
+            owned.Add((control, "the control API"));
         }
 
-        var owners = new Dictionary<int, string>();
-        void Check(int port, string owner)
+        owned.AddRange(map.Nodes.SelectMany(n => n.Ports.Where(p => p.Value > 0).Select(p => (p.Value, $"node {n.NodeId} ({p.Key})"))));
+        foreach (var (port, owner) in owned)
         {
-            if (port is < 1 or > 65535)
-            {
-                throw new SupervisorException($"{owner} would listen on port {port}, outside 1..65535; change --port-offset");
-            }
-
-            if (owners.TryGetValue(port, out var other))
-            {
-                throw new SupervisorException($"{owner} and {other} would both listen on port {port}");
-            }
-
-            owners[port] = owner;
-            try
-            {
-                using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                listener.Bind(new IPEndPoint(IPAddress.Parse(_options.BindAddress), port));
-                listener.Listen();
-            }
-            catch (SocketException e)
+            if (!LoopbackPorts.IsFree(_options.BindAddress, port, out var error))
             {
                 throw new SupervisorException(
-                    $"port {port} for {owner} is not free on {_options.BindAddress} ({e.SocketErrorCode}); stop what uses it, shift every port with --port-offset N, or use --ports dynamic");
-            }
-        }
-
-        Check(_options.EffectiveControlPort, "the control API");
-        foreach (var node in planned)
-        {
-            foreach (var port in node.Role.Ports)
-            {
-                Check(node.Role.PortOf(port, node.Ordinal) + _options.PortOffset, $"node {node.NodeId} ({port.Name})");
+                    $"port {port} for {owner} is not free on {_options.BindAddress} ({error}); stop what uses it, shift every port with --port-offset N, or use --ports dynamic");
             }
         }
     }
 
-    private void PrintPortMap(IReadOnlyList<PlannedNode> planned)
+    private void PrintPortMap(PortMap map)
     {
         var rows = new List<string[]> { new[] { "node", "role", "ports" } };
         rows.Add(["control API", "supervisor", ControlUrl.ToString().TrimEnd('/')]);
-        foreach (var node in planned)
-        {
-            var ports = string.Join(", ", node.Role.Ports.Select(p => _options.DynamicPorts
-                ? $"{p.Name} dynamic"
-                : $"{p.Name} {(node.Role.PortOf(p, node.Ordinal) + _options.PortOffset).ToString(CultureInfo.InvariantCulture)}"));
-            rows.Add([node.NodeId, node.Role.Role, ports]);
-        }
-
+        rows.AddRange(map.Rows().Select(r => new[] { r.Node, r.Role, r.Ports }));
         var widths = Enumerable.Range(0, 3).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
         {

@@ -1,5 +1,6 @@
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
+using Corral.Hosting.Planning;
 
 namespace Corral.Hosting.Supervision;
 
@@ -51,6 +52,8 @@ public sealed record SupervisorOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     internal int EffectiveControlPort => DynamicPorts ? 0 : ControlPort + PortOffset;
+
+    internal PortSettings PortSettings => new() { Offset = PortOffset, Dynamic = DynamicPorts, ControlPort = ControlPort };
 }
 
 /// <summary>Why a run ended.</summary>

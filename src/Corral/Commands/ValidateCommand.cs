@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Corral.Hosting.Apps;
+using Corral.Hosting.Planning;
 
 namespace Corral.Commands;
 
@@ -17,6 +18,13 @@ internal static class ValidateCommand
             var path = result.GetValue(topology.File)!;
             if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), output, result.InvocationConfiguration.Error) is not { } loaded)
             {
+                return ExitCodes.BadInput;
+            }
+
+            var map = PortMap.Build(loaded.App.Plan, new PortSettings());
+            if (!map.IsValid)
+            {
+                result.InvocationConfiguration.Error.WriteLine($"{path}: the plan's ports do not work: {string.Join("; ", map.Errors)}");
                 return ExitCodes.BadInput;
             }
 

@@ -36,8 +36,8 @@ public sealed class SupervisionUnitTests
     [Fact]
     public void Back_off_doubles_from_the_initial_delay_up_to_the_maximum()
     {
-        var role = StubApp.Role("a", 1) with { InitialBackoff = TimeSpan.FromMilliseconds(200), MaxBackoff = TimeSpan.FromSeconds(1) };
-        Assert.Equal([200, 400, 800, 1000, 1000], Enumerable.Range(1, 5).Select(i => SupervisedNode.Backoff(role, i).TotalMilliseconds));
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), Jitter: 0);
+        Assert.Equal([200, 400, 800, 1000, 1000], Enumerable.Range(1, 5).Select(i => backoff.Delay(i, 7, "a-1").TotalMilliseconds));
     }
 
     [Fact]
