@@ -124,6 +124,26 @@ public sealed class GameEngineStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_events_file_is_level_with_the_store_when_the_game_reports_its_winner()
+    {
+        var time = new FakeTime();
+        await using var engine = Open(Configs.Many(3, 1, 1, TimeSpan.Zero), time);
+        await RegisterAll(engine, 3);
+        using (BrokenFile.Break(Events))
+        {
+            Assert.True((await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report!.Killed);
+        }
+
+        // The clock has not moved, so no catch-up is due by the interval: only the end of the game levels the file,
+        // before the outcome is reported (the supervisor then stops the run and `corral check` reads the file).
+        Assert.Equal("c1", (await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report!.Winner);
+        await engine.Finished.WaitAsync(Wait);
+        Assert.False(engine.EventsFileBehind);
+        Assert.Equal(StoreLines(), File.ReadAllLines(Events));
+        Assert.True(ShootoutChecker.CheckFile(Events).Passed);
+    }
+
+    [Fact]
     public async Task An_events_file_still_behind_at_the_end_of_the_run_is_written_from_the_store_on_stop()
     {
         var time = new FakeTime();
