@@ -204,8 +204,10 @@ public sealed partial class GameEngine : IAsyncDisposable
             _nextCatchUp = default;
             return appended;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e)
         {
+            // Whatever failed (the file, or reading the store back), the file is derived: it stays behind, and a
+            // batch that is committed is still answered. A store that really broke fails the next commit.
             LogEventsFileStillBehind(_log.Path, e.Message);
             _nextCatchUp = _time.GetUtcNow() + CatchUpInterval;
             return 0;
