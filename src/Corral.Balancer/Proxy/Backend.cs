@@ -1,6 +1,5 @@
 using Corral.Hosting.Metrics;
 using Corral.Balancer.Health;
-using Corral.Balancer.Stats;
 
 namespace Corral.Balancer.Proxy;
 

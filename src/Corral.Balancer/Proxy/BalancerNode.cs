@@ -1,8 +1,8 @@
 using Corral.Balancer.Config;
 using Corral.Balancer.Health;
-using Corral.Balancer.Stats;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
+using Corral.Hosting.Randomness;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-using Corral.Balancer.Stats;
+using Corral.Hosting.Randomness;
 
 namespace Corral.Balancer.Worker;
 
@@ -34,7 +34,7 @@ public sealed class FailureSchedule(SeededRandom random)
         for (short i = 0; i < BlockSize; i++) _ranks[i] = i;
         for (var i = BlockSize - 1; i > 0; i--)
         {
-            var j = (int)(random.At(block * BlockSize + i) % (ulong)(i + 1));
+            var j = random.BelowAt(block * BlockSize + i, i + 1);
             (_ranks[i], _ranks[j]) = (_ranks[j], _ranks[i]);
         }
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Corral.Balancer.Config;
-using Corral.Balancer.Stats;
 using Corral.Hosting.Nodes;
+using Corral.Hosting.Randomness;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

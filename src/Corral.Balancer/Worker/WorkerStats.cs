@@ -1,5 +1,4 @@
 using Corral.Hosting.Metrics;
-using Corral.Balancer.Stats;
 
 namespace Corral.Balancer.Worker;
 

@@ -1,5 +1,4 @@
 using Corral.Hosting.Metrics;
-using Corral.Balancer.Stats;
 using Microsoft.Data.Sqlite;
 
 namespace Corral.Balancer.Worker;

@@ -1,5 +1,7 @@
 using System.Net;
 using Corral.Hosting.Control;
+using Corral.Hosting.Randomness;
+using Corral.Hosting.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -96,8 +98,9 @@ public static partial class NodeHost
     public static async Task ReportEndpointsAsync(ControlClient control, NodeContext context, IReadOnlyDictionary<string, int> ports,
         ILogger logger, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
-        for (var attempt = 1; ; attempt++)
+        var backoff = new Backoff(new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromSeconds(1) },
+            context.Time, new SeededRandom(context.Seed, $"{context.NodeId}/endpoints"));
+        while (true)
         {
             try
             {
@@ -106,14 +109,13 @@ public static partial class NodeHost
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                if (attempt == 20)
+                if (backoff.Attempt == 19)
                 {
                     LogReportFailed(logger, control.BaseAddress, e.Message);
                     return;
                 }
 
-                await Task.Delay(delay, context.Time, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                await backoff.WaitAsync(cancellationToken);
             }
         }
     }

@@ -1,8 +1,9 @@
 using System.Net;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
+using Corral.Hosting.Randomness;
+using Corral.Hosting.Resilience;
 using Corral.Shootout.Config;
-using Corral.Shootout.Game;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,8 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(50);
     private readonly TimeProvider _time = context.Time;
     private readonly long _seed = config.Seed ?? context.Seed;
+    private readonly BackoffOptions _retry = new() { Initial = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromSeconds(2), Budget = options.Budget };
+    private readonly SeededRandom _pauses = new(config.Seed ?? context.Seed, context.NodeId);
     private long _waits;
     private int _failures;
 
@@ -56,7 +59,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
 
     private async Task PlayAsync(CancellationToken ct)
     {
-        var trouble = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), options.Budget);
+        var trouble = new Backoff(_retry, _time, new SeededRandom(_seed, $"{context.NodeId}/retry"));
         ShootoutClient? client = null;
         string? me = null;
         var deadInRound = 0;
@@ -152,7 +155,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
     /// </summary>
     private Task PauseAsync(TimeSpan? retryAfter, CancellationToken ct, bool waiting = false)
     {
-        var jitter = StableRandom.Unit(StableRandom.Hash(_seed, StableRandom.Key(context.NodeId), _waits++));
+        var jitter = _pauses.UnitAt(_waits++);
         var wait = config.Tick * (0.9 + 0.3 * jitter);
         if (retryAfter is { } after && after > wait) wait = after;
         if (waiting && wait < MinimumWait) wait = MinimumWait;
@@ -162,7 +165,7 @@ public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig confi
     private async Task<Uri> LocateServerAsync(CancellationToken ct)
     {
         if (options.Server is { } server) return server;
-        var backoff = new Backoff(_time, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), options.Budget);
+        var backoff = new Backoff(_retry, _time, new SeededRandom(_seed, $"{context.NodeId}/locate"));
         while (true)
         {
             try

@@ -1,3 +1,4 @@
+using Corral.Hosting.Randomness;
 using Corral.Shootout.Config;
 
 namespace Corral.Shootout.Game;
@@ -153,7 +154,7 @@ public sealed class ShootoutGame
         }
 
         // A running round always has ≥ 2 live cowboys (it ends when one is left), so a live shooter has a rival.
-        var pick = StableRandom.Below(StableRandom.Hash(Seed, Round, shooter.Index, shooter.ShotsThisRound), _rivals.Count);
+        var pick = SeededRandom.Below(SeededRandom.Derive(Seed, Round, shooter.Index, shooter.ShotsThisRound), _rivals.Count);
         var target = _rivals[pick];
         var before = target.Health;
         var after = Math.Max(0, before - shooter.Spec.Damage);

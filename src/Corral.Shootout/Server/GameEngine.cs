@@ -9,12 +9,17 @@ namespace Corral.Shootout.Server;
 /// <summary>
 /// The one writer of a game. Requests queue in a channel; the writer loop takes every pending request,
 /// applies each to the in-memory game in order, writes the resulting events in ONE transaction (group
-/// commit), appends them to <c>events.jsonl</c>, and only then answers the requests, so a reply is never
-/// sent for a write that is not durable. Readers see an immutable snapshot published after each commit.
+/// commit), and only then answers the requests, so a reply is never sent for a write that is not durable.
+/// The store is the truth and the replies say what it committed; <c>events.jsonl</c> is derived from it: a
+/// failed append leaves the file behind, and it is caught up from the store later (while the run goes on, when
+/// the game finishes, at start and at stop). Readers see an immutable snapshot published after each commit.
 /// </summary>
 public sealed partial class GameEngine : IAsyncDisposable
 {
     private const int MaxBatch = 1024;
+
+    /// <summary>While <c>events.jsonl</c> is behind, a catch-up is tried at most this often (each one reads the store).</summary>
+    internal static readonly TimeSpan CatchUpInterval = TimeSpan.FromSeconds(1);
 
     private readonly ShootoutGame _game;
     private readonly ShootoutStore _store;
@@ -28,6 +33,7 @@ public sealed partial class GameEngine : IAsyncDisposable
     private volatile GameSnapshot _snapshot;
     private Task _loop = Task.CompletedTask;
     private DateTimeOffset? _advanceScheduledFor;
+    private DateTimeOffset _nextCatchUp;
     private long _batches;
     private int _disposed;
     private long _requests;
@@ -60,21 +66,25 @@ public sealed partial class GameEngine : IAsyncDisposable
     /// <summary>Faults if the store fails: the in-memory game may then be ahead of the store, so the server must restart from it.</summary>
     public Task Completion => _loop;
 
-    /// <summary>Opens the store, replays the run's history, repairs <c>events.jsonl</c> and starts the writer loop.</summary>
+    /// <summary>True while <c>events.jsonl</c> lacks events the store committed.</summary>
+    public bool EventsFileBehind => _log.Behind;
+
+    internal long CommitsStarted => _store.CommitsStarted;
+
+    /// <summary>Opens the store, replays the run's history, catches <c>events.jsonl</c> up with it and starts the writer loop.</summary>
     public static GameEngine Open(ShootoutConfig config, long seed, string databasePath, string eventsPath, string runId,
-        TimeProvider time, ILogger logger, Durability durability = Durability.Full)
+        TimeProvider time, ILogger logger, Durability durability = Durability.Full, TimeSpan? lockTimeout = null)
     {
-        var store = new ShootoutStore(databasePath, runId, durability);
-        EventLog? log = null;
+        var store = new ShootoutStore(databasePath, runId, durability, lockTimeout);
+        var log = new EventLog(eventsPath);
         try
         {
             var (runConfig, runSeed) = store.OpenRun(config, seed, time.GetUtcNow());
             var game = new ShootoutGame(runConfig, runSeed);
             var history = store.LoadEvents();
             foreach (var e in history) game.Apply(e);
-            log = new EventLog(eventsPath);
-            var repaired = log.Repair(history);
             var engine = new GameEngine(game, store, log, time, logger);
+            var repaired = engine.TryCatchUp(after => history.Where(e => e.Seq > after).ToArray());
             if (history.Count > 0) engine.LogResumed(runId, history.Count, game.Round, game.Status.ToString().ToLowerInvariant(), repaired);
             else engine.LogWaiting(string.Join(", ", runConfig.Cowboys.Select(c => $"{c.Name} ({c.Health}/{c.Damage})")));
             engine._loop = Task.Run(engine.RunAsync);
@@ -83,7 +93,7 @@ public sealed partial class GameEngine : IAsyncDisposable
         }
         catch
         {
-            log?.Dispose();
+            log.Dispose();
             store.Dispose();
             throw;
         }
@@ -132,15 +142,12 @@ public sealed partial class GameEngine : IAsyncDisposable
 
                 try
                 {
-                    if (events.Count > 0)
-                    {
-                        encoded.Encode(events);
-                        _store.Append(events);
-                        _log.Append(encoded);
-                    }
+                    _store.Append(events);
                 }
                 catch (Exception e)
                 {
+                    // Nothing of this batch is committed, but the in-memory game has applied it: only a restart
+                    // from the store is right, and every request of the batch is told that nothing happened.
                     LogStoreFailed(e);
                     foreach (var command in batch) command.Fail(e);
                     _commands.Writer.TryComplete(e);
@@ -149,6 +156,8 @@ public sealed partial class GameEngine : IAsyncDisposable
 
                 if (events.Count > 0)
                 {
+                    // Committed: from here on the replies stand whatever happens to events.jsonl.
+                    AppendToEventsFile(events, encoded);
                     _snapshot = GameSnapshot.Of(_game);
                     Feed.Publish(events);
                     LogEvents(events);
@@ -170,10 +179,47 @@ public sealed partial class GameEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Appends a committed batch to <c>events.jsonl</c>, or catches the file up when it is behind; never throws.</summary>
+    private void AppendToEventsFile(List<GameEvent> events, EncodedEvents encoded)
+    {
+        if (!_log.Behind)
+        {
+            if (_log.TryAppend(encoded.Encode(events), out var error)) return;
+            LogEventsFileBehind(_log.Path, error!.Message);
+            _nextCatchUp = _time.GetUtcNow() + CatchUpInterval;
+            return;
+        }
+
+        if (_time.GetUtcNow() >= _nextCatchUp) TryCatchUp(_store.LoadEvents);
+    }
+
+    /// <summary>Brings <c>events.jsonl</c> level with the store; on failure it stays behind until the next try. Returns the lines appended.</summary>
+    private int TryCatchUp(Func<long, IReadOnlyList<GameEvent>> committedAfter)
+    {
+        var wasBehind = _nextCatchUp != default;
+        try
+        {
+            var appended = _log.CatchUp(committedAfter, _game.LastSeq);
+            if (wasBehind) LogEventsFileCaughtUp(_log.Path, appended);
+            _nextCatchUp = default;
+            return appended;
+        }
+        catch (Exception e)
+        {
+            // Whatever failed (the file, or reading the store back), the file is derived: it stays behind, and a
+            // batch that is committed is still answered. A store that really broke fails the next commit.
+            LogEventsFileStillBehind(_log.Path, e.Message);
+            _nextCatchUp = _time.GetUtcNow() + CatchUpInterval;
+            return 0;
+        }
+    }
+
     private void AfterBatch()
     {
         if (_game.Status == GameStatus.Finished)
         {
+            // The outcome report makes the supervisor stop the run and `corral check` read the file: level it first.
+            if (_log.Behind && !_finished.Task.IsCompleted) TryCatchUp(_store.LoadEvents);
             _finished.TrySetResult(ShootoutSummary.Of(_game));
         }
         else if (_game.Status == GameStatus.Intermission && _game.NextRoundAt is { } next && _advanceScheduledFor != next)
@@ -238,6 +284,9 @@ public sealed partial class GameEngine : IAsyncDisposable
         }
 
         _stopping.Cancel();
+
+        // The end of the run: whatever an append missed is written now, from the store.
+        if (_log.Behind && _loop.IsCompletedSuccessfully) TryCatchUp(_store.LoadEvents);
         _log.Dispose();
         _store.Dispose();
         _stopping.Dispose();
@@ -305,6 +354,15 @@ public sealed partial class GameEngine : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resumed run {RunId} from the store: {Events} events, round {Round} {Status}; {Repaired} events re-appended to events.jsonl")]
     private partial void LogResumed(string runId, int events, int round, string status, int repaired);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not append to {Path} ({Error}); the shots stand in the store and the file will be caught up from it")]
+    private partial void LogEventsFileBehind(string path, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is still behind the store ({Error}); trying again later")]
+    private partial void LogEventsFileStillBehind(string path, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Path} caught up with the store ({Appended} events appended)")]
+    private partial void LogEventsFileCaughtUp(string path, int appended);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A request failed inside the game rules")]
     private partial void LogCommandFailed(Exception e);

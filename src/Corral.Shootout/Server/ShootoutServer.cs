@@ -14,19 +14,22 @@ namespace Corral.Shootout.Server;
 public static partial class ShootoutServer
 {
     /// <summary>Builds the node (store opened and replayed); <see cref="NodeHost.RunAsync"/> runs it.</summary>
-    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability = null)
+    public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability = null) =>
+        Build(context, config, durability, lockTimeout: null);
+
+    /// <summary>As <see cref="Build(NodeContext, ShootoutConfig, Durability?)"/>, with how long a commit may wait for the store's write lock.</summary>
+    internal static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability, TimeSpan? lockTimeout)
     {
         var builder = NodeHost.CreateBuilder(context);
-        var app = BuildApp(builder, context, config, durability ?? config.Durability);
-        return app;
+        return BuildApp(builder, context, config, durability ?? config.Durability, lockTimeout);
     }
 
-    private static WebApplication BuildApp(WebApplicationBuilder builder, NodeContext context, ShootoutConfig config, Durability durability)
+    private static WebApplication BuildApp(WebApplicationBuilder builder, NodeContext context, ShootoutConfig config, Durability durability, TimeSpan? lockTimeout)
     {
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(sp => GameEngine.Open(config, config.Seed ?? context.Seed,
             Path.Combine(context.DataDirectory, ShootoutStore.FileName), Path.Combine(context.RunDirectory, ShootoutChecker.EventsFile),
-            context.RunId, context.Time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Shootout.Server"), durability));
+            context.RunId, context.Time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Shootout.Server"), durability, lockTimeout));
         builder.Services.AddHostedService<OutcomeReporter>();
         var app = builder.Build();
         app.UseNodeDefaults();

@@ -1,58 +1,95 @@
-using System.Text;
 using System.Text.Json;
 using Corral.Shootout.Game;
 
 namespace Corral.Shootout.Store;
 
 /// <summary>
-/// <c>&lt;run&gt;/events.jsonl</c>: one JSON event per line, appended after each batch is committed to the
-/// store and flushed per batch. The store is the truth; on start <see cref="Repair"/> cuts a partial last
-/// line (a kill mid-write) and appends the committed events the file is missing.
+/// <c>&lt;run&gt;/events.jsonl</c>: one JSON event per line, derived from the store. The writer appends each
+/// committed batch; a write that fails (disk full, the file gone, a broken descriptor) only leaves the file
+/// <see cref="Behind"/>, never undoes or fails the commit, and <see cref="CatchUp"/> later cuts any partial last
+/// line and appends what the store committed after the file's last whole event. A file that is not a prefix of
+/// the store's history (its last line is not an event, or names a sequence the store never committed) is
+/// rewritten from the store.
 /// </summary>
 public sealed class EventLog : IDisposable
 {
-    private readonly FileStream _stream;
+    private FileStream? _stream;
 
-    public EventLog(string path)
-    {
-        Path = path;
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 64 * 1024);
-        _stream.Seek(0, SeekOrigin.End);
-    }
+    /// <summary>A log that is not yet open: it is <see cref="Behind"/> until the first <see cref="CatchUp"/>.</summary>
+    public EventLog(string path) => Path = path;
 
     public string Path { get; }
 
-    /// <summary>Truncates a partial last line and appends what the store has and the file lacks; returns how many lines were appended.</summary>
-    public int Repair(IReadOnlyList<GameEvent> committed)
+    /// <summary>True when the file may lack committed events: never caught up, or a write failed since.</summary>
+    public bool Behind => _stream is null;
+
+    /// <summary>
+    /// Opens the file if needed, cuts a partial last line, and appends the committed events it lacks; returns how many
+    /// lines were appended. <paramref name="committedAfter"/> gives the store's events after a sequence number, and
+    /// <paramref name="committedSeq"/> is the last one the store holds. Throws when the file cannot be written; the
+    /// log then stays <see cref="Behind"/>.
+    /// </summary>
+    public int CatchUp(Func<long, IReadOnlyList<GameEvent>> committedAfter, long committedSeq)
     {
-        var lastSeq = TruncatePartialLine();
-        var missing = committed.Where(e => e.Seq > lastSeq).ToArray();
-        Append(missing);
-        return missing.Length;
+        try
+        {
+            if (_stream is null)
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+
+                // Unbuffered: a failed write must leave nothing in a buffer that a later flush could still write.
+                _stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+            }
+
+            var lastSeq = TruncatePartialLine();
+            if (lastSeq is null || lastSeq > committedSeq)
+            {
+                _stream.SetLength(0);
+                lastSeq = 0;
+            }
+
+            _stream.Seek(0, SeekOrigin.End);
+            var missing = committedAfter(lastSeq.Value);
+            if (missing.Count > 0) _stream.Write(new EncodedEvents().Encode(missing).All);
+            return missing.Count;
+        }
+        catch
+        {
+            Close();
+            throw;
+        }
     }
 
-    /// <summary>Appends a batch and flushes it to the operating system (it survives the process, not the machine).</summary>
-    public void Append(IReadOnlyList<GameEvent> events)
+    /// <summary>
+    /// Appends an encoded batch with one write, straight to the operating system (it survives the process, not the
+    /// machine). False, and <see cref="Behind"/>, when the log is behind or the write failed: the caller catches up later.
+    /// </summary>
+    public bool TryAppend(EncodedEvents events, out Exception? error)
     {
-        if (events.Count > 0) Append(new EncodedEvents().Encode(events));
+        error = null;
+        if (_stream is null) return false;
+        if (events.Count == 0) return true;
+        try
+        {
+            _stream.Write(events.All);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            error = e;
+            Close();
+            return false;
+        }
     }
 
-    /// <summary>Appends an encoded batch with one write and flushes it to the operating system.</summary>
-    public void Append(EncodedEvents events)
+    /// <summary>The sequence of the last whole line after cutting a partial one; 0 for an empty file; null when that line is not an event.</summary>
+    private long? TruncatePartialLine()
     {
-        if (events.Count == 0) return;
-        _stream.Write(events.All);
-        _stream.Flush();
-    }
-
-    private long TruncatePartialLine()
-    {
-        _stream.Flush();
-        var length = _stream.Length;
+        var stream = _stream!;
+        var length = stream.Length;
         if (length == 0) return 0;
 
-        // Read backwards to the last newline: everything after it is a line cut short by a kill.
+        // Read backwards to the last newline: everything after it is a line cut short by a kill or a failed write.
         var end = length;
         var buffer = new byte[8192];
         long lastNewline = -1;
@@ -60,42 +97,51 @@ public sealed class EventLog : IDisposable
         {
             var start = Math.Max(0, end - buffer.Length);
             var count = (int)(end - start);
-            _stream.Seek(start, SeekOrigin.Begin);
-            _stream.ReadExactly(buffer, 0, count);
+            stream.Seek(start, SeekOrigin.Begin);
+            stream.ReadExactly(buffer, 0, count);
             var at = Array.LastIndexOf(buffer, (byte)'\n', count - 1, count);
             if (at >= 0) lastNewline = start + at;
             end = start;
         }
 
-        _stream.SetLength(lastNewline + 1);
-        _stream.Seek(0, SeekOrigin.End);
+        stream.SetLength(lastNewline + 1);
         if (lastNewline < 0) return 0;
 
         // The last whole line names the last sequence the file holds.
         var lineStart = lastNewline;
         while (lineStart > 0)
         {
-            _stream.Seek(lineStart - 1, SeekOrigin.Begin);
-            if (_stream.ReadByte() == '\n') break;
+            stream.Seek(lineStart - 1, SeekOrigin.Begin);
+            if (stream.ReadByte() == '\n') break;
             lineStart--;
         }
 
         var line = new byte[lastNewline - lineStart];
-        _stream.Seek(lineStart, SeekOrigin.Begin);
-        _stream.ReadExactly(line);
-        _stream.Seek(0, SeekOrigin.End);
+        stream.Seek(lineStart, SeekOrigin.Begin);
+        stream.ReadExactly(line);
         try
         {
-            return JsonSerializer.Deserialize(line, GameEventJson.Default.GameEvent)?.Seq ?? 0;
+            return JsonSerializer.Deserialize(line, GameEventJson.Default.GameEvent)?.Seq;
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            throw new InvalidDataException($"{Path}: the last line is not an event ({e.Message}): {Encoding.UTF8.GetString(line)}");
+            return null;
         }
     }
 
-    public void Dispose()
+    private void Close()
     {
-        _stream.Dispose();
+        var stream = _stream;
+        _stream = null;
+        try
+        {
+            stream?.Dispose();
+        }
+        catch (IOException)
+        {
+            // Closing a broken descriptor may report the same failure again; the file is caught up from the store anyway.
+        }
     }
+
+    public void Dispose() => Close();
 }

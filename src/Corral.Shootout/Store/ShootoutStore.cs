@@ -30,14 +30,20 @@ public sealed class ShootoutStore : IDisposable
 {
     public const string FileName = "shootout.db";
 
+    /// <summary>How long a commit waits for the write lock before the store fails (and the server restarts).</summary>
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insertEvent;
     private readonly SqliteCommand _upsertRegistration;
     private readonly SqliteCommand _upsertRoundStart;
     private readonly SqliteCommand _updateRoundWinner;
+    private long _commitsStarted;
 
-    public ShootoutStore(string path, string runId, Durability durability = Durability.Full)
+    public ShootoutStore(string path, string runId, Durability durability = Durability.Full, TimeSpan? lockTimeout = null)
     {
+        var timeout = lockTimeout ?? DefaultLockTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.FromSeconds(1), nameof(lockTimeout));
         Path = path;
         RunId = runId;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
@@ -46,12 +52,16 @@ public sealed class ShootoutStore : IDisposable
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
+
+            // Microsoft.Data.Sqlite retries a busy statement for its own timeout (30 s by default) on top of SQLite's
+            // busy_timeout: both are set, so a lock held past the timeout fails the commit when it says.
+            DefaultTimeout = (int)Math.Ceiling(timeout.TotalSeconds),
         }.ToString());
         _connection.Open();
         Execute($"""
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = {(durability == Durability.Full ? "FULL" : "NORMAL")};
-            PRAGMA busy_timeout = 5000;
+            PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};
             PRAGMA wal_autocheckpoint = 4000;
             CREATE TABLE IF NOT EXISTS runs (
                 run_id TEXT PRIMARY KEY, seed INTEGER NOT NULL, config TEXT NOT NULL, created_ms INTEGER NOT NULL);
@@ -81,6 +91,9 @@ public sealed class ShootoutStore : IDisposable
 
     public string Path { get; }
     public string RunId { get; }
+
+    /// <summary>Transactions begun by <see cref="Append"/> (committed or not): tests see a writer waiting for the lock.</summary>
+    internal long CommitsStarted => Interlocked.Read(ref _commitsStarted);
 
     /// <summary>The config and seed a run started with; a resumed run keeps them, whatever the topology says now.</summary>
     public (ShootoutConfig Config, long Seed) OpenRun(ShootoutConfig config, long seed, DateTimeOffset now)
@@ -144,6 +157,7 @@ public sealed class ShootoutStore : IDisposable
     public void Append(IReadOnlyList<GameEvent> events)
     {
         if (events.Count == 0) return;
+        Interlocked.Increment(ref _commitsStarted);
         using var transaction = _connection.BeginTransaction();
         foreach (var command in (SqliteCommand[])[_insertEvent, _upsertRegistration, _upsertRoundStart, _updateRoundWinner])
         {

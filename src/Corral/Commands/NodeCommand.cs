@@ -3,6 +3,8 @@ using System.Text.Json;
 using Corral.Hosting.Apps;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
+using Corral.Hosting.Randomness;
+using Corral.Hosting.Resilience;
 
 namespace Corral.Commands;
 
@@ -58,8 +60,9 @@ internal static class NodeCommand
     private static async Task<JsonElement?> FetchConfigAsync(NodeContext context, CancellationToken cancellationToken)
     {
         using var control = new ControlClient(context.ControlUrl, context.Token);
-        var delay = TimeSpan.FromMilliseconds(50);
-        for (var attempt = 1; attempt <= 20; attempt++)
+        var backoff = new Backoff(new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromSeconds(1) },
+            context.Time, new SeededRandom(context.Seed, $"{context.NodeId}/config"));
+        while (backoff.Attempt < 20)
         {
             try
             {
@@ -67,8 +70,7 @@ internal static class NodeCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(delay, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                await backoff.WaitAsync(cancellationToken);
             }
         }
 

@@ -1,6 +1,6 @@
 using Corral.Balancer.Policies;
 using Corral.Balancer.Proxy;
-using Corral.Balancer.Stats;
+using Corral.Hosting.Randomness;
 
 namespace Corral.Balancer.Tests.Policies;
 

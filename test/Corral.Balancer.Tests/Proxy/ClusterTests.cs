@@ -88,7 +88,13 @@ public sealed class ClusterTests
         var workers = await WorkersAsync(directory, 3, failure: 12, delay: TimeSpan.Zero);
         try
         {
-            await using var lb = await Balancers.StartAsync(LbConfig(c => c with { Retries = c.Retries with { On5xx = true, Attempts = 2 } }),
+            // The budget is opened (at most 16 requests, so 32 retries, in flight): this test is about what retries
+            // do to the failure rate, and a budget that refuses some would make the rate depend on how the workers'
+            // seeded failures happen to bunch up in time.
+            await using var lb = await Balancers.StartAsync(LbConfig(c => c with
+                {
+                    Retries = c.Retries with { On5xx = true, Attempts = 2, BudgetPercent = 100, MinRetryConcurrency = 64 },
+                }),
                 workers.Select(w => $"http://127.0.0.1:{w.ServicePort}").ToArray());
             using var client = TestNodes.Client(lb.Port);
             // 16 clients × 63 requests (1,008), so the load is steady rather than one burst of a thousand connections.

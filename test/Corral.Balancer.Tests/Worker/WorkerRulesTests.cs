@@ -1,5 +1,5 @@
-using Corral.Balancer.Stats;
 using Corral.Balancer.Worker;
+using Corral.Hosting.Randomness;
 
 namespace Corral.Balancer.Tests.Worker;
 

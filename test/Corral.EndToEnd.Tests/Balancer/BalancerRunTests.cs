@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -53,20 +54,52 @@ public sealed class BalancerRunTests : IDisposable
         await using var load = HelloLoad.Start([lb], clients: 4);
         await Eventually.TrueAsync(() => load.Ok >= 200, Bound, "steady load through lb-1");
         var victim = Assert.Single(corral.PidsOf("worker-2"));
+        static bool Joined(string l) => l.StartsWith("lb-1") && l.Contains("membership Joined worker-2");
+        var joinedBefore = corral.Lines.Count(Joined);
 
+        // lb-1's view of worker-2, sampled from the kill until the supervisor has started its successor: while no
+        // successor exists, worker-2 is certainly dead (a successor is not even listening when its pid is printed).
+        var dead = new ConcurrentQueue<string>();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                if (corral.PidsOf("worker-2").Count > 1) return;
+                try
+                {
+                    dead.Enqueue((await LbWorkerAsync(lb, "worker-2", sampling.Token))?.Health ?? "absent");
+                    await Task.Delay(5, sampling.Token);
+                }
+                catch (OperationCanceledException) when (sampling.IsCancellationRequested)
+                {
+                }
+            }
+        });
+
+        var killedAt = corral.Lines.Count;
         Posix.Signal(victim, Posix.SigKill);
+        await Eventually.TrueAsync(() => corral.PidsOf("worker-2").Count == 2, Bound, "the supervisor to restart worker-2");
+        await sampler.WaitAsync(Bound);
 
         // Two mechanisms race to take the dead worker out, and either is right: passive health (the first refused
-        // connection ejects it) or the supervisor's feed (it saw the exit). Which wins depends on scheduling, so this
-        // test asserts only that an ejection, if any, was the immediate one; the outage test asserts the ejection
-        // itself, where no feed competes.
-        await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("membership Left worker-2"), Bound,
-            "lb-1 to hear from the supervisor that worker-2 left");
-        Assert.All(corral.Lines.Where(l => l.StartsWith("lb-1") && l.Contains("ejected worker-2")),
-            l => Assert.Contains("connection refused", l));
-        await Eventually.TrueAsync(() => corral.PidsOf("worker-2").Count == 2, Bound, "the supervisor to restart worker-2");
-        await corral.WaitForLineAsync(l => l.StartsWith("lb-1") && l.Contains("membership Joined worker-2"), Bound,
-            "the restarted worker-2 to rejoin lb-1");
+        // connection ejects it at once) or the supervisor's feed (it saw the exit). Whichever wins, one of them did,
+        // and from then on lb-1 never lists the dead worker as up: the requests that reach it until then are the
+        // ones retried on another worker, which is why no client sees an error.
+        var samples = dead.ToArray();
+        var firstOut = Array.FindIndex(samples, h => h != "up");
+        Assert.True(firstOut >= 0, $"lb-1 listed worker-2 as up for all of the {samples.Length} samples while it was dead");
+        Assert.True(samples.Skip(firstOut).All(h => h != "up"),
+            $"lb-1 listed the dead worker-2 as up again after taking it out: {string.Join(", ", samples)}");
+        await corral.WaitForLineAsync(Joined, Bound, "the restarted worker-2 to rejoin lb-1", skip: joinedBefore);
+        var lines = corral.Lines;
+        var rejoinedAt = lines.Select((l, i) => (Line: l, At: i)).Where(l => Joined(l.Line)).Skip(joinedBefore).First().At;
+        var beforeRejoin = lines.Take(rejoinedAt).Skip(killedAt).Where(l => l.StartsWith("lb-1")).ToArray();
+        var ejections = beforeRejoin.Where(l => l.Contains("ejected worker-2")).ToArray();
+        var left = beforeRejoin.Where(l => l.Contains("membership Left worker-2")).ToArray();
+        Assert.True(ejections.Length + left.Length > 0, "neither passive health nor the membership feed took worker-2 out of lb-1");
+        Assert.All(ejections, l => Assert.Contains("connection refused", l));
+
         await Eventually.TrueAsync(async ct => (await LbWorkerAsync(lb, "worker-2", ct)) is { Health: "up", Requests: > 0 }, Bound,
             "the restarted worker-2 to serve through lb-1");
         await load.StopAsync();

@@ -1,3 +1,4 @@
+using Corral.Hosting.Randomness;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Tests.Helpers;
@@ -198,7 +199,7 @@ public sealed class ShootoutGameTests
         var counts = new int[4];
         for (var shot = 0; shot < 8000; shot++)
         {
-            counts[StableRandom.Below(StableRandom.Hash(1, 1, 0, shot), 4)]++;
+            counts[SeededRandom.Below(SeededRandom.Derive(1, 1, 0, shot), 4)]++;
         }
 
         Assert.All(counts, c => Assert.InRange(c, 1800, 2200));

@@ -30,6 +30,9 @@ public sealed class ControlStub : IAsyncDisposable
     public Task<RunOutcome> Finished => _finished.Task;
     public int FinishedCount => _finishedCount;
 
+    /// <summary>Forgets a node's reported port, so <see cref="PortOf"/> waits for its next report (a restarted node).</summary>
+    public void ForgetPort(string nodeId) => _endpointWaiters.TryRemove(nodeId, out _);
+
     public Task<int> PortOf(string nodeId) => _endpointWaiters.GetOrAdd(nodeId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     public static async Task<ControlStub> StartAsync()

@@ -18,8 +18,37 @@ public sealed class GameEngineStoreTests : IDisposable
     private string Db => _dir.Combine("data", ShootoutStore.FileName);
     private string Events => _dir.Combine("runs", "r1", ShootoutChecker.EventsFile);
 
-    private GameEngine Open(ShootoutConfig config, TimeProvider time, string runId = "r1") =>
-        GameEngine.Open(config, config.Seed ?? 0, Db, Events, runId, time, NullLogger.Instance);
+    private GameEngine Open(ShootoutConfig config, TimeProvider time, string runId = "r1", TimeSpan? lockTimeout = null) =>
+        GameEngine.Open(config, config.Seed ?? 0, Db, Events, runId, time, NullLogger.Instance, lockTimeout: lockTimeout);
+
+    private SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private long CommittedShots()
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM events WHERE run_id = 'r1' AND kind = 'shot'";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>The store's history of run r1, each event as the line <c>events.jsonl</c> must hold for it.</summary>
+    private string[] StoreLines()
+    {
+        using var store = new ShootoutStore(Db, "r1");
+        return store.LoadEvents().Select(e => JsonSerializer.Serialize(e, GameEventJson.Default.GameEvent)).ToArray();
+    }
 
     private static async Task RegisterAll(GameEngine engine, int count)
     {
@@ -32,18 +61,104 @@ public sealed class GameEngineStoreTests : IDisposable
     public async Task A_reply_is_sent_only_after_the_shot_is_in_the_database()
     {
         var time = new FakeTime();
-        await using var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time);
+        await using var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time, lockTimeout: TimeSpan.FromSeconds(60));
         await RegisterAll(engine, 3);
-        var report = (await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report!;
 
-        using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
-        connection.Open();
+        // Another connection takes the database's write lock, so no commit can happen until it lets go.
+        using var holder = Connect();
+        Execute(holder, "BEGIN IMMEDIATE");
+        var commitsBefore = engine.CommitsStarted;
+        var reply = engine.ShootAsync("c1", "cowboy-1");
+
+        // The writer has applied the shot and entered the transaction that must wait for the lock: a reply sent
+        // before the commit would already be here. It stays unanswered while the lock is held.
+        await Until.TrueAsync(() => engine.CommitsStarted > commitsBefore, Wait, "the writer to start committing the shot");
+        Assert.False(reply.IsCompleted, "the shot was answered before it was committed");
+        Assert.NotSame(reply, await Task.WhenAny(reply, Task.Delay(TimeSpan.FromMilliseconds(300))));
+        Assert.Equal(0, CommittedShots());
+
+        Execute(holder, "ROLLBACK");
+        var report = (await reply.WaitAsync(Wait)).Report!;
+
+        using var connection = Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT kind, shooter, target FROM events WHERE run_id = 'r1' AND seq = $seq";
         command.Parameters.AddWithValue("$seq", report.Seq);
         using var reader = command.ExecuteReader();
         Assert.True(reader.Read());
         Assert.Equal((EventKinds.Shot, "c1", report.Target), (reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+    }
+
+    [Fact]
+    public async Task A_failed_append_to_events_jsonl_answers_the_committed_shot_and_the_file_catches_up_while_the_run_goes_on()
+    {
+        var time = new FakeTime();
+        await using var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time);
+        await RegisterAll(engine, 3);
+        Assert.NotNull((await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report);
+        Assert.False(engine.EventsFileBehind);
+
+        using (BrokenFile.Break(Events))
+        {
+            // The disk is full: the shot is committed, so its reply is the shot, not an error.
+            var second = await engine.ShootAsync("c2", "cowboy-2").WaitAsync(Wait);
+            Assert.NotNull(second.Report);
+            Assert.True(engine.EventsFileBehind);
+            Assert.Equal(2, CommittedShots());
+
+            // A catch-up tried while the file is still unwritable leaves it behind and answers the shot all the same.
+            time.Advance(GameEngine.CatchUpInterval);
+            Assert.NotNull((await engine.ShootAsync("c3", "cowboy-3").WaitAsync(Wait)).Report);
+            Assert.True(engine.EventsFileBehind);
+        }
+
+        // The file is writable again: the next batch after the interval writes everything the store committed.
+        Assert.NotNull((await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report);
+        Assert.True(engine.EventsFileBehind, "a catch-up is tried at most once per interval");
+        time.Advance(GameEngine.CatchUpInterval);
+        Assert.NotNull((await engine.ShootAsync("c2", "cowboy-2").WaitAsync(Wait)).Report);
+        Assert.False(engine.EventsFileBehind);
+        Assert.Equal(5, CommittedShots());
+        Assert.Equal(StoreLines(), File.ReadAllLines(Events));
+        Assert.True(ShootoutChecker.CheckFile(Events).Passed);
+    }
+
+    [Fact]
+    public async Task The_events_file_is_level_with_the_store_when_the_game_reports_its_winner()
+    {
+        var time = new FakeTime();
+        await using var engine = Open(Configs.Many(3, 1, 1, TimeSpan.Zero), time);
+        await RegisterAll(engine, 3);
+        using (BrokenFile.Break(Events))
+        {
+            Assert.True((await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report!.Killed);
+        }
+
+        // The clock has not moved, so no catch-up is due by the interval: only the end of the game levels the file,
+        // before the outcome is reported (the supervisor then stops the run and `corral check` reads the file).
+        Assert.Equal("c1", (await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report!.Winner);
+        await engine.Finished.WaitAsync(Wait);
+        Assert.False(engine.EventsFileBehind);
+        Assert.Equal(StoreLines(), File.ReadAllLines(Events));
+        Assert.True(ShootoutChecker.CheckFile(Events).Passed);
+    }
+
+    [Fact]
+    public async Task An_events_file_still_behind_at_the_end_of_the_run_is_written_from_the_store_on_stop()
+    {
+        var time = new FakeTime();
+        var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time);
+        await RegisterAll(engine, 3);
+        using (BrokenFile.Break(Events))
+        {
+            for (var i = 1; i <= 3; i++) Assert.NotNull((await engine.ShootAsync($"c{i}", $"cowboy-{i}").WaitAsync(Wait)).Report);
+            Assert.True(engine.EventsFileBehind);
+        }
+
+        await engine.DisposeAsync();
+        Assert.Equal(3, CommittedShots());
+        Assert.Equal(StoreLines(), File.ReadAllLines(Events));
+        Assert.True(ShootoutChecker.CheckFile(Events).Passed);
     }
 
     [Fact]
