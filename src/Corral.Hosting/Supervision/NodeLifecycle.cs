@@ -1,5 +1,7 @@
 using Corral.Hosting.Control;
 using Corral.Hosting.Planning;
+using Corral.Hosting.Randomness;
+using Corral.Hosting.Resilience;
 
 namespace Corral.Hosting.Supervision;
 
@@ -157,8 +159,18 @@ internal sealed class NodeLifecycle(string nodeId, long seed, TimeProvider time)
                 $"{nodeId} {why} and has used all {role.MaxRestarts} restarts within {SupervisedNode.Format(RestartBudget.Window)}");
         }
 
-        var delay = new Backoff(role.InitialBackoff, role.MaxBackoff).Delay(_budget.Step, seed, nodeId);
+        var delay = RestartDelay(role, _budget.Step, seed, nodeId);
         State = NodeState.BackingOff;
         return new(ExitAction.BackOff, $"{nodeId} {why}; restart {taken} of {role.MaxRestarts} in {SupervisedNode.Format(delay)}", delay);
     }
+
+    /// <summary>
+    /// The wait before restart step <paramref name="step"/>: the apps' back-off (doubling, capped), shortened by up to
+    /// a fifth by a draw seeded by (run seed, node id, step), so nodes that failed together do not restart in lock-step.
+    /// </summary>
+    internal static TimeSpan RestartDelay(RolePlan role, int step, long seed, string nodeId) =>
+        Backoff.Delay(new BackoffOptions { Initial = role.InitialBackoff, Max = role.MaxBackoff, Jitter = RestartJitter }, step,
+            new SeededRandom(seed, nodeId).UnitAt(step));
+
+    private const double RestartJitter = 0.2;
 }

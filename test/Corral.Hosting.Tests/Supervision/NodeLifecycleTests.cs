@@ -119,10 +119,10 @@ public sealed class NodeLifecycleTests
     [Fact]
     public void Back_off_is_exponential_capped_and_its_jitter_is_seeded()
     {
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
-        var first = Enumerable.Range(1, 8).Select(i => backoff.Delay(i, 42, "worker-1")).ToArray();
-        var again = Enumerable.Range(1, 8).Select(i => backoff.Delay(i, 42, "worker-1")).ToArray();
-        var other = Enumerable.Range(1, 8).Select(i => backoff.Delay(i, 42, "worker-2")).ToArray();
+        var role = Role();
+        var first = Enumerable.Range(1, 8).Select(i => NodeLifecycle.RestartDelay(role, i, 42, "worker-1")).ToArray();
+        var again = Enumerable.Range(1, 8).Select(i => NodeLifecycle.RestartDelay(role, i, 42, "worker-1")).ToArray();
+        var other = Enumerable.Range(1, 8).Select(i => NodeLifecycle.RestartDelay(role, i, 42, "worker-2")).ToArray();
 
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);

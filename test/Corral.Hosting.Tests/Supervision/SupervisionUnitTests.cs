@@ -1,3 +1,4 @@
+using Corral.Hosting.Resilience;
 using System.Net;
 using System.Net.Sockets;
 using Corral.Hosting.Planning;
@@ -36,8 +37,8 @@ public sealed class SupervisionUnitTests
     [Fact]
     public void Back_off_doubles_from_the_initial_delay_up_to_the_maximum()
     {
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), Jitter: 0);
-        Assert.Equal([200, 400, 800, 1000, 1000], Enumerable.Range(1, 5).Select(i => backoff.Delay(i, 7, "a-1").TotalMilliseconds));
+        var options = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(200), Max = TimeSpan.FromSeconds(1), Jitter = 0 };
+        Assert.Equal([200, 400, 800, 1000, 1000], Enumerable.Range(1, 5).Select(i => Backoff.Delay(options, i, 0.5).TotalMilliseconds));
     }
 
     [Fact]
