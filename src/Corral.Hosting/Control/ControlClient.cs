@@ -8,7 +8,8 @@ namespace Corral.Hosting.Control;
 
 /// <summary>
 /// A node's client for the supervisor's control API. Every call has a timeout; the feeds reconnect
-/// with back-off, so a node outlives a brief hiccup of its supervisor.
+/// with back-off (also when a feed goes silent past its heartbeat: a half-open connection), so a node
+/// outlives a brief hiccup of its supervisor.
 /// </summary>
 public sealed class ControlClient : IDisposable
 {
@@ -29,6 +30,15 @@ public sealed class ControlClient : IDisposable
 
     public Uri BaseAddress => _http.BaseAddress!;
 
+    /// <summary>
+    /// How long a feed may send nothing, not even its heartbeat (every 5 s by default), before the connection counts
+    /// as dead and the feed resubscribes.
+    /// </summary>
+    public TimeSpan FeedSilenceTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long <see cref="ReportFinishedAsync"/> keeps retrying a supervisor that is unreachable or answers 5xx.</summary>
+    public TimeSpan ReportRetryBudget { get; init; } = TimeSpan.FromSeconds(60);
+
     public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
         GetAsync<MembershipSnapshot>(ControlRoutes.Membership, cancellationToken);
 
@@ -41,15 +51,20 @@ public sealed class ControlClient : IDisposable
     public Task ReportEndpointsAsync(string nodeId, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken = default) =>
         PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), cancellationToken);
 
-    /// <summary>Reports the run's outcome, retrying until the supervisor has it (it is idempotent there).</summary>
+    /// <summary>
+    /// Reports the run's outcome (idempotent at the supervisor). Connection errors, timeouts and 5xx answers are retried
+    /// with back-off for <see cref="ReportRetryBudget"/>; a 4xx is final (the report itself is wrong: retrying cannot
+    /// help) and is thrown at once, as is the last error once the budget is spent.
+    /// </summary>
     public async Task ReportFinishedAsync(RunOutcome outcome, CancellationToken cancellationToken = default)
     {
-        // An unset summary cannot be serialised; retrying it would loop forever, so send JSON null instead.
+        // An unset summary cannot be serialised; send JSON null instead.
         if (outcome.Summary.ValueKind == JsonValueKind.Undefined)
         {
             outcome = outcome with { Summary = JsonDocument.Parse("null").RootElement };
         }
 
+        var started = _time.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
@@ -58,8 +73,18 @@ public sealed class ControlClient : IDisposable
                 await PostAsync(ControlRoutes.Finished, outcome, cancellationToken);
                 return;
             }
+            catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500)
+            {
+                throw;
+            }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                if (_time.GetElapsedTime(started) + delay > ReportRetryBudget)
+                {
+                    throw new HttpRequestException(
+                        $"could not report the outcome to {BaseAddress}: still failing after {ReportRetryBudget.TotalSeconds:0.#}s ({e.Message})", e);
+                }
+
                 await Task.Delay(delay, _time, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
@@ -105,12 +130,15 @@ public sealed class ControlClient : IDisposable
                     while (!cancellationToken.IsCancellationRequested)
                     {
                         string? line;
+                        using var silence = new CancellationTokenSource(FeedSilenceTimeout, _time);
+                        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
                         try
                         {
-                            line = await reader.ReadLineAsync(cancellationToken);
+                            line = await reader.ReadLineAsync(read.Token);
                         }
                         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
                         {
+                            // Broken, or silent past the heartbeat (half-open): reconnect for a fresh snapshot.
                             break;
                         }
 

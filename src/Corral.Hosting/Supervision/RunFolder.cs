@@ -72,6 +72,19 @@ public sealed partial class RunFolder
         File.Move(temporary, SummaryPath, overwrite: true);
     }
 
+    /// <summary>The seed an earlier run recorded in its <c>run.json</c>, or null when it has none (or no readable file).</summary>
+    public long? StoredSeed()
+    {
+        try
+        {
+            return ReadSummary()?.Seed;
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
     public RunSummary? ReadSummary() =>
         File.Exists(SummaryPath) ? JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(SummaryPath), SummaryJson) : null;
 
@@ -84,6 +97,10 @@ public sealed record RunSummary
 {
     public required string RunId { get; init; }
     public required string App { get; init; }
+
+    /// <summary>The run's seed, kept by <c>--resume</c> so a resumed run makes the same choices.</summary>
+    public long? Seed { get; init; }
+
     public required DateTimeOffset Started { get; init; }
     public DateTimeOffset? Ended { get; init; }
     public int? ExitCode { get; init; }

@@ -51,6 +51,10 @@ internal sealed class SupervisedNode
     }
 
     public string NodeId { get; }
+
+    /// <summary>Which incarnation of <see cref="NodeId"/> this is; the membership keys members by it.</summary>
+    public long Instance { get; init; } = 1;
+
     public int Ordinal { get; }
     public Task Loop { get; private set; }
 
@@ -96,6 +100,7 @@ internal sealed class SupervisedNode
             return new NodeStatus
             {
                 NodeId = NodeId,
+                Instance = Instance,
                 Role = _role.Role,
                 State = _state,
                 Pid = _process is { } p && !_process.HasExited ? p.Id : null,
@@ -132,7 +137,7 @@ internal sealed class SupervisedNode
 
             if (_state is NodeState.Ready or NodeState.Unhealthy)
             {
-                member = new Member(NodeId, _role.Role, UrlsLocked());
+                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
             }
         }
 
@@ -166,7 +171,7 @@ internal sealed class SupervisedNode
             }
         }
 
-        _owner.Membership.Leave(NodeId);
+        _owner.Membership.Drain(NodeId, Instance);
         _owner.NotifyChanged();
         Poke();
     }
@@ -196,7 +201,7 @@ internal sealed class SupervisedNode
             }
         }
 
-        _owner.Membership.Leave(NodeId);
+        _owner.Membership.Drain(NodeId, Instance);
         _owner.NotifyChanged();
         SignalIfAsked();
         Poke();
@@ -325,7 +330,7 @@ internal sealed class SupervisedNode
             }
 
             var (exitCode, failure) = await RunOnceAsync(role, slot);
-            _owner.Membership.Leave(NodeId);
+            _owner.Membership.Leave(NodeId, Instance);
             lock (_lock)
             {
                 _lastExitCode = exitCode;
@@ -542,7 +547,7 @@ internal sealed class SupervisedNode
             if (_intent == Intent.None)
             {
                 _state = NodeState.Ready;
-                member = new Member(NodeId, _role.Role, UrlsLocked());
+                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
             }
         }
 

@@ -19,9 +19,9 @@ public sealed class ShootoutConfigLoaderTests
 
     private static (ShootoutLoadResult Result, TopologyDiagnostics Diagnostics) Load(string text, params string[] overrides)
     {
-        var root = TopologyOverrides.Apply(TopologyParser.Parse(text, "t.yaml"), overrides);
+        var document = TopologyOverrides.Apply(new TopologyDocument("t.yaml", TopologyParser.Parse(text, "t.yaml")), overrides);
         var diagnostics = new TopologyDiagnostics();
-        return (ShootoutConfigLoader.Load(new TopologyDocument("t.yaml", root), diagnostics), diagnostics);
+        return (ShootoutConfigLoader.Load(document, diagnostics), diagnostics);
     }
 
     private static TopologyError SingleError(string text, params string[] overrides)
