@@ -59,6 +59,10 @@ public sealed class Supervisor : IAsyncDisposable
 
     public NodeLauncher Launcher { get; }
 
+    /// <summary>Every endpoint the control API maps (tests check that each one requires the token).</summary>
+    internal IReadOnlyList<Microsoft.AspNetCore.Http.Endpoint> ControlEndpoints =>
+        _control?.Endpoints ?? throw new InvalidOperationException("the supervisor has not started");
+
     internal MembershipBoard Membership { get; } = new();
     internal bool Stopping => _stopping;
     internal Task Changed => _reconciler.Changed;
