@@ -66,8 +66,12 @@ internal sealed record ControlServerOptions
 /// <summary>Size limits of the control API's request bodies.</summary>
 public static class ControlLimits
 {
-    /// <summary>An outcome report (<c>finished</c>) may be this large: a summary lists every cowboy or worker.</summary>
-    public const int MaxOutcomeBytes = 1024 * 1024;
+    /// <summary>
+    /// An outcome report (<c>finished</c>) may be this large (at least 1 MiB is promised): a summary lists every cowboy
+    /// and every round's winner, and the largest valid shootout (1000 cowboys with 64-character names over 10,000
+    /// rounds) reports about 1.5 MB.
+    /// </summary>
+    public const int MaxOutcomeBytes = 2 * 1024 * 1024;
 
     /// <summary>Every other body is small.</summary>
     public const int MaxBodyBytes = 64 * 1024;

@@ -129,6 +129,7 @@ internal sealed class Harness : IAsyncDisposable
     }
 
     public CapturingSink Sink { get; } = new();
+    public string DataDirectory => _data;
     public InMemoryTopologySource Source { get; }
     public Supervisor Supervisor { get; }
     public Task<SupervisorResult> Result { get; private set; } = null!;
