@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Corral.Hosting.Control;
 
@@ -93,13 +94,13 @@ public sealed class ControlClient : IDisposable
 
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
     public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync<MembershipEvent>(ControlRoutes.MembershipEvents, cancellationToken);
+        WatchAsync(ControlRoutes.MembershipEvents, ControlFeedJson.Default.MembershipEvent, cancellationToken);
 
     /// <summary>The config feed: the current config first, then each reloaded version.</summary>
     public IAsyncEnumerable<ConfigDocument> WatchConfigAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync<ConfigDocument>(ControlRoutes.ConfigEvents, cancellationToken);
+        WatchAsync(ControlRoutes.ConfigEvents, ControlFeedJson.Default.ConfigDocument, cancellationToken);
 
-    private async IAsyncEnumerable<T> WatchAsync<T>(string route, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<T> WatchAsync<T>(string route, JsonTypeInfo<T> json, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
@@ -144,7 +145,7 @@ public sealed class ControlClient : IDisposable
 
                         if (line is null) break;
                         if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
-                        var item = JsonSerializer.Deserialize<T>(line.AsSpan(5).Trim(), ControlJson.Options);
+                        var item = JsonSerializer.Deserialize(line.AsSpan(5).Trim(), json);
                         if (item is not null) yield return item;
                     }
                 }

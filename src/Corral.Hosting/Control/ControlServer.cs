@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Supervision;
 using Microsoft.AspNetCore.Authentication;
@@ -243,9 +244,9 @@ internal static class ControlApi
     {
         routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Options));
         routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.MembershipEvents, (HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), options));
+        routes.MapGet(ControlRoutes.MembershipEvents, (HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), ControlFeedJson.Default.MembershipEvent, options));
         routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlJson.Options));
-        routes.MapGet(ControlRoutes.ConfigEvents, (HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), options));
+        routes.MapGet(ControlRoutes.ConfigEvents, (HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), ControlFeedJson.Default.ConfigDocument, options));
 
         routes.MapPost(ControlRoutes.Finished, async Task<Results<Ok<FinishedReply>, ProblemHttpResult>> (HttpRequest request) =>
         {
@@ -311,7 +312,7 @@ internal static class ControlApi
     /// heartbeat comment whenever the feed was quiet for an interval. A subscriber that fell behind is dropped
     /// (the response ends); it reconnects and starts from a fresh snapshot.
     /// </summary>
-    private static async Task StreamAsync<T>(HttpContext context, Subscription<T> subscription, ControlServerOptions options)
+    private static async Task StreamAsync<T>(HttpContext context, Subscription<T> subscription, JsonTypeInfo<T> json, ControlServerOptions options)
     {
         using (subscription)
         {
@@ -321,7 +322,7 @@ internal static class ControlApi
             var cancellationToken = context.RequestAborted;
             try
             {
-                await WriteAsync(response, Event(subscription.First), cancellationToken);
+                await WriteAsync(response, Event(subscription.First, json), cancellationToken);
                 var events = subscription.Events;
                 Task<bool>? readable = null;
                 while (true)
@@ -347,7 +348,7 @@ internal static class ControlApi
                     readable = null;
                     while (events.TryRead(out var item))
                     {
-                        await WriteAsync(response, Event(item), cancellationToken);
+                        await WriteAsync(response, Event(item, json), cancellationToken);
                     }
                 }
             }
@@ -362,7 +363,7 @@ internal static class ControlApi
         }
     }
 
-    private static string Event<T>(T item) => "data: " + JsonSerializer.Serialize(item, ControlJson.Options) + "\n\n";
+    private static string Event<T>(T item, JsonTypeInfo<T> json) => "data: " + JsonSerializer.Serialize(item, json) + "\n\n";
 
     private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
     {
