@@ -41,6 +41,15 @@ public sealed class DrainTrackingTests
         await Eventually.WaitAsync(() => Changes(events).Contains((MembershipChange.Joined, "a-2", 2L)), 30, "a-2 #2 joined");
         var changes = Changes(events).Where(c => c.NodeId == "a-2").ToArray();
         Assert.Equal([(MembershipChange.Draining, "a-2", 1L), (MembershipChange.Left, "a-2", 1L), (MembershipChange.Joined, "a-2", 2L)], changes);
+        MembershipEvent draining;
+        lock (events)
+        {
+            draining = events.First(e => e.Change == MembershipChange.Draining);
+        }
+
+        Assert.Equal(MemberState.Draining, draining.Member!.State);
+        Assert.Contains(draining.Snapshot.DrainingOf("test.a"), m => m.NodeId == "a-2");
+        Assert.DoesNotContain(draining.Snapshot.OfRole("test.a"), m => m.NodeId == "a-2");
         var member = Assert.Single(h.Supervisor.MembershipSnapshot().Members, m => m.NodeId == "a-2");
         Assert.Equal(MemberState.Ready, member.State);
         Assert.Equal(2, member.Instance);
