@@ -99,6 +99,48 @@ public sealed class ControlServerTests
     }
 
     [Fact]
+    public async Task A_feed_client_that_falls_behind_is_cut_off_and_resubscribes_to_a_fresh_snapshot()
+    {
+        var board = new MembershipBoard(capacity: 1);
+        await using var server = await StartAsync(new ControlServerOptions(), new StubPlane(board));
+        using var client = new ControlClient(server.Url, Token);
+        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var snapshots = new List<MembershipSnapshot>();
+        MembershipSnapshot? last = null;
+        var subscribed = new TaskCompletionSource();
+        const int members = 200;
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var e in client.WatchMembershipAsync(watching.Token))
+            {
+                if (e.Change == MembershipChange.Snapshot)
+                {
+                    snapshots.Add(e.Snapshot);
+                    subscribed.TrySetResult();
+                }
+
+                last = e.Snapshot;
+                if (e.Snapshot.Members.Count == members && snapshots.Count > 1)
+                {
+                    return;
+                }
+            }
+        });
+        await subscribed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Far faster than one event per network write: with room for one event, this subscriber falls behind.
+        for (var i = 1; i <= members; i++)
+        {
+            board.Join(new Member($"w-{i:D3}", "test.w", new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{10000 + i}" }));
+        }
+
+        await reading.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(snapshots.Count >= 2, "the client was never cut off and resubscribed");
+        Assert.Equal(members, last!.Members.Count);
+        Assert.Equal(members, last.Version);
+    }
+
+    [Fact]
     public async Task The_client_resubscribes_when_a_feed_goes_silent_past_its_heartbeat()
     {
         // A half-open connection: the server sends the snapshot and then nothing, not even a heartbeat.
@@ -151,10 +193,10 @@ public sealed class ControlServerTests
     }
 
     /// <summary>A plane with real feeds and no nodes.</summary>
-    internal sealed class StubPlane : IControlPlane
+    internal sealed class StubPlane(MembershipBoard? membership = null) : IControlPlane
     {
         public IReadOnlyList<NodeStatus> Nodes() => [];
-        public MembershipBoard Membership { get; } = new();
+        public MembershipBoard Membership { get; } = membership ?? new();
         public ConfigFeed Config { get; } = new(JsonDocument.Parse("{\"v\":1}").RootElement);
         public bool Finish(RunOutcome outcome) => true;
         public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports) => false;
