@@ -14,10 +14,17 @@ internal sealed class RunRecorder : IDisposable
     private readonly NodeOutput _ownLog;
     private bool _closed;
 
-    public RunRecorder(RunFolder run, IOutputSink sink)
+    private readonly string _app;
+    private readonly long _seed;
+    private readonly DateTimeOffset _started;
+
+    public RunRecorder(RunFolder run, IOutputSink sink, string app, long seed, DateTimeOffset started)
     {
         Run = run;
         _sink = sink;
+        _app = app;
+        _seed = seed;
+        _started = started;
         _ownLog = new NodeOutput(ConsoleOutputSink.SupervisorName, run.LogOf(ConsoleOutputSink.SupervisorName), NullOutputSink.Instance);
     }
 
@@ -51,8 +58,30 @@ internal sealed class RunRecorder : IDisposable
         }
     }
 
-    /// <summary>Writes <c>run.json</c>; a failure is reported, not thrown (the run goes on without its summary).</summary>
-    public void WriteSummary(RunSummary summary)
+    /// <summary>Writes <c>run.json</c> at the start of the run.</summary>
+    public void RecordStart(IReadOnlyList<NodeStatus> nodes) => Write(Summary(nodes));
+
+    /// <summary>Writes <c>run.json</c> once the run is over: how it ended and every node it had.</summary>
+    public void RecordEnd(SupervisorResult result, DateTimeOffset ended) => Write(Summary(result.Nodes) with
+    {
+        Ended = ended,
+        ExitCode = result.ExitCode,
+        End = result.End,
+        Error = result.Error,
+        Outcome = result.Outcome,
+    });
+
+    private RunSummary Summary(IReadOnlyList<NodeStatus> nodes) => new()
+    {
+        RunId = Run.RunId,
+        App = _app,
+        Seed = _seed,
+        Started = _started,
+        Nodes = nodes,
+    };
+
+    /// <summary>A failure to write is reported, not thrown: the run goes on without its summary.</summary>
+    private void Write(RunSummary summary)
     {
         try
         {

@@ -104,7 +104,7 @@ public sealed class Supervisor : IAsyncDisposable
             run = RunFolder.Create(_options.DataDirectory, _started);
         }
 
-        _recorder = new RunRecorder(run, _sink);
+        _recorder = new RunRecorder(run, _sink, app.Plan.App, _options.Seed, _started);
         _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config), _options.Token,
             _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
             new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat });
@@ -113,7 +113,7 @@ public sealed class Supervisor : IAsyncDisposable
         Say($"run {run.RunId} of {app.Plan.App} in {run.Path}");
         Say($"seed {_options.Seed.ToString(CultureInfo.InvariantCulture)}");
         PrintPortMap(planned);
-        WriteSummary(null);
+        _recorder.RecordStart(Nodes());
     }
 
     /// <summary>
@@ -158,8 +158,8 @@ public sealed class Supervisor : IAsyncDisposable
             _ => 1,
         };
         var result = new SupervisorResult(exitCode, end, outcome, error, Run, _reconciler.AllNodes());
-        WriteSummary(result);
-        _recorder!.Dispose();
+        _recorder!.RecordEnd(result, _options.Time.GetUtcNow());
+        _recorder.Dispose();
         return result;
     }
 
@@ -356,20 +356,6 @@ public sealed class Supervisor : IAsyncDisposable
             Say($"{row[0].PadRight(widths[0])}  {row[1].PadRight(widths[1])}  {row[2]}");
         }
     }
-
-    private void WriteSummary(SupervisorResult? result) => _recorder!.WriteSummary(new RunSummary
-    {
-        RunId = Run.RunId,
-        App = _reconciler.Plan.App,
-        Seed = _options.Seed,
-        Started = _started,
-        Ended = result is null ? null : _options.Time.GetUtcNow(),
-        ExitCode = result?.ExitCode,
-        End = result?.End,
-        Error = result?.Error,
-        Outcome = result?.Outcome,
-        Nodes = result?.Nodes ?? Nodes(),
-    });
 
     public async ValueTask DisposeAsync()
     {
