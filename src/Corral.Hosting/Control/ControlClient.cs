@@ -33,7 +33,7 @@ public sealed class ControlClient : IDisposable
 
     /// <summary>
     /// How long a feed may send nothing, not even its heartbeat (every 5 s by default), before the connection counts
-    /// as dead and the feed resubscribes.
+    /// as dead and the feed resubscribes. Keep it a few heartbeats long, so one late heartbeat is not a reconnect.
     /// </summary>
     public TimeSpan FeedSilenceTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -287,6 +287,7 @@ public sealed class Supervisor : IAsyncDisposable
         if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
         if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
         if (options.MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
+        if (options.FeedHeartbeat <= TimeSpan.Zero) problems.Add("the feed heartbeat interval must be positive");
         if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
         if (problems.Count > 0)
         {
