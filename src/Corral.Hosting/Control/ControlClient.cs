@@ -41,16 +41,16 @@ public sealed class ControlClient : IDisposable
     public TimeSpan ReportRetryBudget { get; init; } = TimeSpan.FromSeconds(60);
 
     public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<MembershipSnapshot>(ControlRoutes.Membership, cancellationToken);
+        GetAsync(ControlRoutes.Membership, ControlApiJson.Default.MembershipSnapshot, cancellationToken);
 
     public Task<ConfigDocument> GetConfigAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<ConfigDocument>(ControlRoutes.Config, cancellationToken);
+        GetAsync(ControlRoutes.Config, ControlApiJson.Default.ConfigDocument, cancellationToken);
 
     public Task<IReadOnlyList<NodeStatus>> GetNodesAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<IReadOnlyList<NodeStatus>>(ControlRoutes.Nodes, cancellationToken);
+        GetAsync(ControlRoutes.Nodes, ControlApiJson.Default.IReadOnlyListNodeStatus, cancellationToken);
 
     public Task ReportEndpointsAsync(string nodeId, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken = default) =>
-        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), cancellationToken);
+        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), ControlApiJson.Default.EndpointsReport, cancellationToken);
 
     /// <summary>
     /// Reports the run's outcome (idempotent at the supervisor). Connection errors, timeouts and 5xx answers are retried
@@ -71,7 +71,7 @@ public sealed class ControlClient : IDisposable
         {
             try
             {
-                await PostAsync(ControlRoutes.Finished, outcome, cancellationToken);
+                await PostAsync(ControlRoutes.Finished, outcome, ControlApiJson.Default.RunOutcome, cancellationToken);
                 return;
             }
             catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500)
@@ -94,11 +94,11 @@ public sealed class ControlClient : IDisposable
 
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
     public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync(ControlRoutes.MembershipEvents, ControlFeedJson.Default.MembershipEvent, cancellationToken);
+        WatchAsync(ControlRoutes.MembershipEvents, ControlApiJson.Default.MembershipEvent, cancellationToken);
 
     /// <summary>The config feed: the current config first, then each reloaded version.</summary>
     public IAsyncEnumerable<ConfigDocument> WatchConfigAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync(ControlRoutes.ConfigEvents, ControlFeedJson.Default.ConfigDocument, cancellationToken);
+        WatchAsync(ControlRoutes.ConfigEvents, ControlApiJson.Default.ConfigDocument, cancellationToken);
 
     private async IAsyncEnumerable<T> WatchAsync<T>(string route, JsonTypeInfo<T> json, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -165,20 +165,20 @@ public sealed class ControlClient : IDisposable
         }
     }
 
-    private async Task<T> GetAsync<T>(string route, CancellationToken cancellationToken)
+    private async Task<T> GetAsync<T>(string route, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CallTimeout);
         using var response = await _http.GetAsync(route, timeout.Token);
         await EnsureSuccessAsync(response, route);
-        return (await response.Content.ReadFromJsonAsync<T>(ControlJson.Options, timeout.Token))!;
+        return (await response.Content.ReadFromJsonAsync(json, timeout.Token))!;
     }
 
-    private async Task PostAsync<T>(string route, T body, CancellationToken cancellationToken)
+    private async Task PostAsync<T>(string route, T body, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CallTimeout);
-        using var response = await _http.PostAsJsonAsync(route, body, ControlJson.Options, timeout.Token);
+        using var response = await _http.PostAsJsonAsync(route, body, json, timeout.Token);
         await EnsureSuccessAsync(response, route);
     }
 

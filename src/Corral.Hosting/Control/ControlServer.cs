@@ -242,11 +242,11 @@ internal static class ControlApi
 
     public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane, ControlServerOptions options)
     {
-        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.MembershipEvents, (HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), ControlFeedJson.Default.MembershipEvent, options));
-        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlJson.Options));
-        routes.MapGet(ControlRoutes.ConfigEvents, (HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), ControlFeedJson.Default.ConfigDocument, options));
+        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlApiJson.Default.IReadOnlyListNodeStatus));
+        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlApiJson.Default.MembershipSnapshot));
+        routes.MapGet(ControlRoutes.MembershipEvents, (HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), ControlApiJson.Default.MembershipEvent, options));
+        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlApiJson.Default.ConfigDocument));
+        routes.MapGet(ControlRoutes.ConfigEvents, (HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), ControlApiJson.Default.ConfigDocument, options));
 
         routes.MapPost(ControlRoutes.Finished, async Task<Results<Ok<FinishedReply>, ProblemHttpResult>> (HttpRequest request) =>
         {
