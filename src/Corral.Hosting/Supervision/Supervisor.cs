@@ -366,9 +366,10 @@ public sealed class Supervisor : IAsyncDisposable
             _end.TrySetResult((RunEnd.Stopped, null, null));
             await StopAllAsync();
             await _control.DisposeAsync();
-            _recorder?.Dispose();
         }
 
+        // Also when the start failed half-way (the control API's port was taken): the run's logs are open.
+        _recorder?.Dispose();
         _probe.Dispose();
     }
 }
