@@ -10,7 +10,7 @@ namespace Corral.Hosting.Tests.Supervision;
 /// </summary>
 public sealed class DrainTrackingTests
 {
-    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(2.5);
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(4);
 
     [Fact]
     public async Task Scaling_down_then_up_at_once_starts_the_successor_after_its_predecessor_exited_and_keeps_it_a_member()
