@@ -3,12 +3,14 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Corral.Hosting.Control;
 
 /// <summary>
 /// A node's client for the supervisor's control API. Every call has a timeout; the feeds reconnect
-/// with back-off, so a node outlives a brief hiccup of its supervisor.
+/// with back-off (also when a feed goes silent past its heartbeat: a half-open connection), so a node
+/// outlives a brief hiccup of its supervisor.
 /// </summary>
 public sealed class ControlClient : IDisposable
 {
@@ -29,37 +31,61 @@ public sealed class ControlClient : IDisposable
 
     public Uri BaseAddress => _http.BaseAddress!;
 
+    /// <summary>
+    /// How long a feed may send nothing, not even its heartbeat (every 5 s by default), before the connection counts
+    /// as dead and the feed resubscribes. Keep it a few heartbeats long, so one late heartbeat is not a reconnect.
+    /// </summary>
+    public TimeSpan FeedSilenceTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long <see cref="ReportFinishedAsync"/> keeps retrying a supervisor that is unreachable or answers 5xx.</summary>
+    public TimeSpan ReportRetryBudget { get; init; } = TimeSpan.FromSeconds(60);
+
     public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<MembershipSnapshot>(ControlRoutes.Membership, cancellationToken);
+        GetAsync(ControlRoutes.Membership, ControlApiJson.Default.MembershipSnapshot, cancellationToken);
 
     public Task<ConfigDocument> GetConfigAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<ConfigDocument>(ControlRoutes.Config, cancellationToken);
+        GetAsync(ControlRoutes.Config, ControlApiJson.Default.ConfigDocument, cancellationToken);
 
     public Task<IReadOnlyList<NodeStatus>> GetNodesAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<IReadOnlyList<NodeStatus>>(ControlRoutes.Nodes, cancellationToken);
+        GetAsync(ControlRoutes.Nodes, ControlApiJson.Default.IReadOnlyListNodeStatus, cancellationToken);
 
     public Task ReportEndpointsAsync(string nodeId, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken = default) =>
-        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), cancellationToken);
+        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), ControlApiJson.Default.EndpointsReport, cancellationToken);
 
-    /// <summary>Reports the run's outcome, retrying until the supervisor has it (it is idempotent there).</summary>
+    /// <summary>
+    /// Reports the run's outcome (idempotent at the supervisor). Connection errors, timeouts and 5xx answers are retried
+    /// with back-off for <see cref="ReportRetryBudget"/>; a 4xx is final (the report itself is wrong: retrying cannot
+    /// help) and is thrown at once, as is the last error once the budget is spent.
+    /// </summary>
     public async Task ReportFinishedAsync(RunOutcome outcome, CancellationToken cancellationToken = default)
     {
-        // An unset summary cannot be serialised; retrying it would loop forever, so send JSON null instead.
+        // An unset summary cannot be serialised; send JSON null instead.
         if (outcome.Summary.ValueKind == JsonValueKind.Undefined)
         {
             outcome = outcome with { Summary = JsonDocument.Parse("null").RootElement };
         }
 
+        var started = _time.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
-                await PostAsync(ControlRoutes.Finished, outcome, cancellationToken);
+                await PostAsync(ControlRoutes.Finished, outcome, ControlApiJson.Default.RunOutcome, cancellationToken);
                 return;
+            }
+            catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500)
+            {
+                throw;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                if (_time.GetElapsedTime(started) + delay > ReportRetryBudget)
+                {
+                    throw new HttpRequestException(
+                        $"could not report the outcome to {BaseAddress}: still failing after {ReportRetryBudget.TotalSeconds:0.#}s ({e.Message})", e);
+                }
+
                 await Task.Delay(delay, _time, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
@@ -68,13 +94,13 @@ public sealed class ControlClient : IDisposable
 
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
     public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync<MembershipEvent>(ControlRoutes.MembershipEvents, cancellationToken);
+        WatchAsync(ControlRoutes.MembershipEvents, ControlApiJson.Default.MembershipEvent, cancellationToken);
 
     /// <summary>The config feed: the current config first, then each reloaded version.</summary>
     public IAsyncEnumerable<ConfigDocument> WatchConfigAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync<ConfigDocument>(ControlRoutes.ConfigEvents, cancellationToken);
+        WatchAsync(ControlRoutes.ConfigEvents, ControlApiJson.Default.ConfigDocument, cancellationToken);
 
-    private async IAsyncEnumerable<T> WatchAsync<T>(string route, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<T> WatchAsync<T>(string route, JsonTypeInfo<T> json, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
@@ -105,18 +131,21 @@ public sealed class ControlClient : IDisposable
                     while (!cancellationToken.IsCancellationRequested)
                     {
                         string? line;
+                        using var silence = new CancellationTokenSource(FeedSilenceTimeout, _time);
+                        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
                         try
                         {
-                            line = await reader.ReadLineAsync(cancellationToken);
+                            line = await reader.ReadLineAsync(read.Token);
                         }
                         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
                         {
+                            // Broken, or silent past the heartbeat (half-open): reconnect for a fresh snapshot.
                             break;
                         }
 
                         if (line is null) break;
                         if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
-                        var item = JsonSerializer.Deserialize<T>(line.AsSpan(5).Trim(), ControlJson.Options);
+                        var item = JsonSerializer.Deserialize(line.AsSpan(5).Trim(), json);
                         if (item is not null) yield return item;
                     }
                 }
@@ -136,20 +165,20 @@ public sealed class ControlClient : IDisposable
         }
     }
 
-    private async Task<T> GetAsync<T>(string route, CancellationToken cancellationToken)
+    private async Task<T> GetAsync<T>(string route, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CallTimeout);
         using var response = await _http.GetAsync(route, timeout.Token);
         await EnsureSuccessAsync(response, route);
-        return (await response.Content.ReadFromJsonAsync<T>(ControlJson.Options, timeout.Token))!;
+        return (await response.Content.ReadFromJsonAsync(json, timeout.Token))!;
     }
 
-    private async Task PostAsync<T>(string route, T body, CancellationToken cancellationToken)
+    private async Task PostAsync<T>(string route, T body, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CallTimeout);
-        using var response = await _http.PostAsJsonAsync(route, body, ControlJson.Options, timeout.Token);
+        using var response = await _http.PostAsJsonAsync(route, body, json, timeout.Token);
         await EnsureSuccessAsync(response, route);
     }
 

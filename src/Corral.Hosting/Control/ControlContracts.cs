@@ -22,25 +22,62 @@ public static class ControlRoutes
     public static string Scale(string role) => $"/v1/roles/{Uri.EscapeDataString(role)}/scale";
 }
 
-/// <summary>Lifecycle of a supervised node.</summary>
+/// <summary>
+/// The states of a supervised node, the one list the control API (as these names, camel-cased in JSON:
+/// <c>pending</c>, <c>backingOff</c>, ...), <c>run.json</c> and the README use. A node only ever moves forward
+/// through one process's life: pending → starting → ready ⇄ unhealthy → (draining →) stopped | exited | failed,
+/// and back to starting (via backingOff after a crash) when it is restarted.
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<NodeState>))]
 public enum NodeState
 {
-    Pending,
-    Starting,
-    Ready,
-    Unhealthy,
-    BackingOff,
-    Draining,
-    Stopped,
-    Exited,
-    Failed,
+    /// <summary>Planned, not started yet: waiting for its dependencies, a start slot, or a predecessor of the same id to exit.</summary>
+    [JsonStringEnumMemberName("pending")] Pending,
+
+    /// <summary>Its process runs and has not answered <c>/readyz</c> yet.</summary>
+    [JsonStringEnumMemberName("starting")] Starting,
+
+    /// <summary>Answered <c>/readyz</c>; a member of the membership.</summary>
+    [JsonStringEnumMemberName("ready")] Ready,
+
+    /// <summary>Was ready, its last liveness probe failed; killed after several in a row.</summary>
+    [JsonStringEnumMemberName("unhealthy")] Unhealthy,
+
+    /// <summary>Its process crashed; waiting out the back-off before the next start.</summary>
+    [JsonStringEnumMemberName("backingOff")] BackingOff,
+
+    /// <summary>Leaving on purpose (reload, scale, stop, restart): got SIGTERM and is still tracked until its process has exited.</summary>
+    [JsonStringEnumMemberName("draining")] Draining,
+
+    /// <summary>Stopped by the supervisor (drained, or stopped before it started).</summary>
+    [JsonStringEnumMemberName("stopped")] Stopped,
+
+    /// <summary>Its process exited 0 on its own (the node drained itself); not restarted.</summary>
+    [JsonStringEnumMemberName("exited")] Exited,
+
+    /// <summary>Crashed for good: restart policy never, or its restart cap used up.</summary>
+    [JsonStringEnumMemberName("failed")] Failed,
+}
+
+/// <summary>A member's state in the membership: serving, or leaving on purpose (so an app can tell a drain from a crash).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MemberState>))]
+public enum MemberState
+{
+    /// <summary>Ready: send it work.</summary>
+    [JsonStringEnumMemberName("ready")] Ready,
+
+    /// <summary>Draining: finishing what it holds; send it nothing new. It leaves when its process has exited.</summary>
+    [JsonStringEnumMemberName("draining")] Draining,
 }
 
 /// <summary>One node as the control API shows it.</summary>
 public sealed record NodeStatus
 {
     public required string NodeId { get; init; }
+
+    /// <summary>Which of the node id's incarnations this is (1, 2, ...): a node drained and planned again gets the next one.</summary>
+    public long Instance { get; init; } = 1;
+
     public required string Role { get; init; }
     public required NodeState State { get; init; }
     public int? Pid { get; init; }
@@ -49,24 +86,38 @@ public sealed record NodeStatus
     public IReadOnlyDictionary<string, string> Urls { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>A live member: a node that is ready and not draining.</summary>
+/// <summary>
+/// A member: a node that became ready and whose process has not exited. It is keyed by its instance (node id and
+/// <see cref="Instance"/>), so an old process of the same id leaving never removes its successor.
+/// </summary>
 public sealed record Member(string NodeId, string Role, IReadOnlyDictionary<string, string> Urls)
 {
+    public long Instance { get; init; } = 1;
+    public MemberState State { get; init; } = MemberState.Ready;
+
     public string Url(string port = "http") => Urls.TryGetValue(port, out var url) ? url : throw new KeyNotFoundException($"{NodeId} has no '{port}' port");
 }
 
-/// <summary>Every live member at one version of the membership.</summary>
+/// <summary>Every member, ready or draining, at one version of the membership.</summary>
 public sealed record MembershipSnapshot(long Version, IReadOnlyList<Member> Members)
 {
-    public IEnumerable<Member> OfRole(string role) => Members.Where(m => m.Role == role);
+    /// <summary>The role's ready members: the ones to send work to (draining members are left out).</summary>
+    public IEnumerable<Member> OfRole(string role) => Members.Where(m => m.Role == role && m.State == MemberState.Ready);
+
+    /// <summary>The role's members that are draining (leaving on purpose).</summary>
+    public IEnumerable<Member> DrainingOf(string role) => Members.Where(m => m.Role == role && m.State == MemberState.Draining);
 }
 
-/// <summary>What changed: a member joined or left; the snapshot after the change is always included.</summary>
+/// <summary>
+/// What changed: a member joined, started draining (leaving on purpose), or left (its process exited; without a
+/// <c>draining</c> before it, that was a crash). The snapshot after the change is always included.
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<MembershipChange>))]
 public enum MembershipChange
 {
     Snapshot,
     Joined,
+    Draining,
     Left,
 }
 
@@ -79,11 +130,11 @@ public sealed record ConfigDocument(long Version, JsonElement Config);
 /// <summary>A node reports the ports it bound (needed with <c>--ports dynamic</c>).</summary>
 public sealed record EndpointsReport(IReadOnlyDictionary<string, int> Ports);
 
-/// <summary>A finite app's result, reported once by its designated node.</summary>
-public sealed record RunOutcome(bool Passed, JsonElement Summary);
+/// <summary>A finite app's result, reported once by its designated node; both fields are required (the summary may be null).</summary>
+public sealed record RunOutcome([property: JsonRequired] bool Passed, [property: JsonRequired] JsonElement Summary);
 
-/// <summary>A request to change a scalable role's node count.</summary>
-public sealed record ScaleRequest(int Count);
+/// <summary>A request to change a scalable role's node count; the count is required.</summary>
+public sealed record ScaleRequest([property: JsonRequired] int Count);
 
 /// <summary>JSON settings shared by the control API and its client.</summary>
 public static class ControlJson

@@ -1,7 +1,12 @@
 using System.Net;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Supervision;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +16,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Corral.Hosting.Control;
 
@@ -25,9 +31,9 @@ internal interface IControlPlane
     bool Finish(RunOutcome outcome);
 
     bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports);
-    bool RestartNode(string nodeId);
-    bool StopNode(string nodeId);
-    ScaleResult Scale(string role, int count);
+    NodeActionResult RestartNode(string nodeId);
+    NodeActionResult StopNode(string nodeId);
+    ScaleReply Scale(string role, int count);
 }
 
 internal enum ScaleResult
@@ -35,6 +41,47 @@ internal enum ScaleResult
     Accepted,
     UnknownRole,
     NotScalable,
+
+    /// <summary>The scaled plan cannot run (its ports collide, say): nothing changed.</summary>
+    InvalidPlan,
+}
+
+/// <summary>A scale request's result, with the reason when the scaled plan was refused.</summary>
+internal readonly record struct ScaleReply(ScaleResult Result, string? Problem = null);
+
+internal enum NodeActionResult
+{
+    Accepted,
+    UnknownNode,
+
+    /// <summary>The node has no process to act on: it has exited, failed for good, was stopped, or is draining.</summary>
+    NotRunning,
+}
+
+/// <summary>How the control API runs besides its address: its clock and feed heartbeat, and (for tests) extra routes.</summary>
+internal sealed record ControlServerOptions
+{
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(5);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>Routes mapped after the control API's own; the same authentication applies to them.</summary>
+    public Action<IEndpointRouteBuilder>? MapExtra { get; init; }
+}
+
+/// <summary>Size limits of the control API's request bodies.</summary>
+public static class ControlLimits
+{
+    /// <summary>
+    /// An outcome report (<c>finished</c>) may be this large (at least 1 MiB is promised): a summary lists every cowboy
+    /// and every round's winner, and the largest valid shootout (1000 cowboys with 64-character names over 10,000
+    /// rounds) reports about 1.5 MB.
+    /// </summary>
+    public const int MaxOutcomeBytes = 2 * 1024 * 1024;
+
+    /// <summary>Every other body is small.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
 }
 
 /// <summary>The supervisor's control API on loopback: the routes of <see cref="ControlRoutes"/>, token and Host/Origin checked.</summary>
@@ -51,18 +98,29 @@ internal sealed class ControlServer : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>Every endpoint the server maps (what authentication must cover).</summary>
+    public IReadOnlyList<Endpoint> Endpoints => _app.Services.GetRequiredService<EndpointDataSource>().Endpoints;
+
     public static async Task<ControlServer> StartAsync(IControlPlane plane, string token, string bindAddress, int port,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, ControlServerOptions? options = null)
     {
+        options ??= new ControlServerOptions();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-control" });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Parse(bindAddress), port);
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            // The largest body any route takes; each route reads its own, smaller limit through JsonBody.
+            kestrel.Limits.MaxRequestBodySize = ControlLimits.MaxOutcomeBytes;
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddAuthentication(ClusterTokenAuthentication.SchemeName)
+            .AddScheme<ClusterTokenOptions, ClusterTokenAuthentication>(ClusterTokenAuthentication.SchemeName, o => o.Token = token);
+        // The fallback policy covers every endpoint with no policy of its own, however it was mapped
+        // (a plain RequestDelegate included), and requests that match no endpoint at all.
+        var requireToken = new AuthorizationPolicyBuilder(ClusterTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build();
+        builder.Services.AddAuthorizationBuilder().SetDefaultPolicy(requireToken).SetFallbackPolicy(requireToken);
         var app = builder.Build();
         var boundPort = 0;
         app.Use(async (context, next) =>
@@ -78,7 +136,11 @@ internal sealed class ControlServer : IAsyncDisposable
         });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapGroup("").RequireClusterToken(token).MapControlApi(plane);
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapControlApi(plane, options);
+        options.MapExtra?.Invoke(app);
         try
         {
             await app.StartAsync(cancellationToken);
@@ -134,26 +196,73 @@ internal sealed class ControlServer : IAsyncDisposable
     }
 }
 
-/// <summary>The control API's routes.</summary>
+/// <summary>The run's token, for <see cref="ClusterTokenAuthentication"/>.</summary>
+internal sealed class ClusterTokenOptions : AuthenticationSchemeOptions
+{
+    public string Token { get; set; } = "";
+}
+
+/// <summary>
+/// Authenticates a control API request by the run's token (<c>Authorization: Bearer &lt;token&gt;</c>, compared in
+/// constant time); a request without it is challenged with a 401 problem.
+/// </summary>
+internal sealed class ClusterTokenAuthentication(IOptionsMonitor<ClusterTokenOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<ClusterTokenOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ClusterToken";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (Request.Headers.Authorization.Count == 0)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        if (Options.Token.Length == 0 || !ClusterToken.IsPresent(Request, Options.Token))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("wrong cluster token"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "cluster")], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = ClusterToken.Scheme;
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status401Unauthorized,
+            title: "Missing or wrong cluster token",
+            detail: $"send the run's token as 'Authorization: {ClusterToken.Scheme} <token>'").ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "the token does not allow this").ExecuteAsync(Context);
+}
+
+/// <summary>The control API's routes. Authentication is not theirs: the pipeline's fallback policy requires the token.</summary>
 internal static class ControlApi
 {
-    public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane)
+    /// <summary>The SSE comment line a feed sends when it has had nothing to say for a heartbeat interval.</summary>
+    public const string Heartbeat = ": heartbeat";
+
+    public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane, ControlServerOptions options)
     {
-        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.MembershipEvents, (Delegate)((HttpContext context) => StreamAsync(context, plane.Membership.Subscribe())));
-        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlJson.Options));
-        routes.MapGet(ControlRoutes.ConfigEvents, (Delegate)((HttpContext context) => StreamAsync(context, plane.Config.Subscribe())));
+        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlApiJson.Default.IReadOnlyListNodeStatus));
+        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlApiJson.Default.MembershipSnapshot));
+        routes.MapGet(ControlRoutes.MembershipEvents, (HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), ControlApiJson.Default.MembershipEvent, options));
+        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlApiJson.Default.ConfigDocument));
+        routes.MapGet(ControlRoutes.ConfigEvents, (HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), ControlApiJson.Default.ConfigDocument, options));
 
         routes.MapPost(ControlRoutes.Finished, async Task<Results<Ok<FinishedReply>, ProblemHttpResult>> (HttpRequest request) =>
         {
-            var (outcome, problem) = await JsonBody.ReadAsync<RunOutcome>(request);
+            var (outcome, problem) = await JsonBody.ReadAsync<RunOutcome>(request, ControlLimits.MaxOutcomeBytes);
             return outcome is null ? problem! : TypedResults.Ok(new FinishedReply(plane.Finish(outcome)));
         });
 
         routes.MapPost("/v1/nodes/{nodeId}/endpoints", async Task<Results<NoContent, ProblemHttpResult>> (string nodeId, HttpRequest request) =>
         {
-            var (report, problem) = await JsonBody.ReadAsync<EndpointsReport>(request);
+            var (report, problem) = await JsonBody.ReadAsync<EndpointsReport>(request, ControlLimits.MaxBodyBytes);
             if (report is null)
             {
                 return problem!;
@@ -167,15 +276,20 @@ internal static class ControlApi
             return plane.ReportEndpoints(nodeId, report.Ports) ? TypedResults.NoContent() : UnknownNode(nodeId);
         });
 
-        routes.MapPost("/v1/nodes/{nodeId}/restart", Results<Accepted, ProblemHttpResult> (string nodeId) =>
-            plane.RestartNode(nodeId) ? TypedResults.Accepted((string?)null) : UnknownNode(nodeId));
+        routes.MapPost("/v1/nodes/{nodeId}/restart", Results<Accepted, ProblemHttpResult> (string nodeId) => plane.RestartNode(nodeId) switch
+        {
+            NodeActionResult.Accepted => TypedResults.Accepted((string?)null),
+            NodeActionResult.UnknownNode => UnknownNode(nodeId),
+            _ => JsonBody.Problem(StatusCodes.Status409Conflict, "Node not running",
+                $"'{nodeId}' has no running process to restart (it has exited, failed, was stopped or is draining); GET {ControlRoutes.Nodes} shows its state"),
+        });
 
         routes.MapPost("/v1/nodes/{nodeId}/stop", Results<Accepted, ProblemHttpResult> (string nodeId) =>
-            plane.StopNode(nodeId) ? TypedResults.Accepted((string?)null) : UnknownNode(nodeId));
+            plane.StopNode(nodeId) == NodeActionResult.Accepted ? TypedResults.Accepted((string?)null) : UnknownNode(nodeId));
 
         routes.MapPost("/v1/roles/{role}/scale", async Task<Results<Accepted, ProblemHttpResult>> (string role, HttpRequest request) =>
         {
-            var (scale, problem) = await JsonBody.ReadAsync<ScaleRequest>(request);
+            var (scale, problem) = await JsonBody.ReadAsync<ScaleRequest>(request, ControlLimits.MaxBodyBytes);
             if (scale is null)
             {
                 return problem!;
@@ -186,10 +300,13 @@ internal static class ControlApi
                 return JsonBody.Problem(StatusCodes.Status400BadRequest, "Bad count", $"count must be 0..{ControlServer.MaxScale}, not {scale.Count}");
             }
 
-            return plane.Scale(role, scale.Count) switch
+            var reply = plane.Scale(role, scale.Count);
+            return reply.Result switch
             {
                 ScaleResult.Accepted => TypedResults.Accepted((string?)null),
                 ScaleResult.UnknownRole => JsonBody.Problem(StatusCodes.Status404NotFound, "Unknown role", $"the plan has no role '{role}'"),
+                ScaleResult.InvalidPlan => JsonBody.Problem(StatusCodes.Status409Conflict, "Plan refused",
+                    $"scaling '{role}' to {scale.Count} would give a plan that cannot run, so nothing changed: {reply.Problem}"),
                 _ => JsonBody.Problem(StatusCodes.Status409Conflict, "Role not scalable", $"the app does not allow scaling '{role}'"),
             };
         });
@@ -199,8 +316,12 @@ internal static class ControlApi
     private static ProblemHttpResult UnknownNode(string nodeId) =>
         JsonBody.Problem(StatusCodes.Status404NotFound, "Unknown node", $"no node '{nodeId}' in this run");
 
-    /// <summary>Server-sent events, <c>data: &lt;json&gt;</c>: the state at subscription first, then each change.</summary>
-    private static async Task<EmptyHttpResult> StreamAsync<T>(HttpContext context, Subscription<T> subscription)
+    /// <summary>
+    /// Server-sent events, <c>data: &lt;json&gt;</c>: the state at subscription first, then each change, and a
+    /// heartbeat comment whenever the feed was quiet for an interval. A subscriber that fell behind is dropped
+    /// (the response ends); it reconnects and starts from a fresh snapshot.
+    /// </summary>
+    private static async Task StreamAsync<T>(HttpContext context, Subscription<T> subscription, JsonTypeInfo<T> json, ControlServerOptions options)
     {
         using (subscription)
         {
@@ -210,24 +331,52 @@ internal static class ControlApi
             var cancellationToken = context.RequestAborted;
             try
             {
-                await WriteEventAsync(response, subscription.First, cancellationToken);
-                await foreach (var item in subscription.Events.ReadAllAsync(cancellationToken))
+                await WriteAsync(response, Event(subscription.First, json), cancellationToken);
+                var events = subscription.Events;
+                Task<bool>? readable = null;
+                while (true)
                 {
-                    await WriteEventAsync(response, item, cancellationToken);
+                    readable ??= events.WaitToReadAsync(cancellationToken).AsTask();
+                    using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                    {
+                        var beat = Task.Delay(options.Heartbeat, options.Time, quiet.Token);
+                        if (await Task.WhenAny(readable, beat) == beat)
+                        {
+                            await WriteAsync(response, Heartbeat + "\n\n", cancellationToken);
+                            continue;
+                        }
+
+                        await quiet.CancelAsync();
+                    }
+
+                    if (!await readable)
+                    {
+                        break;
+                    }
+
+                    readable = null;
+                    while (events.TryRead(out var item))
+                    {
+                        await WriteAsync(response, Event(item, json), cancellationToken);
+                    }
                 }
+            }
+            catch (SubscriberTooSlowException)
+            {
+                // Dropped for falling behind: ending the response makes the client resubscribe.
             }
             catch (Exception e) when (e is OperationCanceledException or IOException)
             {
                 // The client went away.
             }
         }
-
-        return TypedResults.Empty;
     }
 
-    private static async Task WriteEventAsync<T>(HttpResponse response, T item, CancellationToken cancellationToken)
+    private static string Event<T>(T item, JsonTypeInfo<T> json) => "data: " + JsonSerializer.Serialize(item, json) + "\n\n";
+
+    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
     {
-        await response.WriteAsync("data: " + JsonSerializer.Serialize(item, ControlJson.Options) + "\n\n", cancellationToken);
+        await response.WriteAsync(text, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
 }

@@ -8,23 +8,42 @@ namespace Corral.Hosting.Supervision;
 internal sealed class Subscription<T>(T first, ChannelReader<T> events, Action unsubscribe) : IDisposable
 {
     public T First { get; } = first;
+
+    /// <summary>
+    /// Later events. It completes when the feed ends (the run is over) or, with a <see cref="SubscriberTooSlowException"/>,
+    /// when this subscriber fell behind: it must subscribe again and start from a fresh snapshot.
+    /// </summary>
     public ChannelReader<T> Events { get; } = events;
+
     public void Dispose() => unsubscribe();
 }
 
+/// <summary>A feed's subscriber did not keep up with its events and was dropped; it resubscribes for a fresh snapshot.</summary>
+internal sealed class SubscriberTooSlowException(int capacity)
+    : Exception($"the subscriber fell more than {capacity} events behind and was dropped; subscribe again for a fresh snapshot");
+
 /// <summary>
-/// The subscribers of one feed. Not thread-safe on its own: its owner calls it under <paramref name="ownerLock"/>,
-/// the lock that guards the state it publishes, so a subscriber's first item and later events never overlap or miss.
+/// The subscribers of one feed, each with a bounded queue: a subscriber that falls behind is dropped rather than
+/// letting its backlog grow without limit (every event carries the full snapshot, so a fresh subscription loses
+/// nothing). Not thread-safe on its own: its owner calls it under <paramref name="ownerLock"/>, the lock that guards
+/// the state it publishes, so a subscriber's first item and later events never overlap or miss.
 /// </summary>
-internal sealed class Fanout<T>(Lock ownerLock)
+internal sealed class Fanout<T>(Lock ownerLock, int capacity = Fanout<T>.DefaultCapacity)
 {
+    public const int DefaultCapacity = 256;
     private readonly List<Channel<T>> _subscribers = [];
     private bool _completed;
+
+    public int Count => _subscribers.Count;
 
     /// <summary>Call under the owner's lock, with the state as it is now.</summary>
     public Subscription<T> Subscribe(T first)
     {
-        var channel = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
+        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
         if (_completed)
         {
             channel.Writer.TryComplete();
@@ -43,12 +62,17 @@ internal sealed class Fanout<T>(Lock ownerLock)
         });
     }
 
-    /// <summary>Call under the owner's lock.</summary>
+    /// <summary>Call under the owner's lock. A subscriber whose queue is full is completed with an error and dropped.</summary>
     public void Publish(T item)
     {
-        foreach (var subscriber in _subscribers)
+        for (var i = _subscribers.Count - 1; i >= 0; i--)
         {
-            subscriber.Writer.TryWrite(item);
+            var subscriber = _subscribers[i];
+            if (!subscriber.Writer.TryWrite(item))
+            {
+                subscriber.Writer.TryComplete(new SubscriberTooSlowException(capacity));
+                _subscribers.RemoveAt(i);
+            }
         }
     }
 
@@ -66,18 +90,20 @@ internal sealed class Fanout<T>(Lock ownerLock)
 }
 
 /// <summary>
-/// The live members (ready and not draining) and the feed of their changes. Each change bumps the version
-/// and is published under the same lock that takes a subscriber's first snapshot, so no event is missed
-/// or seen twice.
+/// The members (ready or draining) and the feed of their changes, keyed by instance (node id and instance number)
+/// so a late leave of an old process never removes its successor. Each change bumps the version and is published
+/// under the same lock that takes a subscriber's first snapshot, so no event is missed or seen twice.
 /// </summary>
 internal sealed class MembershipBoard
 {
     private readonly Lock _lock = new();
-    private readonly SortedDictionary<string, Member> _members = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<(string NodeId, long Instance), Member> _members = new(Comparer<(string NodeId, long Instance)>.Create(
+        (a, b) => string.CompareOrdinal(a.NodeId, b.NodeId) is var byId and not 0 ? byId : a.Instance.CompareTo(b.Instance)));
     private readonly Fanout<MembershipEvent> _subscribers;
     private long _version;
 
-    public MembershipBoard() => _subscribers = new Fanout<MembershipEvent>(_lock);
+    public MembershipBoard(int capacity = Fanout<MembershipEvent>.DefaultCapacity) =>
+        _subscribers = new Fanout<MembershipEvent>(_lock, capacity);
 
     public MembershipSnapshot Snapshot()
     {
@@ -87,25 +113,44 @@ internal sealed class MembershipBoard
         }
     }
 
+    /// <summary>A ready member joins (or reports new URLs); a draining member cannot become ready again.</summary>
     public void Join(Member member)
     {
         lock (_lock)
         {
-            if (_members.TryGetValue(member.NodeId, out var existing) && existing.Urls.SequenceEqual(member.Urls))
+            var key = (member.NodeId, member.Instance);
+            if (_members.TryGetValue(key, out var existing) &&
+                (existing.State == MemberState.Draining || existing.Urls.SequenceEqual(member.Urls)))
             {
                 return;
             }
 
-            _members[member.NodeId] = member;
+            member = member with { State = MemberState.Ready };
+            _members[key] = member;
             PublishLocked(MembershipChange.Joined, member);
         }
     }
 
-    public void Leave(string nodeId)
+    /// <summary>The member is leaving on purpose: it stays listed as draining until <see cref="Leave"/>.</summary>
+    public void Drain(string nodeId, long instance)
     {
         lock (_lock)
         {
-            if (_members.Remove(nodeId, out var member))
+            if (_members.TryGetValue((nodeId, instance), out var member) && member.State != MemberState.Draining)
+            {
+                member = member with { State = MemberState.Draining };
+                _members[(nodeId, instance)] = member;
+                PublishLocked(MembershipChange.Draining, member);
+            }
+        }
+    }
+
+    /// <summary>The instance's process has exited (or is being replaced): it is no longer a member.</summary>
+    public void Leave(string nodeId, long instance)
+    {
+        lock (_lock)
+        {
+            if (_members.Remove((nodeId, instance), out var member))
             {
                 PublishLocked(MembershipChange.Left, member);
             }
@@ -145,9 +190,9 @@ internal sealed class ConfigFeed
     private readonly Fanout<ConfigDocument> _subscribers;
     private ConfigDocument _current;
 
-    public ConfigFeed(JsonElement config)
+    public ConfigFeed(JsonElement config, int capacity = Fanout<ConfigDocument>.DefaultCapacity)
     {
-        _subscribers = new Fanout<ConfigDocument>(_lock);
+        _subscribers = new Fanout<ConfigDocument>(_lock, capacity);
         _current = new ConfigDocument(1, Json.OrNull(config));
     }
 

@@ -3,7 +3,7 @@ using Corral.Hosting.Planning;
 namespace Corral.Hosting.Supervision;
 
 /// <summary>One planned node: a role and a 1-based ordinal.</summary>
-public sealed record PlannedNode(RolePlan Role, int Ordinal)
+internal sealed record PlannedNode(RolePlan Role, int Ordinal)
 {
     public string NodeId => Role.NodeId(Ordinal);
 }
@@ -12,7 +12,7 @@ public sealed record PlannedNode(RolePlan Role, int Ordinal)
 /// What changes between two plans, so a reload touches only the difference: new nodes start, removed ones
 /// drain (a smaller count removes the highest ordinals), nodes whose arguments or ports changed restart.
 /// </summary>
-public sealed record PlanDiff(IReadOnlyList<PlannedNode> Start, IReadOnlyList<string> Drain, IReadOnlyList<PlannedNode> Restart)
+internal sealed record PlanDiff(IReadOnlyList<PlannedNode> Start, IReadOnlyList<string> Drain, IReadOnlyList<PlannedNode> Restart)
 {
     public bool IsEmpty => Start.Count == 0 && Drain.Count == 0 && Restart.Count == 0;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Corral.Hosting.Control;
 
@@ -9,8 +10,6 @@ namespace Corral.Hosting.Supervision;
 /// <summary>One run's folder, <c>&lt;data&gt;/runs/&lt;run-id&gt;/</c>: <c>logs/</c> and the <c>run.json</c> summary.</summary>
 public sealed partial class RunFolder
 {
-    private static readonly JsonSerializerOptions SummaryJson = new(ControlJson.Options) { WriteIndented = true };
-
     private RunFolder(string runId, string path)
     {
         RunId = runId;
@@ -68,12 +67,25 @@ public sealed partial class RunFolder
     public void WriteSummary(RunSummary summary)
     {
         var temporary = SummaryPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, SummaryJson));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, RunJson.Default.RunSummary));
         File.Move(temporary, SummaryPath, overwrite: true);
     }
 
+    /// <summary>The seed an earlier run recorded in its <c>run.json</c>, or null when it has none (or no readable file).</summary>
+    public long? StoredSeed()
+    {
+        try
+        {
+            return ReadSummary()?.Seed;
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
     public RunSummary? ReadSummary() =>
-        File.Exists(SummaryPath) ? JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(SummaryPath), SummaryJson) : null;
+        File.Exists(SummaryPath) ? JsonSerializer.Deserialize(File.ReadAllText(SummaryPath), RunJson.Default.RunSummary) : null;
 
     [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")]
     private static partial Regex RunIdPattern();
@@ -84,6 +96,10 @@ public sealed record RunSummary
 {
     public required string RunId { get; init; }
     public required string App { get; init; }
+
+    /// <summary>The run's seed, kept by <c>--resume</c> so a resumed run makes the same choices.</summary>
+    public long? Seed { get; init; }
+
     public required DateTimeOffset Started { get; init; }
     public DateTimeOffset? Ended { get; init; }
     public int? ExitCode { get; init; }
@@ -92,3 +108,8 @@ public sealed record RunSummary
     public RunOutcome? Outcome { get; init; }
     public IReadOnlyList<NodeStatus> Nodes { get; init; } = [];
 }
+
+/// <summary>Source-generated JSON (no reflection, AOT-safe) for <c>run.json</c>, indented for people to read.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(RunSummary))]
+internal sealed partial class RunJson : JsonSerializerContext;

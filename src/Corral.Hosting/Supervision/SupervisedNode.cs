@@ -40,6 +40,10 @@ internal sealed class SupervisedNode
     }
 
     public string NodeId { get; }
+
+    /// <summary>Which incarnation of <see cref="NodeId"/> this is; the membership keys members by it.</summary>
+    public long Instance { get; init; } = 1;
+
     public int Ordinal { get; }
     public Task Loop { get; private set; }
 
@@ -85,6 +89,7 @@ internal sealed class SupervisedNode
             return new NodeStatus
             {
                 NodeId = NodeId,
+                Instance = Instance,
                 Role = _role.Role,
                 State = _life.State,
                 Pid = _process is { HasExited: false } p ? p.Pid : null,
@@ -121,7 +126,7 @@ internal sealed class SupervisedNode
 
             if (_life.State is NodeState.Ready or NodeState.Unhealthy)
             {
-                member = new Member(NodeId, _role.Role, UrlsLocked());
+                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
             }
         }
 
@@ -151,7 +156,7 @@ internal sealed class SupervisedNode
             _life.Request(NodeIntent.Drain);
         }
 
-        _owner.Membership.Leave(NodeId);
+        _owner.Membership.Drain(NodeId, Instance);
         _owner.NotifyChanged();
         Poke();
     }
@@ -171,7 +176,7 @@ internal sealed class SupervisedNode
             _life.Request(intent);
         }
 
-        _owner.Membership.Leave(NodeId);
+        _owner.Membership.Drain(NodeId, Instance);
         _owner.NotifyChanged();
         SignalIfAsked();
         Poke();
@@ -297,7 +302,7 @@ internal sealed class SupervisedNode
             }
 
             var (exitCode, failure) = await RunOnceAsync(role, slot);
-            _owner.Membership.Leave(NodeId);
+            _owner.Membership.Leave(NodeId, Instance);
             ExitDecision decision;
             bool wasReady;
             lock (_lock)
@@ -503,7 +508,7 @@ internal sealed class SupervisedNode
             {
                 // A program cannot report its ports: being ready on them is the proof that they are its.
                 _reported |= role.Program is not null;
-                member = new Member(NodeId, _role.Role, UrlsLocked());
+                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
             }
         }
 

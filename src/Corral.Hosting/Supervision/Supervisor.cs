@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Corral.Hosting.Apps;
 using Corral.Hosting.Control;
@@ -7,19 +8,17 @@ using Corral.Hosting.Topology;
 namespace Corral.Hosting.Supervision;
 
 /// <summary>
-/// Runs one app's plan as local processes (<c>corral up</c>): allocates ports, starts nodes in dependency
-/// order, multiplexes their output, restarts failures, serves the control API, applies topology reloads,
-/// and stops everything in reverse dependency order when the run ends.
+/// Runs one app's plan as local processes (<c>corral up</c>): the run's lifecycle. It checks the ports, opens the
+/// run folder, serves the control API, starts the plan's nodes, applies topology reloads, and stops everything in
+/// reverse dependency order when the run ends. The node table is the <see cref="Reconciler"/>'s; what the run leaves
+/// behind is the <see cref="RunRecorder"/>'s.
 /// </summary>
-public sealed class Supervisor : IControlPlane, IAsyncDisposable
+public sealed class Supervisor : IAsyncDisposable
 {
-    private readonly SupervisorOptions _options;
+    private SupervisorOptions _options;
     private readonly ITopologySource _source;
     private readonly IOutputSink _sink;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, SupervisedNode> _nodes = new(StringComparer.Ordinal);
-    private readonly List<NodeStatus> _retired = [];
-    private readonly Dictionary<string, NodeOutput> _outputs = new(StringComparer.Ordinal);
+    private readonly Reconciler _reconciler;
     private readonly TaskCompletionSource<(RunEnd End, RunOutcome? Outcome, string? Error)> _end =
         new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HttpClient _probe = new(new SocketsHttpHandler
@@ -29,11 +28,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         PooledConnectionLifetime = TimeSpan.FromMinutes(1),
     }) { Timeout = Timeout.InfiniteTimeSpan };
 
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private LoadedApp? _app;
-    private AppPlan? _plan;
-    private RunFolder? _run;
-    private NodeOutput? _ownLog;
+    private RunRecorder? _recorder;
     private ControlServer? _control;
     private ConfigFeed? _config;
     private DateTimeOffset _started;
@@ -46,36 +41,35 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         _sink = options.Sink ?? ConsoleOutputSink.ForConsole();
         Launcher = options.Launcher ?? NodeLauncher.ForCurrentProcess();
         StartWindow = new StartWindow(Math.Max(1, options.MaxConcurrentStarts));
+        _reconciler = new Reconciler((planned, instance) =>
+            new SupervisedNode(this, _options, planned, _recorder!.OutputOf(planned.NodeId)) { Instance = instance });
     }
 
     /// <summary>The control API's address; set once <see cref="StartAsync"/> has returned.</summary>
     public Uri ControlUrl => _control?.Url ?? throw new InvalidOperationException("the supervisor has not started");
 
     /// <summary>The run's folder; set once <see cref="StartAsync"/> has returned.</summary>
-    public RunFolder Run => _run ?? throw new InvalidOperationException("the supervisor has not started");
+    public RunFolder Run => _recorder?.Run ?? throw new InvalidOperationException("the supervisor has not started");
 
     public string Token => _options.Token;
+
+    /// <summary>The run's seed: the one given, or on <c>--resume</c> without one, the one the run started with.</summary>
+    public long Seed => _options.Seed;
+
     public NodeLauncher Launcher { get; }
 
-    internal MembershipBoard Membership { get; } = new();
-    MembershipBoard IControlPlane.Membership => Membership;
-    ConfigFeed IControlPlane.Config => _config ?? throw new InvalidOperationException("the supervisor has not started");
-    internal bool Stopping => _stopping;
+    /// <summary>Every endpoint the control API maps (tests check that each one requires the token).</summary>
+    internal IReadOnlyList<Microsoft.AspNetCore.Http.Endpoint> ControlEndpoints =>
+        _control?.Endpoints ?? throw new InvalidOperationException("the supervisor has not started");
 
-    internal Task Changed
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _changed.Task;
-            }
-        }
-    }
+    internal MembershipBoard Membership { get; } = new();
+    internal bool Stopping => _stopping;
+    internal Task Changed => _reconciler.Changed;
+    internal StartWindow StartWindow { get; }
 
     /// <summary>
     /// Loads the topology, opens the run folder, checks every fixed port is free, starts the control API and
-    /// prints the port map; no node starts yet. Throws <see cref="TopologyException"/> or <see cref="SupervisorException"/>.
+    /// prints the seed and the port map; no node starts yet. Throws <see cref="TopologyException"/> or <see cref="SupervisorException"/>.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -90,34 +84,40 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             throw new SupervisorException($"'{tool}' is not installed: Corral needs util-linux's setsid and setpriv to keep child processes from leaking");
         }
 
-        _app = _source.Load();
-        _plan = _app.Plan;
-        _config = new ConfigFeed(_app.Config);
-        var planned = Planned(_plan).ToArray();
-        if (CheckPlan(_plan) is { } problem)
+        var app = _source.Load();
+        _config = new ConfigFeed(app.Config);
+        if (CheckPlan(app.Plan) is { } problem)
         {
             throw new SupervisorException(problem);
         }
 
-        var ports = PortMap.Build(_plan, _options.PortSettings);
+        var ports = PortMap.Build(app.Plan, _options.PortSettings);
         CheckPortsFree(ports);
         _started = _options.Time.GetUtcNow();
-        _run = _options.ResumeRunId is { } resume
-            ? RunFolder.Resume(_options.DataDirectory, resume)
-            : RunFolder.Create(_options.DataDirectory, _started);
-        _ownLog = new NodeOutput(ConsoleOutputSink.SupervisorName, _run.LogOf(ConsoleOutputSink.SupervisorName), NullOutputSink.Instance);
-        _control = await ControlServer.StartAsync(this, _options.Token, _options.BindAddress, _options.EffectiveControlPort, cancellationToken);
-        lock (_lock)
+        RunFolder run;
+        if (_options.ResumeRunId is { } resume)
         {
-            foreach (var node in planned)
+            run = RunFolder.Resume(_options.DataDirectory, resume);
+            if (!_options.ExplicitSeed && run.StoredSeed() is { } stored)
             {
-                _nodes[node.NodeId] = CreateNode(node);
+                _options = _options with { Seed = stored };
             }
         }
+        else
+        {
+            run = RunFolder.Create(_options.DataDirectory, _started);
+        }
 
-        Say($"run {_run.RunId} of {_plan.App} in {_run.Path}");
+        _recorder = new RunRecorder(run, _sink, app.Plan.App, _options.Seed, _started);
+        _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config), _options.Token,
+            _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
+            new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat });
+        _reconciler.Load(app.Plan);
+
+        Say($"run {run.RunId} of {app.Plan.App} in {run.Path}");
+        Say($"seed {_options.Seed.ToString(CultureInfo.InvariantCulture)}");
         PrintPortMap(ports);
-        WriteSummary(null);
+        _recorder.RecordStart(Nodes());
     }
 
     /// <summary>
@@ -127,13 +127,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
     public async Task<SupervisorResult> RunAsync(CancellationToken cancellationToken = default)
     {
         await StartAsync(cancellationToken);
-        SupervisedNode[] initial;
-        lock (_lock)
-        {
-            initial = _nodes.Values.ToArray();
-        }
-
-        foreach (var node in initial)
+        foreach (var node in _reconciler.Current())
         {
             node.Start();
         }
@@ -167,142 +161,41 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             RunEnd.AllExited => Nodes().All(n => n.LastExitCode == 0) ? 0 : 1,
             _ => 1,
         };
-        var nodes = AllNodes();
-        WriteSummary(new SupervisorResult(exitCode, end, outcome, error, _run!, nodes));
-        CloseLogs();
-
-        return new SupervisorResult(exitCode, end, outcome, error, _run!, nodes);
+        var result = new SupervisorResult(exitCode, end, outcome, error, Run, _reconciler.AllNodes());
+        _recorder!.RecordEnd(result, _options.Time.GetUtcNow());
+        _recorder.Dispose();
+        return result;
     }
 
-    /// <summary>Every current node as the control API shows it, in plan order.</summary>
-    public IReadOnlyList<NodeStatus> Nodes()
-    {
-        lock (_lock)
-        {
-            var order = _plan?.Roles.Select(r => r.Role).ToList() ?? [];
-            return _nodes.Values.OrderBy(n => order.IndexOf(n.Role.Role)).ThenBy(n => n.Ordinal).Select(n => n.Status()).ToArray();
-        }
-    }
+    /// <summary>Every tracked node as the control API shows it (draining ones until their process has exited), in plan order.</summary>
+    public IReadOnlyList<NodeStatus> Nodes() => _reconciler.Nodes();
 
     public MembershipSnapshot MembershipSnapshot() => Membership.Snapshot();
 
     /// <summary>The run's outcome as a node would report it; the first report wins.</summary>
     public bool Finish(RunOutcome outcome) => _end.TrySetResult((RunEnd.Finished, outcome with { Summary = Json.OrNull(outcome.Summary) }, null));
 
-    bool IControlPlane.ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports)
-    {
-        if (Find(nodeId) is not { } node)
-        {
-            return false;
-        }
-
-        node.ReportEndpoints(ports);
-        return true;
-    }
-
-    bool IControlPlane.RestartNode(string nodeId)
-    {
-        if (Find(nodeId) is not { } node)
-        {
-            return false;
-        }
-
-        Say($"{nodeId}: restart requested through the control API");
-        node.Restart();
-        return true;
-    }
-
-    bool IControlPlane.StopNode(string nodeId)
-    {
-        if (Find(nodeId) is not { } node)
-        {
-            return false;
-        }
-
-        Say($"{nodeId}: stop requested through the control API");
-        _ = node.DrainAsync();
-        return true;
-    }
-
-    ScaleResult IControlPlane.Scale(string role, int count)
-    {
-        AppPlan next;
-        lock (_lock)
-        {
-            var current = _plan!.Find(role);
-            if (current is null)
-            {
-                return ScaleResult.UnknownRole;
-            }
-
-            if (!current.Scalable)
-            {
-                return ScaleResult.NotScalable;
-            }
-
-            next = _plan with { Roles = _plan.Roles.Select(r => r.Role == role ? r with { Count = count } : r).ToArray() };
-        }
-
-        Say($"scaling {role} to {count}");
-        Apply(next);
-        return ScaleResult.Accepted;
-    }
-
     internal void Say(string line)
     {
-        _sink.SupervisorLine(line);
-        _ownLog?.Line(line);
+        if (_recorder is { } recorder)
+        {
+            recorder.Say(line);
+        }
+        else
+        {
+            _sink.SupervisorLine(line);
+        }
     }
 
     internal void Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
 
-    internal void NotifyChanged()
-    {
-        TaskCompletionSource changed;
-        lock (_lock)
-        {
-            changed = _changed;
-            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        changed.TrySetResult();
-    }
+    internal void NotifyChanged() => _reconciler.NotifyChanged();
 
     /// <summary>The first role among <paramref name="role"/>'s dependencies that has a node not yet ready, or null.</summary>
-    internal string? UnreadyDependency(RolePlan role)
-    {
-        lock (_lock)
-        {
-            foreach (var dependency in role.DependsOn)
-            {
-                if (_nodes.Values.Any(n => n.Role.Role == dependency && n.State is not (NodeState.Ready or NodeState.Unhealthy)))
-                {
-                    return dependency;
-                }
-            }
+    internal string? UnreadyDependency(RolePlan role) => _reconciler.UnreadyDependency(role);
 
-            return null;
-        }
-    }
-
-    /// <summary>Why <paramref name="role"/> can never start: a node of a dependency that has ended (exited, failed, stopped) for good; else null.</summary>
-    internal string? EndedDependency(RolePlan role)
-    {
-        lock (_lock)
-        {
-            foreach (var dependency in role.DependsOn)
-            {
-                if (_nodes.Values.FirstOrDefault(n => n.Role.Role == dependency && n.State is NodeState.Exited or NodeState.Failed or NodeState.Stopped) is { } ended)
-                {
-                    return $"it depends on {dependency}, whose node {ended.NodeId} has {ended.State.ToString().ToLowerInvariant()} and will not become ready";
-                }
-            }
-
-            return null;
-        }
-    }
-
-    internal StartWindow StartWindow { get; }
+    /// <summary>Why <paramref name="role"/> can never start (a dependency's node has ended for good), or null.</summary>
+    internal string? EndedDependency(RolePlan role) => _reconciler.EndedDependency(role);
 
     internal async Task<bool> ProbeAsync(Uri url, TimeSpan timeout)
     {
@@ -318,55 +211,42 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
-    /// <summary>Ends the run when no node is left running on its own (every one drained, failed for good, or was stopped).</summary>
+    /// <summary>Ends the run when no planned node is left running on its own (every one drained, failed for good, or was stopped).</summary>
     internal void NodeEnded(SupervisedNode node)
     {
         NotifyChanged();
+        if (!_stopping && _reconciler.IsCurrent(node) && _reconciler.AllEnded())
+        {
+            _end.TrySetResult((RunEnd.AllExited, null, null));
+        }
+    }
+
+    /// <summary>
+    /// Moves the running plan to <paramref name="next"/> (a reload or a scale), touching only the difference; a plan
+    /// that cannot run (its port map is invalid, a program is missing) changes nothing and its problem is returned.
+    /// </summary>
+    internal string? Apply(AppPlan next)
+    {
         if (_stopping)
         {
-            return;
+            return null;
         }
 
-        lock (_lock)
+        if (CheckPlan(next) is { } problem)
         {
-            if (_nodes.Count == 0 || _nodes.Values.Any(n => n.State is not (NodeState.Exited or NodeState.Failed or NodeState.Stopped)))
-            {
-                return;
-            }
+            Say($"plan rejected, the running plan stays: {problem}");
+            return problem;
         }
 
-        _end.TrySetResult((RunEnd.AllExited, null, null));
-    }
-
-    private SupervisedNode? Find(string nodeId)
-    {
-        lock (_lock)
+        var diff = _reconciler.Apply(next);
+        if (!diff.IsEmpty)
         {
-            return _nodes.GetValueOrDefault(nodeId);
-        }
-    }
-
-    private IReadOnlyList<NodeStatus> AllNodes()
-    {
-        lock (_lock)
-        {
-            return [.. Nodes(), .. _retired];
-        }
-    }
-
-    private SupervisedNode CreateNode(PlannedNode planned)
-    {
-        if (!_outputs.TryGetValue(planned.NodeId, out var output))
-        {
-            output = new NodeOutput(planned.NodeId, _run!.LogOf(planned.NodeId), _sink);
-            _outputs[planned.NodeId] = output;
+            Say($"plan changed: {diff.Start.Count} to start, {diff.Drain.Count} to drain, {diff.Restart.Count} to restart" +
+                (diff.Start.Count > 0 ? $" (new: {string.Join(", ", diff.Start.Select(s => s.NodeId))})" : ""));
         }
 
-        return new SupervisedNode(this, _options, planned, output);
+        return null;
     }
-
-    private static IEnumerable<PlannedNode> Planned(AppPlan plan) =>
-        plan.Roles.SelectMany(role => Enumerable.Range(1, role.Count).Select(i => new PlannedNode(role, i)));
 
     private async Task WatchTopologyAsync(CancellationToken cancellationToken)
     {
@@ -392,13 +272,13 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
                 continue;
             }
 
-            if (next.Plan.App != _plan!.App)
+            var running = _reconciler.Plan;
+            if (next.Plan.App != running.App)
             {
-                Say($"reload rejected: the app changed from {_plan.App} to {next.Plan.App}; stop and start corral again");
+                Say($"reload rejected: the app changed from {running.App} to {next.Plan.App}; stop and start corral again");
                 continue;
             }
 
-            _app = next;
             Apply(next.Plan);
             if (_config!.Publish(next.Config))
             {
@@ -407,124 +287,11 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
-    /// <summary>Moves the running plan to <paramref name="next"/>, touching only the nodes the difference names.</summary>
-    private void Apply(AppPlan next)
-    {
-        if (_stopping)
-        {
-            return;
-        }
-
-        if (CheckPlan(next) is { } problem)
-        {
-            Say($"plan rejected, the running plan stays: {problem}");
-            return;
-        }
-
-        var toStart = new List<SupervisedNode>();
-        PlanDiff diff;
-        lock (_lock)
-        {
-            diff = PlanDiff.Compute(_plan!, next);
-            _plan = next;
-            var drained = diff.Drain.ToHashSet();
-            var restarted = diff.Restart.Select(r => r.NodeId).ToHashSet();
-            foreach (var node in _nodes.Values)
-            {
-                if (!drained.Contains(node.NodeId) && !restarted.Contains(node.NodeId) && next.Find(node.Role.Role) is { } role)
-                {
-                    node.Update(role);
-                }
-            }
-
-            var leaving = new Dictionary<string, Task>(StringComparer.Ordinal);
-            foreach (var id in diff.Drain)
-            {
-                if (_nodes.Remove(id, out var node))
-                {
-                    leaving[id] = RetireAsync(node);
-                }
-            }
-
-            foreach (var planned in diff.Start)
-            {
-                var node = CreateNode(planned);
-                _nodes[planned.NodeId] = node;
-                node.Start(leaving.GetValueOrDefault(planned.NodeId));
-                toStart.Add(node);
-            }
-        }
-
-        foreach (var planned in diff.Restart)
-        {
-            Find(planned.NodeId)?.Restart(planned.Role);
-        }
-
-        if (!diff.IsEmpty)
-        {
-            Say($"plan changed: {diff.Start.Count} to start, {diff.Drain.Count} to drain, {diff.Restart.Count} to restart" +
-                (diff.Start.Count > 0 ? $" (new: {string.Join(", ", diff.Start.Select(s => s.NodeId))})" : ""));
-        }
-
-        NotifyChanged();
-    }
-
-    private async Task RetireAsync(SupervisedNode node)
-    {
-        await node.DrainAsync();
-        lock (_lock)
-        {
-            _retired.RemoveAll(n => n.NodeId == node.NodeId);
-            _retired.Add(node.Status());
-        }
-    }
-
-    /// <summary>
-    /// Every node leaves the membership at once, then roles get SIGTERM tier by tier, dependants first, so a
-    /// coordinator outlives the workers that report to it. Each tier has the grace period before SIGKILL.
-    /// </summary>
-    private async Task StopAllAsync()
+    /// <summary>Stops every node, draining ones included, and returns once every process has exited.</summary>
+    private Task StopAllAsync()
     {
         _stopping = true;
-        SupervisedNode[] nodes;
-        AppPlan plan;
-        lock (_lock)
-        {
-            nodes = _nodes.Values.ToArray();
-            plan = _plan!;
-        }
-
-        foreach (var node in nodes)
-        {
-            node.MarkDraining();
-        }
-
-        foreach (var tier in nodes.GroupBy(n => Depth(plan, n.Role.Role)).OrderByDescending(g => g.Key))
-        {
-            await Task.WhenAll(tier.Select(n => n.DrainAsync()));
-        }
-
-        Task[] retiring;
-        lock (_lock)
-        {
-            retiring = _nodes.Values.Select(n => n.Loop).ToArray();
-        }
-
-        await Task.WhenAll(retiring);
-    }
-
-    /// <summary>How many dependency levels sit under a role (0: depends on nothing); cycles count once.</summary>
-    internal static int Depth(AppPlan plan, string role, HashSet<string>? visiting = null)
-    {
-        visiting ??= [];
-        if (!visiting.Add(role) || plan.Find(role) is not { } found || found.DependsOn.Count == 0)
-        {
-            return 0;
-        }
-
-        var depth = 1 + found.DependsOn.Max(d => Depth(plan, d, visiting));
-        visiting.Remove(role);
-        return depth;
+        return _reconciler.StopAllAsync();
     }
 
     private static void Validate(SupervisorOptions options)
@@ -538,6 +305,7 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
         if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
         if (options.MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
+        if (options.FeedHeartbeat <= TimeSpan.Zero) problems.Add("the feed heartbeat interval must be positive");
         if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
         if (problems.Count > 0)
         {
@@ -585,42 +353,6 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
         }
     }
 
-    private void WriteSummary(SupervisorResult? result)
-    {
-        try
-        {
-            _run!.WriteSummary(new RunSummary
-            {
-                RunId = _run.RunId,
-                App = _plan!.App,
-                Started = _started,
-                Ended = result is null ? null : _options.Time.GetUtcNow(),
-                ExitCode = result?.ExitCode,
-                End = result?.End,
-                Error = result?.Error,
-                Outcome = result?.Outcome,
-                Nodes = result?.Nodes ?? Nodes(),
-            });
-        }
-        catch (IOException e)
-        {
-            Say($"could not write {_run!.SummaryPath}: {e.Message}");
-        }
-    }
-
-    private void CloseLogs()
-    {
-        lock (_lock)
-        {
-            foreach (var output in _outputs.Values)
-            {
-                output.Dispose();
-            }
-
-            _ownLog?.Dispose();
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (!_end.Task.IsCompleted && _control is not null)
@@ -629,9 +361,10 @@ public sealed class Supervisor : IControlPlane, IAsyncDisposable
             _end.TrySetResult((RunEnd.Stopped, null, null));
             await StopAllAsync();
             await _control.DisposeAsync();
-            CloseLogs();
         }
 
+        // Also when the start failed half-way (the control API's port was taken): the run's logs are open.
+        _recorder?.Dispose();
         _probe.Dispose();
     }
 }

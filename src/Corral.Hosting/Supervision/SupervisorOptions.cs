@@ -24,6 +24,15 @@ public sealed record SupervisorOptions
 
     public long Seed { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="Seed"/> was given (<c>--seed</c>, <c>--set seed=</c> or the topology); when it was not,
+    /// a resumed run keeps the seed stored in its <c>run.json</c>.
+    /// </summary>
+    public bool ExplicitSeed { get; init; }
+
+    /// <summary>How often the membership and config feeds send a heartbeat, so a client notices a half-open connection.</summary>
+    public TimeSpan FeedHeartbeat { get; init; } = ControlServerOptions.DefaultHeartbeat;
+
     /// <summary>How long a node may take to drain after SIGTERM before its process group is killed.</summary>
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -16,6 +16,6 @@ public static class TopologyLoader
         }
 
         var root = TopologyParser.Parse(text, path);
-        return new TopologyDocument(path, TopologyOverrides.Apply(root, overrides ?? []));
+        return TopologyOverrides.Apply(new TopologyDocument(path, root), overrides ?? []);
     }
 }

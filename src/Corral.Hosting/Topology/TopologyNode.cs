@@ -46,4 +46,14 @@ public sealed class TopologyMapping(SourcePosition position, IReadOnlyList<KeyVa
 }
 
 /// <summary>A parsed topology file (after <c>--set</c> overrides).</summary>
-public sealed record TopologyDocument(string Path, TopologyNode Root);
+public sealed record TopologyDocument(string Path, TopologyNode Root)
+{
+    /// <summary>
+    /// Settings given with <c>--set</c> for a file whose top level is a list (seed 000's <c>config.json</c>): the file
+    /// has no place for them, so they are kept beside it and the app reads them as its settings (tick, seed, ...).
+    /// </summary>
+    public TopologyMapping? Settings { get; init; }
+
+    /// <summary>A top-level setting, from the file's mapping or from <see cref="Settings"/>; null when neither has it.</summary>
+    public TopologyNode? Setting(string key) => Root is TopologyMapping mapping && mapping[key] is { } value ? value : Settings?[key];
+}

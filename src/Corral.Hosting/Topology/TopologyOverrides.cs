@@ -7,28 +7,59 @@ namespace Corral.Hosting.Topology;
 /// </summary>
 public static class TopologyOverrides
 {
+    /// <summary>
+    /// Applies overrides to a document. When the file's top level is a list (seed 000's <c>config.json</c>), an
+    /// override that does not address an item by index is a setting: it goes to <see cref="TopologyDocument.Settings"/>,
+    /// which the app reads after the file, so <c>--set tick=50ms</c> works whatever the file's shape.
+    /// </summary>
+    public static TopologyDocument Apply(TopologyDocument document, IEnumerable<string> assignments)
+    {
+        var root = document.Root;
+        var settings = document.Settings;
+        foreach (var assignment in assignments)
+        {
+            var (path, value, source) = Parse(assignment);
+            if (root is TopologySequence && !int.TryParse(path[0], out _))
+            {
+                settings = (TopologyMapping)Replace(settings ?? new TopologyMapping(new SourcePosition(source, 0, 0), []), path, 0, value, source);
+            }
+            else
+            {
+                root = Replace(root, path, 0, value, source);
+            }
+        }
+
+        return document with { Root = root, Settings = settings };
+    }
+
+    /// <summary>Applies overrides to a tree; a list at the top level takes only indexed keys (a document takes settings too).</summary>
     public static TopologyNode Apply(TopologyNode root, IEnumerable<string> assignments)
     {
         foreach (var assignment in assignments)
         {
-            var source = $"--set {assignment}";
-            var equals = assignment.IndexOf('=');
-            if (equals <= 0)
-            {
-                throw new TopologyException(new SourcePosition(source, 0, 0), "expected --set key=value, for example --set tick=50ms");
-            }
-
-            var path = assignment[..equals].Trim().Split('.');
-            if (path.Any(p => p.Length == 0))
-            {
-                throw new TopologyException(new SourcePosition(source, 0, 0), "the key has an empty part; write it as a.b.c");
-            }
-
-            var value = ParseValue(assignment[(equals + 1)..], source);
+            var (path, value, source) = Parse(assignment);
             root = Replace(root, path, 0, value, source);
         }
 
         return root;
+    }
+
+    private static (string[] Path, TopologyNode Value, string Source) Parse(string assignment)
+    {
+        var source = $"--set {assignment}";
+        var equals = assignment.IndexOf('=');
+        if (equals <= 0)
+        {
+            throw new TopologyException(new SourcePosition(source, 0, 0), "expected --set key=value, for example --set tick=50ms");
+        }
+
+        var path = assignment[..equals].Trim().Split('.');
+        if (path.Any(p => p.Length == 0))
+        {
+            throw new TopologyException(new SourcePosition(source, 0, 0), "the key has an empty part; write it as a.b.c");
+        }
+
+        return (path, ParseValue(assignment[(equals + 1)..], source), source);
     }
 
     private static TopologyNode ParseValue(string text, string source)
@@ -102,8 +133,8 @@ public static class TopologyOverrides
 
             case TopologySequence when depth == 0:
                 throw new TopologyException(new SourcePosition(source, 0, 0),
-                    $"this file's top level is a list (an original's file), so '{part}' has nowhere to go: --set can change its items " +
-                    "by index (--set 0.health=3); for settings such as tick, write a Corral topology (see examples/)");
+                    $"this file's top level is a list (an original's file), so '{part}' has nowhere inside it: --set can change its items " +
+                    "by index (--set 0.health=3); settings such as tick apply when the whole document is loaded (TopologyLoader)");
 
             default:
                 throw new TopologyException(new SourcePosition(source, 0, 0),

@@ -33,7 +33,7 @@ public static class ShootoutConfigLoader
         var errorsBefore = diagnostics.Errors.Count;
         var (config, reader) = document.Root switch
         {
-            var root when IsOriginal000(root) => (ReadOriginal000((TopologySequence)root, diagnostics), null),
+            var root when IsOriginal000(root) => ReadOriginal000((TopologySequence)root, document.Settings, diagnostics),
             var root when IsOriginal001(root) => ReadOriginal001((TopologyMapping)root, diagnostics),
             TopologyMapping root => ReadCorral(root, diagnostics),
             var root => Unrecognised(root, diagnostics),
@@ -78,11 +78,18 @@ public static class ShootoutConfigLoader
         return (Build(settings, cowboys), reader);
     }
 
-    private static ShootoutConfig? ReadOriginal000(TopologySequence root, TopologyDiagnostics diagnostics)
+    private static (ShootoutConfig?, MappingReader?) ReadOriginal000(TopologySequence root, TopologyMapping? overrides, TopologyDiagnostics diagnostics)
     {
-        // Seed 000 ran with one-second ticks and a game server; its list holds every cowboy's start state.
+        // Seed 000 ran with one-second ticks and a game server; its list holds every cowboy's start state. The list has
+        // no room for settings, so --set ones (tick=50ms) arrive beside it and are read as Corral's own keys.
         var cowboys = ReadCowboys(root, "", diagnostics, original: true);
-        return Build(new Settings(ShootoutMode.Server, ShootoutConfig.DefaultTick, null, 1, ShootoutConfig.DefaultIntermission), cowboys);
+        if (overrides is null)
+        {
+            return (Build(new Settings(ShootoutMode.Server, ShootoutConfig.DefaultTick, null, 1, ShootoutConfig.DefaultIntermission), cowboys), null);
+        }
+
+        var reader = new MappingReader(overrides, diagnostics);
+        return (Build(ReadSettings(reader, ShootoutMode.Server, overrides), cowboys), reader);
     }
 
     private static (ShootoutConfig?, MappingReader?) ReadOriginal001(TopologyMapping root, TopologyDiagnostics diagnostics)

@@ -67,7 +67,8 @@ internal static class UpCommand
                 ResumeRunId = result.GetValue(resume),
                 PortOffset = result.GetValue(portOffset),
                 DynamicPorts = result.GetValue(ports) == "dynamic",
-                Seed = RunSeed(loaded.Document),
+                Seed = GivenSeed(loaded.Document) ?? RandomNumberGenerator.GetInt32(int.MaxValue),
+                ExplicitSeed = GivenSeed(loaded.Document) is not null,
                 GracePeriod = gracePeriod,
                 Launcher = NodeLauncher.ForCurrentProcess(),
             };
@@ -151,10 +152,13 @@ internal static class UpCommand
         }
     }
 
-    /// <summary>The topology's seed (after <c>--seed</c>/<c>--set</c>), else a fresh one so every run still has one to print and replay.</summary>
-    private static long RunSeed(TopologyDocument document) =>
-        document.Root is TopologyMapping { } root && root["seed"] is TopologyScalar seed
+    /// <summary>
+    /// The topology's seed (after <c>--seed</c>/<c>--set</c>), or null: then a fresh one, so every run still has one to
+    /// print and replay, and a resumed run keeps the one it started with.
+    /// </summary>
+    private static long? GivenSeed(TopologyDocument document) =>
+        document.Setting("seed") is TopologyScalar seed
             && long.TryParse(seed.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
-            : RandomNumberGenerator.GetInt32(int.MaxValue);
+            : null;
 }

@@ -61,6 +61,20 @@ public sealed partial class ShootoutRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Seed_000s_own_list_shaped_file_takes_set_overrides_and_the_run_prints_and_keeps_its_seed()
+    {
+        await using var corral = Up(CorralBinary.Example("originals/shootout-000-config.json"), "--set", "tick=50ms", "--seed", "31");
+
+        Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
+
+        Assert.Contains("corral | seed 31", corral.Lines.Take(5).Select(l => Regex.Replace(l, @"\s+\|", " |")));
+        Assert.Single(corral.Lines, l => WinnerLine().IsMatch(l));
+        var folder = RunFolder().Match(corral.Lines.Last(l => RunFolder().IsMatch(l))).Groups["folder"].Value;
+        Assert.Contains("\"seed\": 31", File.ReadAllText(Path.Combine(folder, "run.json")));
+        await AssertHistoryChecksAsync(corral, expectedWinners: 1);
+    }
+
+    [Fact]
     public async Task A_server_killed_mid_round_is_restarted_resumes_and_the_round_still_has_one_winner()
     {
         await using var corral = Up(_folder.Write("long.yaml", LongRound));

@@ -101,8 +101,10 @@ public sealed class PortMapTests
 
         using var http1 = new HttpClient { BaseAddress = h.Supervisor.ControlUrl };
         http1.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.Token);
-        using (await http1.PostAsync(ControlRoutes.Scale("test.worker"), new StringContent("{\"count\":2}", null, "application/json")))
+        using (var response = await http1.PostAsync(ControlRoutes.Scale("test.worker"), new StringContent("{\"count\":2}", null, "application/json")))
         {
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Contains("outside 1..65535", await response.Content.ReadAsStringAsync());
         }
 
         await h.WaitLineAsync("corral", $"node worker-2 (http) would listen on port {http + 40000}, outside 1..65535");

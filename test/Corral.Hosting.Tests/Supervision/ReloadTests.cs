@@ -1,4 +1,5 @@
 using Corral.Hosting.Control;
+using Corral.Hosting.Supervision;
 using Corral.Hosting.Topology;
 
 namespace Corral.Hosting.Tests.Supervision;
@@ -49,9 +50,10 @@ public sealed class ReloadTests
         await configFeed.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal([1L, 2L], versions);
 
-        // a shrinks to one: the highest ordinals drain, a-1 is untouched.
+        // a shrinks to one: the highest ordinals drain (their processes exit 0), a-1 is untouched.
         h.Source.Set(StubApp.Loaded("{\"v\":3}", a with { Count = 1 }, b with { Args = ["--ready-delay", "10"] }));
-        await Eventually.WaitAsync(() => h.Supervisor.Nodes().Count == 2, 30, "a-2 and a-3 drained\n" + h.Sink.Dump());
+        await WaitDrainedAsync(h, ("a-2", after["a-2"]!.Value), ("a-3", after["a-3"]!.Value));
+        Assert.Equal(2, h.Supervisor.Nodes().Count);
         Assert.Equal(before["a-1"], h.Node("a-1").Pid);
         Assert.Equal(after["b-1"], h.Node("b-1").Pid);
         Assert.DoesNotContain(h.Supervisor.MembershipSnapshot().Members, m => m.NodeId is "a-2" or "a-3");
@@ -89,12 +91,24 @@ public sealed class ReloadTests
         }
 
         await h.WaitReadyAsync(60, "a-1", "a-2");
+        var drained = h.Node("a-2").Pid!.Value;
         using (var response = await http.PostAsync(ControlRoutes.Scale("test.a"), new StringContent("{\"count\":1}", null, "application/json")))
         {
             Assert.True(response.IsSuccessStatusCode);
         }
 
-        await Eventually.WaitAsync(() => h.Supervisor.Nodes().Count == 1, 30, "a-2 drained");
+        await WaitDrainedAsync(h, ("a-2", drained));
         Assert.Equal(pid, h.Node("a-1").Pid);
+        Assert.Single(h.Supervisor.Nodes());
+    }
+
+    /// <summary>
+    /// Drained means the process is gone (no /proc entry, or a zombie) and the supervisor said so with exit 0, not
+    /// merely that the node left the table.
+    /// </summary>
+    private static async Task WaitDrainedAsync(Harness h, params (string NodeId, int Pid)[] nodes)
+    {
+        await Eventually.WaitAsync(() => nodes.All(n => !Signals.IsAlive(n.Pid) && h.Sink.Has("corral", $"{n.NodeId} stopped (exit 0)")),
+            TimeSpan.FromSeconds(30), () => $"{string.Join(", ", nodes.Select(n => $"{n.NodeId} (pid {n.Pid})"))} drained\n{h.Sink.Dump()}");
     }
 }

@@ -46,7 +46,7 @@ public sealed class SupervisionUnitTests
     {
         var plan = Plan(StubApp.Role("a", 1), StubApp.Role("b", 1) with { DependsOn = ["test.a"] },
             StubApp.Role("c", 1) with { DependsOn = ["test.b", "test.a"] });
-        Assert.Equal([0, 1, 2], new[] { "test.a", "test.b", "test.c" }.Select(r => Supervisor.Depth(plan, r)));
+        Assert.Equal([0, 1, 2], new[] { "test.a", "test.b", "test.c" }.Select(r => Reconciler.Depth(plan, r)));
     }
 
     [Fact]

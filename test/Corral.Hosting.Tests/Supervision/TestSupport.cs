@@ -129,6 +129,7 @@ internal sealed class Harness : IAsyncDisposable
     }
 
     public CapturingSink Sink { get; } = new();
+    public string DataDirectory => _data;
     public InMemoryTopologySource Source { get; }
     public Supervisor Supervisor { get; }
     public Task<SupervisorResult> Result { get; private set; } = null!;
@@ -141,7 +142,9 @@ internal sealed class Harness : IAsyncDisposable
         return this;
     }
 
-    public NodeStatus Node(string nodeId) => Supervisor.Nodes().Single(n => n.NodeId == nodeId);
+    /// <summary>The current incarnation of a node id (a drained predecessor may still be listed while it exits).</summary>
+    public NodeStatus Node(string nodeId) => Supervisor.Nodes().Where(n => n.NodeId == nodeId).MaxBy(n => n.Instance)
+        ?? throw new InvalidOperationException($"no node {nodeId}; nodes: {string.Join(", ", Supervisor.Nodes().Select(n => n.NodeId))}");
 
     public Task WaitReadyAsync(int seconds = 45, params string[] nodeIds) =>
         Eventually.WaitAsync(() => nodeIds.All(id => Supervisor.Nodes().Any(n => n.NodeId == id && n.State == NodeState.Ready)),

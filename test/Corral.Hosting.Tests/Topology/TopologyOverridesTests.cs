@@ -44,15 +44,19 @@ public sealed class TopologyOverridesTests
     }
 
     [Fact]
-    public void A_setting_on_a_file_that_is_a_bare_list_says_what_works_instead()
+    public void A_setting_on_a_file_that_is_a_bare_list_goes_beside_it_as_the_apps_settings()
     {
         var list = TopologyParser.Parse("[{\"name\":\"cowboy1\",\"health\":10}]", "config.json");
 
-        var e = Assert.Throws<TopologyException>(() => TopologyOverrides.Apply(list, ["tick=50ms"]));
+        var document = TopologyOverrides.Apply(new TopologyDocument("config.json", list), ["tick=50ms", "0.health=3", "seed=7"]);
 
-        Assert.Contains("top level is a list", e.Message);
-        Assert.Contains("--set 0.health=3", e.Message);
-        Assert.Equal("3", ((TopologyScalar)((TopologyMapping)((TopologySequence)TopologyOverrides.Apply(list, ["0.health=3"])).Items[0])["health"]!).Value);
+        var settings = Assert.IsType<TopologyMapping>(document.Settings);
+        Assert.Equal("50ms", ((TopologyScalar)settings["tick"]!).Value);
+        Assert.Equal("--set tick=50ms", settings["tick"]!.Position.Source);
+        Assert.Equal("7", ((TopologyScalar)document.Setting("seed")!).Value);
+        var item = (TopologyMapping)((TopologySequence)document.Root).Items[0];
+        Assert.Equal("3", ((TopologyScalar)item["health"]!).Value);
+        Assert.Null(TopologyOverrides.Apply(new TopologyDocument("t.yaml", Root), ["tick=50ms"]).Settings);
     }
 
     [Theory]

@@ -19,9 +19,9 @@ public sealed class ShootoutConfigLoaderTests
 
     private static (ShootoutLoadResult Result, TopologyDiagnostics Diagnostics) Load(string text, params string[] overrides)
     {
-        var root = TopologyOverrides.Apply(TopologyParser.Parse(text, "t.yaml"), overrides);
+        var document = TopologyOverrides.Apply(new TopologyDocument("t.yaml", TopologyParser.Parse(text, "t.yaml")), overrides);
         var diagnostics = new TopologyDiagnostics();
-        return (ShootoutConfigLoader.Load(new TopologyDocument("t.yaml", root), diagnostics), diagnostics);
+        return (ShootoutConfigLoader.Load(document, diagnostics), diagnostics);
     }
 
     private static TopologyError SingleError(string text, params string[] overrides)
@@ -318,5 +318,35 @@ public sealed class ShootoutConfigLoaderTests
         Assert.Equal(result.Config.Tick, back.Tick);
         Assert.Equal(result.Config.Cowboys, back.Cowboys);
         Assert.Equal(result.Config.Seed, back.Seed);
+    }
+
+    [Fact]
+    public void Set_applies_to_the_settings_of_seed_000s_own_file_whose_top_level_is_a_list()
+    {
+        var catalog = new AppCatalog([new ShootoutModule()]);
+        var path = Repo.File("examples", "originals", "shootout-000-config.json");
+
+        var (app, _) = catalog.Load(TopologyLoader.Load(path, ["tick=50ms", "rounds=2", "seed=11", "0.health=3", "restarts.cowboy=7"]));
+
+        var config = ShootoutConfig.FromJson(app.Config);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), config.Tick);
+        Assert.Equal(2, config.Rounds);
+        Assert.Equal(11, config.Seed);
+        Assert.Equal(3, config.Cowboys[0].Health);
+        Assert.Equal(5, config.Cowboys.Count);
+        Assert.Equal(7, app.Plan.Find("shootout.cowboy")!.MaxRestarts);
+    }
+
+    [Fact]
+    public void A_setting_seed_000s_file_does_not_know_is_an_error_naming_it()
+    {
+        var catalog = new AppCatalog([new ShootoutModule()]);
+        var path = Repo.File("examples", "originals", "shootout-000-config.json");
+
+        var e = Assert.Throws<TopologyException>(() => catalog.Load(TopologyLoader.Load(path, ["tik=50ms"])));
+
+        var error = Assert.Single(e.Errors);
+        Assert.Contains("tik", error.Message);
+        Assert.Equal("--set tik=50ms", error.Position.Source);
     }
 }
