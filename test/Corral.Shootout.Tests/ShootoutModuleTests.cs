@@ -21,7 +21,7 @@ public sealed class ShootoutModuleTests
     [Fact]
     public void Check_reads_the_run_folder_history()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var game = new ShootoutGame(Configs.Of(TimeSpan.Zero, cowboys: [("A", 1, 1), ("B", 1, 1)]), 1);
         var events = new List<GameEvent>();
         game.Register("cowboy-1", DateTimeOffset.UnixEpoch, events);
@@ -62,8 +62,8 @@ public sealed class ShootoutModuleTests
     [Fact]
     public async Task RunNodeAsync_runs_the_server_role_until_cancelled_and_exits_0()
     {
-        await using var control = await ControlStub.StartAsync();
-        using var dir = new TempDir();
+        await using var control = await ControlApiStub.StartAsync();
+        using var dir = new TempFolder();
         var config = Configs.Many(2, 5, 1, TimeSpan.Zero);
         var module = new ShootoutModule();
         using var stop = new CancellationTokenSource();
@@ -71,7 +71,7 @@ public sealed class ShootoutModuleTests
         var port = await control.PortOf("server").WaitAsync(TimeSpan.FromSeconds(20));
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ControlStub.Token);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
         using var response = await http.PostAsync("/register", new StringContent("{\"nodeId\": \"cowboy-1\"}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
 
@@ -82,8 +82,8 @@ public sealed class ShootoutModuleTests
     [Fact]
     public async Task RunNodeAsync_refuses_an_unknown_role()
     {
-        await using var control = await ControlStub.StartAsync();
-        using var dir = new TempDir();
+        await using var control = await ControlApiStub.StartAsync();
+        using var dir = new TempFolder();
         var config = Configs.Many(2, 5, 1, TimeSpan.Zero);
         var e = await Assert.ThrowsAsync<ArgumentException>(() =>
             new ShootoutModule().RunNodeAsync("shootout.sheriff", control.Context("x", "shootout.sheriff", dir.Path, config.ToJson()), [], CancellationToken.None));

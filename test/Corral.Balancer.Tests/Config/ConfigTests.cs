@@ -7,30 +7,20 @@ namespace Corral.Balancer.Tests.Config;
 
 public sealed class ConfigTests
 {
-    private static string RepoFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Corral.slnx"))) return Path.Combine(dir.FullName, relative);
-        }
-
-        throw new FileNotFoundException("repository root not found");
-    }
-
     private static (LoadedApp App, IReadOnlyList<TopologyError> Warnings) Load(string path) =>
         new AppCatalog([new BalancerModule()]).Load(TopologyLoader.Load(path));
 
     private static TopologyException Invalid(string yaml)
     {
-        var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "balancer.yaml");
-        File.WriteAllText(path, yaml);
+        using var folder = new TempFolder();
+        var path = folder.Write("balancer.yaml", yaml);
         return Assert.Throws<TopologyException>(() => Load(path));
     }
 
     [Fact]
     public void TheExampleLoadsIntoAPlanWithTwoRoles()
     {
-        var (app, warnings) = Load(RepoFile("examples/balancer.yaml"));
+        var (app, warnings) = Load(Repo.File("examples", "balancer.yaml"));
         Assert.Empty(warnings);
         var config = BalancerConfig.FromJson(app.Config);
         Assert.Equal(3, config.Workers);
@@ -53,7 +43,7 @@ public sealed class ConfigTests
     [Fact]
     public void TheOriginalConfigYamlLoadsUnchanged()
     {
-        var path = RepoFile("examples/originals/balancer-002-config.yaml");
+        var path = Repo.File("examples", "originals", "balancer-002-config.yaml");
         var (app, warnings) = Load(path);
         Assert.Same(typeof(BalancerModule), app.Module.GetType());
         Assert.Empty(warnings);
@@ -71,8 +61,8 @@ public sealed class ConfigTests
     [Fact]
     public void AnOriginalsUnknownKeyIsAWarningNotAnError()
     {
-        var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "config.yaml");
-        File.WriteAllText(path, "worker: 2\npool: 1\ndocker-host: unix:///var/run/docker.sock\n");
+        using var folder = new TempFolder();
+        var path = folder.Write("config.yaml", "worker: 2\npool: 1\ndocker-host: unix:///var/run/docker.sock\n");
         var (app, warnings) = Load(path);
         Assert.Equal(2, BalancerConfig.FromJson(app.Config).Workers);
         Assert.Contains(warnings, w => w.Message.Contains("docker-host") && w.Position.Line == 3);
@@ -114,8 +104,8 @@ public sealed class ConfigTests
     [Fact]
     public void RetryAndPassiveSettingsAreRead()
     {
-        var path = Path.Combine(Helpers.TestNodes.TempDirectory(), "b.yaml");
-        File.WriteAllText(path, """
+        using var folder = new TempFolder();
+        var path = folder.Write("b.yaml", """
             app: balancer
             policy: least-requests
             retries: {attempts: 3, on-5xx: true, methods: [get, head]}

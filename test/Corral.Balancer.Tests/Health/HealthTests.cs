@@ -1,6 +1,6 @@
 using Corral.Balancer.Config;
 using Corral.Balancer.Health;
-using Corral.Balancer.Tests.Helpers;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Corral.Balancer.Tests.Health;
 
@@ -38,7 +38,7 @@ public sealed class HealthTests
     [Fact]
     public void ConsecutiveFailuresEjectAndASuccessResetsTheRun()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var outlier = new OutlierDetector();
         Assert.Null(outlier.RecordFailure(time.GetUtcNow(), Passive));
         Assert.Null(outlier.RecordFailure(time.GetUtcNow(), Passive));
@@ -58,7 +58,7 @@ public sealed class HealthTests
     [Fact]
     public void ARefusedConnectionEjectsAtOnce()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var outlier = new OutlierDetector();
         Assert.Equal(TimeSpan.FromSeconds(1), outlier.RecordFailure(time.GetUtcNow(), Passive, immediate: true));
         Assert.True(outlier.IsEjected(time.GetUtcNow()));
@@ -67,7 +67,7 @@ public sealed class HealthTests
     [Fact]
     public void RepeatedEjectionsGrowUpToTheCapAndHealthyTimeShrinksThemAgain()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var outlier = new OutlierDetector();
         var lengths = new List<TimeSpan>();
         for (var i = 0; i < 6; i++)

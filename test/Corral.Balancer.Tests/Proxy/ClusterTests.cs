@@ -2,17 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Threading.Channels;
 using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Corral.Balancer.Tests.Proxy;
 
@@ -36,14 +31,14 @@ public sealed class ClusterTests
     [Fact]
     public async Task AWorkerGoingDownUnderSteadyLoadCostsNoClientAnError()
     {
-        var directory = TestNodes.TempDirectory();
-        var workers = await WorkersAsync(directory, 3, failure: 0, delay: TimeSpan.FromMilliseconds(1));
+        using var data = new TempFolder();
+        var workers = await WorkersAsync(data.Path, 3, failure: 0, delay: TimeSpan.FromMilliseconds(1));
         try
         {
             await using var lb = await Balancers.StartAsync(LbConfig(), workers.Select(w => $"http://127.0.0.1:{w.ServicePort}").ToArray());
             using var client = TestNodes.Client(lb.Port);
             using var admin = TestNodes.Client(workers[1].AdminPort);
-            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodes.Token);
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
 
             var failures = 0;
             var served = 0;
@@ -58,19 +53,19 @@ public sealed class ClusterTests
                 }
             }));
 
-            await TestNodes.WaitUntilAsync(() => Volatile.Read(ref served) > 200, what: "load to flow");
+            await Eventually.TrueAsync(() => Volatile.Read(ref served) > 200, TestNodes.Wait, "load to flow");
             // The service port closes: every new connection to it is refused, as after a SIGKILL.
             using (var response = await admin.PutAsync("/faults", JsonContent.Create(new { outage = "refuse" })))
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var mark = Volatile.Read(ref served);
-            await TestNodes.WaitUntilAsync(() => Volatile.Read(ref served) > mark + 500, what: "load to flow past the outage");
+            await Eventually.TrueAsync(() => Volatile.Read(ref served) > mark + 500, TestNodes.Wait, "load to flow past the outage");
             var down = lb.Pool.All.Single(b => b.Id == "worker-2");
             Assert.False(down.IsAvailable(DateTimeOffset.UtcNow));
 
             // Outage over: active checks bring it back after two good answers.
             using (var response = await admin.PutAsync("/faults", JsonContent.Create(new { outage = "none" })))
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            await TestNodes.WaitUntilAsync(() => down.IsAvailable(DateTimeOffset.UtcNow), TimeSpan.FromSeconds(15), "worker-2 back in rotation");
+            await Eventually.TrueAsync(() => down.IsAvailable(DateTimeOffset.UtcNow), TimeSpan.FromSeconds(15), "worker-2 back in rotation");
             await stop.CancelAsync();
             await load;
             Assert.Equal(0, failures);
@@ -84,8 +79,8 @@ public sealed class ClusterTests
     [Fact]
     public async Task RetryingInjected500sLowersTheClientVisibleFailureRate()
     {
-        var directory = TestNodes.TempDirectory();
-        var workers = await WorkersAsync(directory, 3, failure: 12, delay: TimeSpan.Zero);
+        using var data = new TempFolder();
+        var workers = await WorkersAsync(data.Path, 3, failure: 12, delay: TimeSpan.Zero);
         try
         {
             // The budget is opened (at most 16 requests, so 32 retries, in flight): this test is about what retries
@@ -128,36 +123,36 @@ public sealed class ClusterTests
     [Fact]
     public async Task TheBalancerFollowsTheMembershipAndConfigFeeds()
     {
-        var directory = TestNodes.TempDirectory();
-        var workers = await WorkersAsync(directory, 2, failure: 0, delay: TimeSpan.Zero);
-        await using var control = await FakeControlApi.StartAsync();
+        using var data = new TempFolder();
+        var workers = await WorkersAsync(data.Path, 2, failure: 0, delay: TimeSpan.Zero);
+        await using var control = await ControlApiStub.StartAsync();
         try
         {
             Member Member(WorkerNode w, string id) => new(id, BalancerPlanner.WorkerRole,
                 new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{w.ServicePort}", ["admin"] = $"http://127.0.0.1:{w.AdminPort}" });
             var one = Member(workers[0], "worker-1");
             var two = Member(workers[1], "worker-2");
-            await control.Membership.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [one])));
-            await control.Configs.Writer.WriteAsync(new ConfigDocument(1, LbConfig().ToJson()));
+            await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [one])));
+            await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, LbConfig().ToJson()));
 
-            var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, directory) with { ControlUrl = new Uri(control.Url) };
+            var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, data.Path) with { ControlUrl = control.Url };
             await using var lb = await BalancerNode.StartAsync(context, LbConfig(), workers: null);
             using var controlClient = new ControlClient(context.ControlUrl, context.Token);
             lb.Follow(controlClient);
-            await TestNodes.WaitUntilAsync(() => lb.Pool.All.Count == 1, what: "the snapshot");
+            await Eventually.TrueAsync(() => lb.Pool.All.Count == 1, TestNodes.Wait, "the snapshot");
 
-            await control.Membership.Writer.WriteAsync(new MembershipEvent(MembershipChange.Joined, two, new MembershipSnapshot(2, [one, two])));
-            await TestNodes.WaitUntilAsync(() => lb.Pool.All.Count == 2, what: "worker-2 to join");
+            await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Joined, two, new MembershipSnapshot(2, [one, two])));
+            await Eventually.TrueAsync(() => lb.Pool.All.Count == 2, TestNodes.Wait, "worker-2 to join");
             using var client = TestNodes.Client(lb.Port);
             var replies = new List<string>();
             for (var i = 0; i < 4; i++) replies.Add((await client.GetFromJsonAsync<JsonElement>("/api/v1/hello")).GetProperty("message").GetString()!);
             Assert.Equal(["hello from worker worker-1", "hello from worker worker-2", "hello from worker worker-1", "hello from worker worker-2"], replies);
 
-            await control.Membership.Writer.WriteAsync(new MembershipEvent(MembershipChange.Left, one, new MembershipSnapshot(3, [two])));
-            await TestNodes.WaitUntilAsync(() => lb.Pool.All.Count == 1 && lb.Pool.All[0].Id == "worker-2", what: "worker-1 to leave");
+            await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Left, one, new MembershipSnapshot(3, [two])));
+            await Eventually.TrueAsync(() => lb.Pool.All.Count == 1 && lb.Pool.All[0].Id == "worker-2", TestNodes.Wait, "worker-1 to leave");
 
-            await control.Configs.Writer.WriteAsync(new ConfigDocument(2, LbConfig(c => c with { Policy = BalancingPolicyKind.LeastRequests }).ToJson()));
-            await TestNodes.WaitUntilAsync(() => lb.State.Config.Policy == BalancingPolicyKind.LeastRequests, what: "the reloaded policy");
+            await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(2, LbConfig(c => c with { Policy = BalancingPolicyKind.LeastRequests }).ToJson()));
+            await Eventually.TrueAsync(() => lb.State.Config.Policy == BalancingPolicyKind.LeastRequests, TestNodes.Wait, "the reloaded policy");
             Assert.True(control.SawToken);
         }
         finally
@@ -169,51 +164,51 @@ public sealed class ClusterTests
     [Fact]
     public async Task AWorkerTakesDelayAndFailureFromAReloadButKeepsAFaultSetByHandUntilThen()
     {
-        var directory = TestNodes.TempDirectory();
+        using var data = new TempFolder();
         var initial = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero };
-        await using var control = await FakeControlApi.StartAsync();
-        var context = TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, directory) with { ControlUrl = new Uri(control.Url) };
+        await using var control = await ControlApiStub.StartAsync();
+        var context = TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, data.Path) with { ControlUrl = control.Url };
         await using var worker = await WorkerNode.StartAsync(context, initial);
         await worker.App.SetFaultsAsync(worker.App.Faults with { FailurePercent = 30 });
         using var controlClient = new ControlClient(context.ControlUrl, context.Token);
         worker.Follow(controlClient, initial);
 
         // The feed's first version is the running config: it must not undo the fault set by hand.
-        await control.Configs.Writer.WriteAsync(new ConfigDocument(1, initial.ToJson()));
-        await control.Configs.Writer.WriteAsync(new ConfigDocument(2, (initial with { AvgDelay = TimeSpan.FromMilliseconds(3) }).ToJson()));
-        await TestNodes.WaitUntilAsync(() => worker.App.Faults.AvgDelay == TimeSpan.FromMilliseconds(3), what: "the reloaded delay");
+        await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, initial.ToJson()));
+        await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(2, (initial with { AvgDelay = TimeSpan.FromMilliseconds(3) }).ToJson()));
+        await Eventually.TrueAsync(() => worker.App.Faults.AvgDelay == TimeSpan.FromMilliseconds(3), TestNodes.Wait, "the reloaded delay");
         Assert.Equal(30, worker.App.Faults.FailurePercent);
-        await control.Configs.Writer.WriteAsync(new ConfigDocument(3, (initial with { AvgDelay = TimeSpan.FromMilliseconds(3), FailurePercent = 12 }).ToJson()));
-        await TestNodes.WaitUntilAsync(() => worker.App.Faults.FailurePercent == 12, what: "the reloaded failure rate");
+        await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(3, (initial with { AvgDelay = TimeSpan.FromMilliseconds(3), FailurePercent = 12 }).ToJson()));
+        await Eventually.TrueAsync(() => worker.App.Faults.FailurePercent == 12, TestNodes.Wait, "the reloaded failure rate");
     }
 
     [Fact]
     public async Task TheModuleRunsBothRolesAgainstAControlApiAndDrainsOnCancellation()
     {
-        var directory = TestNodes.TempDirectory();
+        using var data = new TempFolder();
         var config = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero, HealthCheck = new HealthCheckConfig { Interval = TimeSpan.FromMilliseconds(200) } };
-        await using var control = await FakeControlApi.StartAsync();
+        await using var control = await ControlApiStub.StartAsync();
         var module = new BalancerModule();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        NodeContext Context(string id, string role) => TestNodes.Context(id, role, directory) with
+        NodeContext Context(string id, string role) => TestNodes.Context(id, role, data.Path) with
         {
-            ControlUrl = new Uri(control.Url),
+            ControlUrl = control.Url,
             Config = config.ToJson(),
             Ports = role == BalancerPlanner.WorkerRole ? new Dictionary<string, int> { ["http"] = 0, ["admin"] = 0 } : new Dictionary<string, int> { ["http"] = 0 },
         };
 
         var worker = module.RunNodeAsync(BalancerPlanner.WorkerRole, Context("worker-1", BalancerPlanner.WorkerRole), [], stop.Token);
-        await TestNodes.WaitUntilAsync(() => control.Endpoints.ContainsKey("worker-1"), what: "the worker to report its ports");
+        await Eventually.TrueAsync(() => control.Endpoints.ContainsKey("worker-1"), TestNodes.Wait, "the worker to report its ports");
         var ports = control.Endpoints["worker-1"];
         Assert.True(ports["http"] > 0 && ports["admin"] > 0 && ports["http"] != ports["admin"]);
 
         var member = new Member("worker-1", BalancerPlanner.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{ports["http"]}" });
-        await control.Membership.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [member])));
-        await control.Configs.Writer.WriteAsync(new ConfigDocument(1, config.ToJson()));
+        await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [member])));
+        await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, config.ToJson()));
         var lb = module.RunNodeAsync(BalancerPlanner.BalancerRole, Context("lb-1", BalancerPlanner.BalancerRole), [], stop.Token);
-        await TestNodes.WaitUntilAsync(() => control.Endpoints.ContainsKey("lb-1"), what: "the balancer to report its port");
+        await Eventually.TrueAsync(() => control.Endpoints.ContainsKey("lb-1"), TestNodes.Wait, "the balancer to report its port");
         using var client = TestNodes.Client(control.Endpoints["lb-1"]["http"]);
-        await TestNodes.WaitUntilAsync(async () => (await client.GetAsync("/readyz")).IsSuccessStatusCode, what: "the balancer to be ready");
+        await Eventually.TrueAsync(async ct => (await client.GetAsync("/readyz", ct)).IsSuccessStatusCode, TestNodes.Wait, "the balancer to be ready");
         for (var i = 0; i < 10; i++)
         {
             var reply = await client.GetFromJsonAsync<JsonElement>("/api/v1/hello");
@@ -223,66 +218,7 @@ public sealed class ClusterTests
         await stop.CancelAsync();
         Assert.Equal(0, await lb);
         Assert.Equal(0, await worker);
-        var row = await new WorkerStatsStore(Path.Combine(directory, "balancer.db")).LoadAsync("worker-1");
+        var row = await new WorkerStatsStore(data.Combine("balancer.db")).LoadAsync("worker-1");
         Assert.Equal(10, row!.Total);
-    }
-
-    /// <summary>The two server-sent-event feeds of the control API, served by a real Kestrel, fed by the test.</summary>
-    private sealed class FakeControlApi : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private FakeControlApi(WebApplication app) => _app = app;
-
-        public Channel<MembershipEvent> Membership { get; } = Channel.CreateUnbounded<MembershipEvent>();
-        public Channel<ConfigDocument> Configs { get; } = Channel.CreateUnbounded<ConfigDocument>();
-        public string Url { get; private set; } = "";
-        public bool SawToken { get; private set; }
-        public System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, int>> Endpoints { get; } = new();
-
-        public static async Task<FakeControlApi> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var api = new FakeControlApi(app);
-            app.MapGet(ControlRoutes.MembershipEvents, (HttpContext http) => api.StreamAsync(http, api.Membership.Reader));
-            app.MapGet(ControlRoutes.ConfigEvents, (HttpContext http) => api.StreamAsync(http, api.Configs.Reader));
-            app.MapPost("/v1/nodes/{id}/endpoints", (string id, EndpointsReport report) =>
-            {
-                api.Endpoints[id] = report.Ports;
-                return Results.Ok();
-            });
-            await app.StartAsync();
-            api.Url = $"http://127.0.0.1:{app.BoundPort()}/";
-            return api;
-        }
-
-        private async Task StreamAsync<T>(HttpContext http, ChannelReader<T> reader)
-        {
-            SawToken |= http.Request.Headers.Authorization.ToString() == $"Bearer {TestNodes.Token}";
-            http.Response.ContentType = "text/event-stream";
-            await http.Response.StartAsync();
-            try
-            {
-                await foreach (var item in reader.ReadAllAsync(http.RequestAborted))
-                {
-                    await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(item, ControlJson.Options)}\n\n", http.RequestAborted);
-                    await http.Response.Body.FlushAsync(http.RequestAborted);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Membership.Writer.TryComplete();
-            Configs.Writer.TryComplete();
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
     }
 }

@@ -16,9 +16,10 @@ public static class Balancers
         return adjust is null ? config : adjust(config);
     }
 
+    // A balancer keeps nothing on disk (only workers write balancer.db), so it needs no folder of its own.
     public static Task<BalancerNode> StartAsync(BalancerConfig config, params string[] workerUrls) =>
         BalancerNode.StartAsync(
-            TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, TestNodes.TempDirectory()),
+            TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, Path.GetTempPath()),
             config,
             workerUrls.Select((url, i) => new WorkerAddress($"worker-{i + 1}", new Uri(url))).ToArray());
 }

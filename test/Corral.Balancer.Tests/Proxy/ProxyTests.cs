@@ -58,13 +58,13 @@ public sealed class ProxyTests
         using var abort = new CancellationTokenSource();
         var request = client.GetAsync("/slow", abort.Token);
         // Leave only once the worker is handling the request, so the abort has to travel through the balancer.
-        await TestNodes.WaitUntilAsync(() => backend.SlowStarted == 1, what: "the worker to get the request");
+        await Eventually.TrueAsync(() => backend.SlowStarted == 1, TestNodes.Wait, "the worker to get the request");
         await abort.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         // The abort travels through the balancer to the worker, which sees its request cancelled.
-        await TestNodes.WaitUntilAsync(() => backend.Aborted == 1, what: "the worker to see the abort");
+        await Eventually.TrueAsync(() => backend.Aborted == 1, TestNodes.Wait, "the worker to see the abort");
         using var stats = TestNodes.Client(lb.Port);
-        await TestNodes.WaitUntilAsync(() => lb.Pool.All[0].InFlight == 0, what: "the attempt to end");
+        await Eventually.TrueAsync(() => lb.Pool.All[0].InFlight == 0, TestNodes.Wait, "the attempt to end");
         var worker = await WorkerStatsAsync(stats, "worker-1");
         Assert.Equal(0, worker.GetProperty("failures").GetInt64());
         Assert.Equal(0, worker.GetProperty("ejections").GetInt64());
@@ -81,7 +81,7 @@ public sealed class ProxyTests
         using var response = await client.GetAsync("/slow");
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        await TestNodes.WaitUntilAsync(() => backend.Aborted == 1, what: "the worker's request to be cancelled");
+        await Eventually.TrueAsync(() => backend.Aborted == 1, TestNodes.Wait, "the worker's request to be cancelled");
     }
 
     [Fact]

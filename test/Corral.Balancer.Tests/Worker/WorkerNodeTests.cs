@@ -35,8 +35,8 @@ public sealed class WorkerNodeTests
     [Fact]
     public async Task FailureRateIsExactAndStatsTotalsAreExactUnder16ConcurrentClients()
     {
-        var directory = TestNodes.TempDirectory();
-        await using var node = await StartAsync(directory, failure: 12, delay: TimeSpan.FromMilliseconds(2));
+        using var data = new TempFolder();
+        await using var node = await StartAsync(data.Path, failure: 12, delay: TimeSpan.FromMilliseconds(2));
         using var client = TestNodes.Client(node.ServicePort);
 
         var codes = await HammerAsync(client, clients: 16, each: 125);
@@ -60,7 +60,7 @@ public sealed class WorkerNodeTests
 
         // Durable: the row in the SQLite file says the same after a drain.
         await node.StopAsync();
-        var stored = await new WorkerStatsStore(Path.Combine(directory, "balancer.db")).LoadAsync("worker-1");
+        var stored = await new WorkerStatsStore(data.Combine("balancer.db")).LoadAsync("worker-1");
         Assert.NotNull(stored);
         Assert.Equal(2000, stored.Total);
         Assert.Equal(240, stored.Failed);
@@ -70,9 +70,9 @@ public sealed class WorkerNodeTests
     [Fact]
     public async Task WorkerStatsHasTheOriginalShapeOnBothListenersWithAWeightedTotalMean()
     {
-        var directory = TestNodes.TempDirectory();
-        await using var first = await StartAsync(directory, failure: 0, delay: TimeSpan.Zero, "worker-1");
-        await using var second = await StartAsync(directory, failure: 0, delay: TimeSpan.FromMilliseconds(20), "worker-2");
+        using var data = new TempFolder();
+        await using var first = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero, "worker-1");
+        await using var second = await StartAsync(data.Path, failure: 0, delay: TimeSpan.FromMilliseconds(20), "worker-2");
         using var a = TestNodes.Client(first.ServicePort);
         using var b = TestNodes.Client(second.ServicePort);
         await HammerAsync(a, 1, 30);
@@ -99,8 +99,8 @@ public sealed class WorkerNodeTests
     [Fact]
     public async Task FaultsNeedTheTokenRefuseBadBodiesAndTakeEffect()
     {
-        var directory = TestNodes.TempDirectory();
-        await using var node = await StartAsync(directory, failure: 0, delay: TimeSpan.Zero);
+        using var data = new TempFolder();
+        await using var node = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero);
         using var admin = TestNodes.Client(node.AdminPort);
         using var service = TestNodes.Client(node.ServicePort);
 
@@ -108,7 +108,7 @@ public sealed class WorkerNodeTests
             Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await service.GetAsync("/api/v1/hello")).StatusCode);
 
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodes.Token);
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
         foreach (var bad in new[] { "{", """{"failure":"lots"}""", """{"failure":150}""", """{"outage":"maybe"}""", """{"colour":"red"}""" })
         {
             using var response = await admin.PutAsync("/faults", new StringContent(bad, Encoding.UTF8, "application/json"));
@@ -125,11 +125,11 @@ public sealed class WorkerNodeTests
     [Fact]
     public async Task OutageRefusesThenDropsThenServesAgainOnTheSamePortWhileAdminAnswers()
     {
-        var directory = TestNodes.TempDirectory();
-        await using var node = await StartAsync(directory, failure: 0, delay: TimeSpan.Zero);
+        using var data = new TempFolder();
+        await using var node = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero);
         var port = node.ServicePort;
         using var admin = TestNodes.Client(node.AdminPort);
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodes.Token);
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
 
         async Task SetAsync(string outage)
         {
@@ -163,14 +163,14 @@ public sealed class WorkerNodeTests
     [Fact]
     public async Task ARestartedWorkerCarriesOnFromItsStoredRow()
     {
-        var directory = TestNodes.TempDirectory();
-        await using (var first = await StartAsync(directory, failure: 50, delay: TimeSpan.Zero))
+        using var data = new TempFolder();
+        await using (var first = await StartAsync(data.Path, failure: 50, delay: TimeSpan.Zero))
         {
             using var client = TestNodes.Client(first.ServicePort);
             await HammerAsync(client, 4, 50);
         }
 
-        await using var second = await StartAsync(directory, failure: 50, delay: TimeSpan.Zero);
+        await using var second = await StartAsync(data.Path, failure: 50, delay: TimeSpan.Zero);
         using (var client = TestNodes.Client(second.ServicePort))
         {
             await HammerAsync(client, 4, 200);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Corral.Shootout.Checking;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
-using Corral.Shootout.Tests.Helpers;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Corral.Shootout.Tests.Checking;
 
@@ -28,7 +28,7 @@ public sealed class ShootoutCheckerTests
             Cowboys = Enumerable.Range(1, count)
                 .Select(i => new CowboySpec { Name = $"cowboy{i}", Health = random.Next(1, 12), Damage = random.Next(1, 5) }).ToArray(),
         };
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var game = new ShootoutGame(config, seed);
         var events = new List<GameEvent>();
         foreach (var i in Enumerable.Range(1, count).OrderBy(_ => random.Next()))

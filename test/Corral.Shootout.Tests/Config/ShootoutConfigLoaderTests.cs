@@ -2,7 +2,6 @@ using Corral.Hosting.Apps;
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
 using Corral.Shootout.Config;
-using Corral.Shootout.Tests.Helpers;
 
 namespace Corral.Shootout.Tests.Config;
 

@@ -15,11 +15,11 @@ namespace Corral.Shootout.Tests.Cowboy;
 public sealed class CowboyClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private readonly TempDir _dir = new();
+    private readonly TempFolder _dir = new();
     private readonly List<(WebApplication App, CancellationTokenSource Stop, Task<int> Run)> _nodes = [];
-    private ControlStub _control = null!;
+    private ControlApiStub _control = null!;
 
-    public async Task InitializeAsync() => _control = await ControlStub.StartAsync();
+    public async Task InitializeAsync() => _control = await ControlApiStub.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -82,7 +82,7 @@ public sealed class CowboyClusterTests : IAsyncLifetime
         Assert.Equal(2, summary.Winners.Count);
         Assert.True(restarted.App.Services.GetRequiredService<NodeReadiness>().IsReady);
 
-        var check = ShootoutChecker.CheckFile(Path.Combine(_dir.Path, "runs", "run-1", ShootoutChecker.EventsFile));
+        var check = ShootoutChecker.CheckFile(Path.Combine(_dir.Path, "runs", TestNodeContext.RunId, ShootoutChecker.EventsFile));
         Assert.True(check.Passed, string.Join("\n", check.Violations));
         Assert.Equal(2, check.Winners.Count);
         Assert.Equal(["cowboy-1", "cowboy-2", "cowboy-3", "cowboy-4"], engine.Snapshot.Cowboys.Select(c => c.Node!).Order());

@@ -29,8 +29,8 @@ public sealed class CowboyGiveUpTests
     [Fact]
     public async Task A_cowboy_whose_server_stays_away_gives_up_with_a_non_zero_exit()
     {
-        await using var control = await ControlStub.StartAsync();
-        using var dir = new TempDir();
+        await using var control = await ControlApiStub.StartAsync();
+        using var dir = new TempFolder();
         var config = Configs.Many(2, 5, 1, TimeSpan.FromMilliseconds(50));
         var context = control.Context("cowboy-1", Corral.Shootout.Config.ShootoutPlan.CowboyRole, dir.Path, config.ToJson());
 

@@ -18,14 +18,14 @@ namespace Corral.Shootout.Tests.Server;
 public sealed class ShootoutApiTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private readonly TempDir _dir = new();
-    private ControlStub _control = null!;
+    private readonly TempFolder _dir = new();
+    private ControlApiStub _control = null!;
     private WebApplication? _server;
     private Task<int>? _serverRun;
     private readonly CancellationTokenSource _stop = new();
     private HttpClient _http = null!;
 
-    public async Task InitializeAsync() => _control = await ControlStub.StartAsync();
+    public async Task InitializeAsync() => _control = await ControlApiStub.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -44,7 +44,7 @@ public sealed class ShootoutApiTests : IAsyncLifetime
         _serverRun = NodeHost.RunAsync(_server, _stop.Token);
         var port = await _control.PortOf("server").WaitAsync(Wait);
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Wait };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ControlStub.Token);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
@@ -202,7 +202,7 @@ public sealed class ShootoutApiTests : IAsyncLifetime
         Assert.Equal(cowboys, summary.Cowboys.Count);
         Assert.Equal(summary.Cowboys.Sum(c => c.DamageDealt), summary.Cowboys.Sum(c => c.DamageTaken));
 
-        var check = ShootoutChecker.CheckFile(Path.Combine(_dir.Path, "runs", "run-1", ShootoutChecker.EventsFile));
+        var check = ShootoutChecker.CheckFile(Path.Combine(_dir.Path, "runs", TestNodeContext.RunId, ShootoutChecker.EventsFile));
         Assert.True(check.Passed, string.Join("\n", check.Violations));
         Assert.Equal(summary.Winners.Select(w => w.Winner), check.Winners.Select(w => w.Winner));
         Assert.Equal(summary.ShotsFired, check.Shots);

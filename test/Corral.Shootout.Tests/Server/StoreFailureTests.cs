@@ -23,16 +23,16 @@ namespace Corral.Shootout.Tests.Server;
 public sealed class StoreFailureTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private readonly TempDir _dir = new();
+    private readonly TempFolder _dir = new();
     private readonly ShootoutConfig _config = Configs.Many(3, 10, 1, TimeSpan.Zero);
-    private ControlStub _control = null!;
+    private ControlApiStub _control = null!;
     private Node? _node;
 
     private string Db => _dir.Combine(ShootoutStore.FileName);
-    private string RunFolder => _dir.Combine("runs", "run-1");
+    private string RunFolder => _dir.Combine("runs", TestNodeContext.RunId);
     private string Events => Path.Combine(RunFolder, ShootoutChecker.EventsFile);
 
-    public async Task InitializeAsync() => _control = await ControlStub.StartAsync();
+    public async Task InitializeAsync() => _control = await ControlApiStub.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -65,7 +65,7 @@ public sealed class StoreFailureTests : IAsyncLifetime
         }
 
         await _node.DisposeAsync();
-        _control.ForgetPort("server");
+        _control.ForgetEndpoints("server");
         _node = await Node.StartAsync(_control, _dir.Path, _config);
 
         // The restarted server has exactly the acknowledged shots, and the refused one is not among them.
@@ -118,7 +118,7 @@ public sealed class StoreFailureTests : IAsyncLifetime
     /// <summary>The shots the store committed for the run: sequence, shooter and target, in order.</summary>
     private List<(long Seq, string Shooter, string Target)> Shots()
     {
-        using var store = new ShootoutStore(Db, "run-1");
+        using var store = new ShootoutStore(Db, TestNodeContext.RunId);
         return store.LoadEvents().Where(e => e.Kind == EventKinds.Shot).Select(e => (e.Seq, e.Shooter!, e.Target!)).ToList();
     }
 
@@ -126,7 +126,7 @@ public sealed class StoreFailureTests : IAsyncLifetime
 
     private string[] StoreLines()
     {
-        using var store = new ShootoutStore(Db, "run-1");
+        using var store = new ShootoutStore(Db, TestNodeContext.RunId);
         return store.LoadEvents().Select(e => JsonSerializer.Serialize(e, GameEventJson.Default.GameEvent)).ToArray();
     }
 
@@ -144,13 +144,13 @@ public sealed class StoreFailureTests : IAsyncLifetime
             Run = run;
             _stop = stop;
             _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Wait };
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ControlStub.Token);
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
         }
 
         public Task<int> Run { get; }
         public GameEngine Engine => _app.Services.GetRequiredService<GameEngine>();
 
-        public static async Task<Node> StartAsync(ControlStub control, string dataDirectory, ShootoutConfig config, TimeSpan? lockTimeout = null)
+        public static async Task<Node> StartAsync(ControlApiStub control, string dataDirectory, ShootoutConfig config, TimeSpan? lockTimeout = null)
         {
             var context = control.Context("server", ShootoutPlan.ServerRole, dataDirectory, config.ToJson());
             var app = ShootoutServer.Build(context, config, durability: null, lockTimeout);

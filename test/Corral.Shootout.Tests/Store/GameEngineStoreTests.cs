@@ -5,6 +5,7 @@ using Corral.Shootout.Game;
 using Corral.Shootout.Server;
 using Corral.Shootout.Store;
 using Corral.Shootout.Tests.Helpers;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,7 +14,7 @@ namespace Corral.Shootout.Tests.Store;
 public sealed class GameEngineStoreTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly TempDir _dir = new();
+    private readonly TempFolder _dir = new();
 
     private string Db => _dir.Combine("data", ShootoutStore.FileName);
     private string Events => _dir.Combine("runs", "r1", ShootoutChecker.EventsFile);
@@ -60,7 +61,7 @@ public sealed class GameEngineStoreTests : IDisposable
     [Fact]
     public async Task A_reply_is_sent_only_after_the_shot_is_in_the_database()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         await using var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time, lockTimeout: TimeSpan.FromSeconds(60));
         await RegisterAll(engine, 3);
 
@@ -72,7 +73,7 @@ public sealed class GameEngineStoreTests : IDisposable
 
         // The writer has applied the shot and entered the transaction that must wait for the lock: a reply sent
         // before the commit would already be here. It stays unanswered while the lock is held.
-        await Until.TrueAsync(() => engine.CommitsStarted > commitsBefore, Wait, "the writer to start committing the shot");
+        await Eventually.TrueAsync(() => engine.CommitsStarted > commitsBefore, Wait, "the writer to start committing the shot");
         Assert.False(reply.IsCompleted, "the shot was answered before it was committed");
         Assert.NotSame(reply, await Task.WhenAny(reply, Task.Delay(TimeSpan.FromMilliseconds(300))));
         Assert.Equal(0, CommittedShots());
@@ -92,7 +93,7 @@ public sealed class GameEngineStoreTests : IDisposable
     [Fact]
     public async Task A_failed_append_to_events_jsonl_answers_the_committed_shot_and_the_file_catches_up_while_the_run_goes_on()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         await using var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time);
         await RegisterAll(engine, 3);
         Assert.NotNull((await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait)).Report);
@@ -126,7 +127,7 @@ public sealed class GameEngineStoreTests : IDisposable
     [Fact]
     public async Task The_events_file_is_level_with_the_store_when_the_game_reports_its_winner()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         await using var engine = Open(Configs.Many(3, 1, 1, TimeSpan.Zero), time);
         await RegisterAll(engine, 3);
         using (BrokenFile.Break(Events))
@@ -146,7 +147,7 @@ public sealed class GameEngineStoreTests : IDisposable
     [Fact]
     public async Task An_events_file_still_behind_at_the_end_of_the_run_is_written_from_the_store_on_stop()
     {
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         var engine = Open(Configs.Many(3, 10, 1, TimeSpan.Zero), time);
         await RegisterAll(engine, 3);
         using (BrokenFile.Break(Events))
@@ -165,7 +166,7 @@ public sealed class GameEngineStoreTests : IDisposable
     public async Task Reopening_mid_round_resumes_the_identical_state_and_the_same_future()
     {
         var config = Configs.Many(5, 6, 1, TimeSpan.FromSeconds(1));
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         string before;
         await using (var engine = Open(config, time))
         {
@@ -201,7 +202,7 @@ public sealed class GameEngineStoreTests : IDisposable
     public async Task Runs_are_kept_apart_in_one_store()
     {
         var config = Configs.Many(2, 6, 1, TimeSpan.Zero);
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         await using (var engine = Open(config, time, "r1"))
         {
             await RegisterAll(engine, 2);
@@ -217,7 +218,7 @@ public sealed class GameEngineStoreTests : IDisposable
     public async Task Events_file_is_repaired_on_start()
     {
         var config = Configs.Many(4, 3, 1, TimeSpan.Zero);
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         await using (var engine = Open(config, time))
         {
             await RegisterAll(engine, 4);
@@ -252,7 +253,7 @@ public sealed class GameEngineStoreTests : IDisposable
     public async Task Intermission_ends_on_the_clock_and_the_finished_summary_counts_everything()
     {
         var config = Configs.Of(TimeSpan.Zero, rounds: 2, intermission: TimeSpan.FromSeconds(5), cowboys: [("A", 1, 1), ("B", 1, 1)]);
-        var time = new FakeTime();
+        var time = new FakeTimeProvider();
         await using var engine = Open(config, time);
         await RegisterAll(engine, 2);
         Assert.Equal("A", (await engine.ShootAsync("A", "cowboy-1").WaitAsync(Wait)).Report!.Winner);
