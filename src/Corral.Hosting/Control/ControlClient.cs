@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Corral.Hosting.Control;
 
@@ -30,16 +31,16 @@ public sealed class ControlClient : IDisposable
     public Uri BaseAddress => _http.BaseAddress!;
 
     public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<MembershipSnapshot>(ControlRoutes.Membership, cancellationToken);
+        GetAsync(ControlRoutes.Membership, ControlJson.Default.MembershipSnapshot, cancellationToken);
 
     public Task<ConfigDocument> GetConfigAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<ConfigDocument>(ControlRoutes.Config, cancellationToken);
+        GetAsync(ControlRoutes.Config, ControlJson.Default.ConfigDocument, cancellationToken);
 
     public Task<IReadOnlyList<NodeStatus>> GetNodesAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<IReadOnlyList<NodeStatus>>(ControlRoutes.Nodes, cancellationToken);
+        GetAsync(ControlRoutes.Nodes, ControlJson.Default.IReadOnlyListNodeStatus, cancellationToken);
 
     public Task ReportEndpointsAsync(string nodeId, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken = default) =>
-        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), cancellationToken);
+        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), ControlJson.Default.EndpointsReport, cancellationToken);
 
     /// <summary>Reports the run's outcome, retrying until the supervisor has it (it is idempotent there).</summary>
     public async Task ReportFinishedAsync(RunOutcome outcome, CancellationToken cancellationToken = default)
@@ -55,7 +56,7 @@ public sealed class ControlClient : IDisposable
         {
             try
             {
-                await PostAsync(ControlRoutes.Finished, outcome, cancellationToken);
+                await PostAsync(ControlRoutes.Finished, outcome, ControlJson.Default.RunOutcome, cancellationToken);
                 return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -68,13 +69,13 @@ public sealed class ControlClient : IDisposable
 
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
     public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync<MembershipEvent>(ControlRoutes.MembershipEvents, cancellationToken);
+        WatchAsync(ControlRoutes.MembershipEvents, ControlJson.Default.MembershipEvent, cancellationToken);
 
     /// <summary>The config feed: the current config first, then each reloaded version.</summary>
     public IAsyncEnumerable<ConfigDocument> WatchConfigAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync<ConfigDocument>(ControlRoutes.ConfigEvents, cancellationToken);
+        WatchAsync(ControlRoutes.ConfigEvents, ControlJson.Default.ConfigDocument, cancellationToken);
 
-    private async IAsyncEnumerable<T> WatchAsync<T>(string route, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<T> WatchAsync<T>(string route, JsonTypeInfo<T> json, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
@@ -116,7 +117,7 @@ public sealed class ControlClient : IDisposable
 
                         if (line is null) break;
                         if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
-                        var item = JsonSerializer.Deserialize<T>(line.AsSpan(5).Trim(), ControlJson.Options);
+                        var item = JsonSerializer.Deserialize(line.AsSpan(5).Trim(), json);
                         if (item is not null) yield return item;
                     }
                 }
@@ -136,20 +137,20 @@ public sealed class ControlClient : IDisposable
         }
     }
 
-    private async Task<T> GetAsync<T>(string route, CancellationToken cancellationToken)
+    private async Task<T> GetAsync<T>(string route, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CallTimeout);
         using var response = await _http.GetAsync(route, timeout.Token);
         await EnsureSuccessAsync(response, route);
-        return (await response.Content.ReadFromJsonAsync<T>(ControlJson.Options, timeout.Token))!;
+        return (await response.Content.ReadFromJsonAsync(json, timeout.Token))!;
     }
 
-    private async Task PostAsync<T>(string route, T body, CancellationToken cancellationToken)
+    private async Task PostAsync<T>(string route, T body, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CallTimeout);
-        using var response = await _http.PostAsJsonAsync(route, body, ControlJson.Options, timeout.Token);
+        using var response = await _http.PostAsJsonAsync(route, body, json, timeout.Token);
         await EnsureSuccessAsync(response, route);
     }
 

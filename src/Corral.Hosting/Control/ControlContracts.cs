@@ -84,9 +84,3 @@ public sealed record RunOutcome(bool Passed, JsonElement Summary);
 
 /// <summary>A request to change a scalable role's node count.</summary>
 public sealed record ScaleRequest(int Count);
-
-/// <summary>JSON settings shared by the control API and its client.</summary>
-public static class ControlJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
-}

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Supervision;
 using Microsoft.AspNetCore.Builder;
@@ -63,6 +64,7 @@ internal sealed class ControlServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
         builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         var app = builder.Build();
         var boundPort = 0;
         app.Use(async (context, next) =>
@@ -139,21 +141,21 @@ internal static class ControlApi
 {
     public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane)
     {
-        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlJson.Options));
-        routes.MapGet(ControlRoutes.MembershipEvents, (Delegate)((HttpContext context) => StreamAsync(context, plane.Membership.Subscribe())));
-        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlJson.Options));
-        routes.MapGet(ControlRoutes.ConfigEvents, (Delegate)((HttpContext context) => StreamAsync(context, plane.Config.Subscribe())));
+        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Default.IReadOnlyListNodeStatus));
+        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlJson.Default.MembershipSnapshot));
+        routes.MapGet(ControlRoutes.MembershipEvents, (Delegate)((HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), ControlJson.Default.MembershipEvent)));
+        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlJson.Default.ConfigDocument));
+        routes.MapGet(ControlRoutes.ConfigEvents, (Delegate)((HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), ControlJson.Default.ConfigDocument)));
 
         routes.MapPost(ControlRoutes.Finished, async Task<Results<Ok<FinishedReply>, ProblemHttpResult>> (HttpRequest request) =>
         {
-            var (outcome, problem) = await JsonBody.ReadAsync<RunOutcome>(request);
+            var (outcome, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.RunOutcome);
             return outcome is null ? problem! : TypedResults.Ok(new FinishedReply(plane.Finish(outcome)));
         });
 
         routes.MapPost("/v1/nodes/{nodeId}/endpoints", async Task<Results<NoContent, ProblemHttpResult>> (string nodeId, HttpRequest request) =>
         {
-            var (report, problem) = await JsonBody.ReadAsync<EndpointsReport>(request);
+            var (report, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.EndpointsReport);
             if (report is null)
             {
                 return problem!;
@@ -175,7 +177,7 @@ internal static class ControlApi
 
         routes.MapPost("/v1/roles/{role}/scale", async Task<Results<Accepted, ProblemHttpResult>> (string role, HttpRequest request) =>
         {
-            var (scale, problem) = await JsonBody.ReadAsync<ScaleRequest>(request);
+            var (scale, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.ScaleRequest);
             if (scale is null)
             {
                 return problem!;
@@ -200,7 +202,7 @@ internal static class ControlApi
         JsonBody.Problem(StatusCodes.Status404NotFound, "Unknown node", $"no node '{nodeId}' in this run");
 
     /// <summary>Server-sent events, <c>data: &lt;json&gt;</c>: the state at subscription first, then each change.</summary>
-    private static async Task<EmptyHttpResult> StreamAsync<T>(HttpContext context, Subscription<T> subscription)
+    private static async Task<EmptyHttpResult> StreamAsync<T>(HttpContext context, Subscription<T> subscription, JsonTypeInfo<T> json)
     {
         using (subscription)
         {
@@ -210,10 +212,10 @@ internal static class ControlApi
             var cancellationToken = context.RequestAborted;
             try
             {
-                await WriteEventAsync(response, subscription.First, cancellationToken);
+                await WriteEventAsync(response, subscription.First, json, cancellationToken);
                 await foreach (var item in subscription.Events.ReadAllAsync(cancellationToken))
                 {
-                    await WriteEventAsync(response, item, cancellationToken);
+                    await WriteEventAsync(response, item, json, cancellationToken);
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -225,9 +227,9 @@ internal static class ControlApi
         return TypedResults.Empty;
     }
 
-    private static async Task WriteEventAsync<T>(HttpResponse response, T item, CancellationToken cancellationToken)
+    private static async Task WriteEventAsync<T>(HttpResponse response, T item, JsonTypeInfo<T> json, CancellationToken cancellationToken)
     {
-        await response.WriteAsync("data: " + JsonSerializer.Serialize(item, ControlJson.Options) + "\n\n", cancellationToken);
+        await response.WriteAsync("data: " + JsonSerializer.Serialize(item, json) + "\n\n", cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
 }

@@ -9,8 +9,6 @@ namespace Corral.Hosting.Supervision;
 /// <summary>One run's folder, <c>&lt;data&gt;/runs/&lt;run-id&gt;/</c>: <c>logs/</c> and the <c>run.json</c> summary.</summary>
 public sealed partial class RunFolder
 {
-    private static readonly JsonSerializerOptions SummaryJson = new(ControlJson.Options) { WriteIndented = true };
-
     private RunFolder(string runId, string path)
     {
         RunId = runId;
@@ -68,12 +66,12 @@ public sealed partial class RunFolder
     public void WriteSummary(RunSummary summary)
     {
         var temporary = SummaryPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, SummaryJson));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, ControlFileJson.Default.RunSummary));
         File.Move(temporary, SummaryPath, overwrite: true);
     }
 
     public RunSummary? ReadSummary() =>
-        File.Exists(SummaryPath) ? JsonSerializer.Deserialize<RunSummary>(File.ReadAllText(SummaryPath), SummaryJson) : null;
+        File.Exists(SummaryPath) ? JsonSerializer.Deserialize(File.ReadAllText(SummaryPath), ControlJson.Default.RunSummary) : null;
 
     [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")]
     private static partial Regex RunIdPattern();

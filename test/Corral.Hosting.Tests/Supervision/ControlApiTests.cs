@@ -36,7 +36,7 @@ public sealed class ControlApiTests
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
 
-        using (var response = await wrong.PostAsJsonAsync(ControlRoutes.Finished, new RunOutcome(true, JsonDocument.Parse("{}").RootElement), ControlJson.Options))
+        using (var response = await wrong.PostAsJsonAsync(ControlRoutes.Finished, new RunOutcome(true, JsonDocument.Parse("{}").RootElement), ControlJson.Default.RunOutcome))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
