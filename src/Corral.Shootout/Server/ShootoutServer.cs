@@ -17,6 +17,7 @@ public static partial class ShootoutServer
     public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability = null)
     {
         var builder = NodeHost.CreateBuilder(context);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ShootoutJson.Default));
         var app = BuildApp(builder, context, config, durability ?? config.Durability);
         return app;
     }
@@ -62,7 +63,7 @@ public static partial class ShootoutServer
 
             var summary = await engine.Finished.WaitAsync(stoppingToken);
             LogFinished(logger, string.Join(", ", summary.Winners.Select(w => $"round {w.Round}: {w.Winner}")));
-            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ControlJson.Options)), stoppingToken);
+            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), stoppingToken);
         }
 
         [LoggerMessage(Level = LogLevel.Information, Message = "The shootout is over ({Winners}); reporting to the supervisor")]

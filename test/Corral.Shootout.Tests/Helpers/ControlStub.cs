@@ -41,7 +41,7 @@ public sealed class ControlStub : IAsyncDisposable
         var stub = new ControlStub(app);
         app.MapPost("/v1/nodes/{id}/endpoints", async (string id, HttpRequest request) =>
         {
-            var report = await JsonSerializer.DeserializeAsync<EndpointsReport>(request.Body, ControlJson.Options);
+            var report = await JsonSerializer.DeserializeAsync<EndpointsReport>(request.Body, JsonSerializerOptions.Web);
             var port = report!.Ports["http"];
             stub._ports[id] = port;
             stub._endpointWaiters.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(port);
@@ -49,11 +49,11 @@ public sealed class ControlStub : IAsyncDisposable
         });
         app.MapGet("/v1/membership", () => Results.Json(new MembershipSnapshot(stub._ports.Count,
             stub._ports.Select(p => new Member(p.Key, p.Key == "server" ? "shootout.server" : "shootout.cowboy",
-                new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{p.Value}" })).ToArray()), ControlJson.Options));
+                new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{p.Value}" })).ToArray()), JsonSerializerOptions.Web));
         app.MapPost("/v1/finished", async (HttpRequest request) =>
         {
             if (!ClusterToken.IsPresent(request, Token)) return Results.Unauthorized();
-            var outcome = await JsonSerializer.DeserializeAsync<RunOutcome>(request.Body, ControlJson.Options);
+            var outcome = await JsonSerializer.DeserializeAsync<RunOutcome>(request.Body, JsonSerializerOptions.Web);
             Interlocked.Increment(ref stub._finishedCount);
             stub._finished.TrySetResult(outcome!);
             return Results.Ok();
