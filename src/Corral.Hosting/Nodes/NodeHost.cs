@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Hosting.Control;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -41,6 +42,16 @@ public static partial class NodeHost
         builder.Services.AddSingleton(context.Time);
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time));
+        return builder;
+    }
+
+    /// <summary>
+    /// Lets the role's typed results (<c>TypedResults.Ok(record)</c>) serialize its own types: under Native AOT
+    /// there is no reflection to fall back on, so the role's source-generated context is asked first.
+    /// </summary>
+    public static WebApplicationBuilder AddJsonContext(this WebApplicationBuilder builder, IJsonTypeInfoResolver context)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, context));
         return builder;
     }
 

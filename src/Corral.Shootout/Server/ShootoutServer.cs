@@ -17,7 +17,7 @@ public static partial class ShootoutServer
     public static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability = null)
     {
         var builder = NodeHost.CreateBuilder(context);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ShootoutJson.Default));
+        builder.AddJsonContext(ShootoutJson.Default);
         var app = BuildApp(builder, context, config, durability ?? config.Durability);
         return app;
     }

@@ -262,7 +262,7 @@ public sealed class ClusterTests
             {
                 await foreach (var item in reader.ReadAllAsync(http.RequestAborted))
                 {
-                    await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(item, ControlJson.Options)}\n\n", http.RequestAborted);
+                    await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(item, JsonSerializerOptions.Web)}\n\n", http.RequestAborted);
                     await http.Response.Body.FlushAsync(http.RequestAborted);
                 }
             }
