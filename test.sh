@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test project; ends with one line: "N passed, N failed[, N skipped]".
+# Publishes the native binary (through ./corral, as users get it), builds everything and runs every test
+# project; the end-to-end tests run the native binary. Ends with one line: "N passed, N failed[, N skipped]".
 # Installs from apt what the tests need when it is missing; servers the tests use are started by the
 # tests themselves on loopback and stopped by them.
 set -uo pipefail
@@ -16,6 +17,22 @@ need redis-server redis-server
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}
+
+# The native binary, published only when its sources changed; any warning fails the run (they are
+# errors in the build, and the log of the last publish is checked as well).
+started=$SECONDS
+if ! ./corral --version >/dev/null; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if grep -E ': warning [A-Z]+[0-9]+' .corral/build.log; then
+  echo "test.sh: the native publish has warnings (.corral/build.log)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "== native binary ready ($((SECONDS - started)) s)"
+export CORRAL_BINARY="$PWD/.corral/bin/corral"
+
 if ! dotnet build Corral.slnx -c "$configuration" -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1
@@ -27,8 +44,10 @@ for project in test/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "== $name"
   log="$results/$name.log"
+  started=$SECONDS
   dotnet test "$project" -c "$configuration" --no-build -nologo 2>&1 | tee "$log" \
     | grep -E '^\s+(Failed|Skipped) |^(Passed|Failed)!|Total tests|error' || true
+  echo "== $name took $((SECONDS - started)) s"
   summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -1)
   if [ -z "$summary" ]; then
     echo "$name: the test run ended without a summary (crashed or timed out)"

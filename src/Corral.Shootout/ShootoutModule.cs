@@ -67,7 +67,7 @@ public sealed class ShootoutModule : IAppModule, ILiveStatus
         ShootoutSummary? s;
         try
         {
-            s = summary.Deserialize<ShootoutSummary>(ControlJson.Options);
+            s = summary.Deserialize(ShootoutJson.Default.ShootoutSummary);
         }
         catch (JsonException)
         {

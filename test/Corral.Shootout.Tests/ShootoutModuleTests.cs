@@ -50,7 +50,7 @@ public sealed class ShootoutModuleTests
             ShotsFired = 42,
             Cowboys = [new CowboyTotals("Philip", 1, 30, 30, 12), new CowboyTotals("Bill", 1, 12, 24, 42)],
         };
-        var lines = new ShootoutModule().DescribeOutcome(JsonSerializer.SerializeToElement(summary, ControlJson.Options), "/runs/r1").ToArray();
+        var lines = new ShootoutModule().DescribeOutcome(JsonSerializer.SerializeToElement(summary, JsonSerializerOptions.Web), "/runs/r1").ToArray();
         Assert.Equal("round 1: Philip wins", lines[0]);
         Assert.Equal("round 2: Bill wins", lines[1]);
         Assert.Contains("42 shots fired", lines[2]);

@@ -53,18 +53,18 @@ public sealed class ControlApiStub : IAsyncDisposable
         var stub = new ControlApiStub(app);
         app.MapPost(ControlRoutes.Nodes + "/{id}/endpoints", async (string id, HttpRequest request) =>
         {
-            var report = await JsonSerializer.DeserializeAsync<EndpointsReport>(request.Body, ControlJson.Options);
+            var report = await JsonSerializer.DeserializeAsync<EndpointsReport>(request.Body, JsonSerializerOptions.Web);
             stub.Endpoints[id] = report!.Ports;
             stub.Reported(id).TrySetResult(report.Ports);
             return Results.Ok();
         });
-        app.MapGet(ControlRoutes.Membership, () => Results.Json(stub.Membership(), ControlJson.Options));
+        app.MapGet(ControlRoutes.Membership, () => Results.Json(stub.Membership(), JsonSerializerOptions.Web));
         app.MapGet(ControlRoutes.MembershipEvents, (HttpContext http) => stub.StreamAsync(http, stub.MembershipFeed.Reader));
         app.MapGet(ControlRoutes.ConfigEvents, (HttpContext http) => stub.StreamAsync(http, stub.ConfigFeed.Reader));
         app.MapPost(ControlRoutes.Finished, async (HttpRequest request) =>
         {
             if (!ClusterToken.IsPresent(request, TestNodeContext.Token)) return Results.Unauthorized();
-            var outcome = await JsonSerializer.DeserializeAsync<RunOutcome>(request.Body, ControlJson.Options);
+            var outcome = await JsonSerializer.DeserializeAsync<RunOutcome>(request.Body, JsonSerializerOptions.Web);
             Interlocked.Increment(ref stub._finishedCount);
             stub._finished.TrySetResult(outcome!);
             return Results.Ok();
@@ -103,7 +103,7 @@ public sealed class ControlApiStub : IAsyncDisposable
         {
             await foreach (var item in reader.ReadAllAsync(http.RequestAborted))
             {
-                await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(item, ControlJson.Options)}\n\n", http.RequestAborted);
+                await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(item, JsonSerializerOptions.Web)}\n\n", http.RequestAborted);
                 await http.Response.Body.FlushAsync(http.RequestAborted);
             }
         }

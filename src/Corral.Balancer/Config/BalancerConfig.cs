@@ -40,13 +40,11 @@ public sealed record BalancerConfig
     /// <summary>How often a worker writes its statistics row (and always on drain).</summary>
     public TimeSpan StatsFlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, Json);
+    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, BalancerJson.Default.BalancerConfig);
 
     /// <summary>The config a node got from the supervisor; an absent config means defaults.</summary>
     public static BalancerConfig FromJson(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Object ? element.Deserialize<BalancerConfig>(Json) ?? new() : new();
+        element.ValueKind == JsonValueKind.Object ? element.Deserialize(BalancerJson.Default.BalancerConfig) ?? new() : new();
 }
 
 /// <summary>Active health checks: a balancer asks every worker's service port on a period.</summary>

@@ -81,7 +81,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
     public static async Task<BalancerNode> StartAsync(NodeContext context, BalancerConfig config, IReadOnlyList<WorkerAddress>? workers,
         CancellationToken cancellationToken = default)
     {
-        var builder = NodeHost.CreateBuilder(context);
+        var builder = NodeHost.CreateBuilder(context).AddJsonContext(BalancerJson.Default);
         var app = builder.Build();
         var pool = new BackendPool();
         var state = new BalancerState(config, new SeededRandom(context.Seed, context.NodeId));
@@ -107,19 +107,12 @@ public sealed partial class BalancerNode : IAsyncDisposable
         _loops.Add(FollowConfigAsync(control));
     }
 
-    public object StatsView()
+    public BalancerStatsView StatsView()
     {
         var now = _context.Time.GetUtcNow();
         var workers = Pool.All.Select(b => b.Snapshot(now)).ToArray();
-        return new
-        {
-            node = _context.NodeId,
-            policy = State.Config.Policy.ToString(),
-            requests = workers.Sum(w => w.Requests),
-            failures = workers.Sum(w => w.Failures),
-            retries = workers.Sum(w => w.Retries),
-            workers,
-        };
+        return new BalancerStatsView(_context.NodeId, State.Config.Policy.ToString(), workers.Sum(w => w.Requests),
+            workers.Sum(w => w.Failures), workers.Sum(w => w.Retries), workers);
     }
 
     private async Task FollowMembershipAsync(ControlClient control)
@@ -189,3 +182,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "config feed sent a config this balancer cannot read: {Error}")]
     private static partial void LogBadConfig(ILogger logger, string error);
 }
+
+/// <summary>What <c>GET /lb/stats</c> answers: this balancer's totals and its view of every worker.</summary>
+public sealed record BalancerStatsView(string Node, string Policy, long Requests, long Failures, long Retries,
+    IReadOnlyList<BackendStats> Workers);

@@ -281,18 +281,19 @@ public sealed partial class BalancerProxy : IDisposable
         }
 
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ProblemBody(title, status, detail), options: null, contentType: "application/problem+json");
+        return context.Response.WriteAsJsonAsync(new ProxyProblem(title, status, detail), BalancerJson.Default.ProxyProblem, contentType: "application/problem+json");
     }
 
     public void Dispose() => _invoker.Dispose();
 
     private sealed record Failure(string WorkerId, string Reason, bool TimedOut);
 
-    private sealed record ProblemBody(string Title, int Status, string Detail)
-    {
-        public string Type => "https://tools.ietf.org/html/rfc9110#section-15.6";
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "ejected {WorkerId} for {Milliseconds} ms: {Reason}")]
     private static partial void LogEjected(ILogger logger, string workerId, double milliseconds, string reason);
+}
+
+/// <summary>The problem body the proxy writes itself when no worker could answer (RFC 9457 fields).</summary>
+internal sealed record ProxyProblem(string Title, int Status, string Detail)
+{
+    public string Type => "https://tools.ietf.org/html/rfc9110#section-15.6";
 }

@@ -84,7 +84,7 @@ public sealed class WorkerApp
                 await Task.Delay(delay, time, http.RequestAborted);
             }
 
-            await http.Response.WriteAsJsonAsync(new HelloReply($"hello from worker {_context.NodeId}"), http.RequestAborted);
+            await http.Response.WriteAsJsonAsync(new HelloReply($"hello from worker {_context.NodeId}"), BalancerJson.Default.HelloReply, cancellationToken: http.RequestAborted);
             Stats.Record(true, Micros(time.GetElapsedTime(started)));
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -99,17 +99,19 @@ public sealed class WorkerApp
     public async Task<JsonObject> OriginalStatsAsync(CancellationToken cancellationToken)
     {
         var rows = await AllRowsAsync(cancellationToken);
-        var successful = new JsonArray { new JsonObject { ["total"] = rows.Sum(r => r.Successful) } };
-        var failed = new JsonArray { new JsonObject { ["total"] = rows.Sum(r => r.Failed) } };
-        var total = new JsonArray { new JsonObject { ["total"] = rows.Sum(r => r.Total) } };
+        // Typed as JsonNode: JsonArray.Add<T> would pick the generic overload, which needs reflection.
+        static JsonNode Cell(string key, JsonNode value) => new JsonObject { [key] = value };
+        var successful = new JsonArray { Cell("total", rows.Sum(r => r.Successful)) };
+        var failed = new JsonArray { Cell("total", rows.Sum(r => r.Failed)) };
+        var total = new JsonArray { Cell("total", rows.Sum(r => r.Total)) };
         var requests = rows.Sum(r => r.Total);
-        var mean = new JsonArray { new JsonObject { ["total"] = requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests } };
+        var mean = new JsonArray { Cell("total", requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests) };
         foreach (var row in rows)
         {
-            successful.Add(new JsonObject { [row.WorkerId] = row.Successful });
-            failed.Add(new JsonObject { [row.WorkerId] = row.Failed });
-            total.Add(new JsonObject { [row.WorkerId] = row.Total });
-            mean.Add(new JsonObject { [row.WorkerId] = row.MeanMs });
+            successful.Add(Cell(row.WorkerId, row.Successful));
+            failed.Add(Cell(row.WorkerId, row.Failed));
+            total.Add(Cell(row.WorkerId, row.Total));
+            mean.Add(Cell(row.WorkerId, row.MeanMs));
         }
 
         return new JsonObject
@@ -136,56 +138,49 @@ public sealed class WorkerApp
 
     public void MapAdmin(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/faults", () => TypedResults.Ok(FaultsView(Faults)));
+        routes.MapGet("/faults", () => TypedResults.Ok(ViewOf(Faults)));
         routes.MapPut("/faults", async (HttpRequest request) =>
         {
-            var (body, problem) = await JsonBody.ReadAsync<FaultsRequest>(request);
+            var (body, problem) = await JsonBody.ReadAsync(request, BalancerJson.Default.FaultsRequest);
             if (problem is not null) return (IResult)problem;
             var (next, error) = body!.ApplyTo(Faults);
             if (error is not null) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid faults", error);
             await SetFaultsAsync(next!);
-            return TypedResults.Ok(FaultsView(next!));
+            return TypedResults.Ok(ViewOf(next!));
         }).RequireClusterToken(_context.Token);
         MapStats(routes);
     }
 
     private void MapStats(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/worker/stats", async (CancellationToken ct) => TypedResults.Json(await OriginalStatsAsync(ct)));
+        routes.MapGet("/worker/stats", async (CancellationToken ct) => TypedResults.Json(await OriginalStatsAsync(ct), BalancerJson.Default.JsonObject));
         routes.MapGet("/stats", async (CancellationToken ct) =>
         {
             var rows = await AllRowsAsync(ct);
             var requests = rows.Sum(r => r.Total);
-            return TypedResults.Ok(new
-            {
-                total = new
-                {
-                    successful = rows.Sum(r => r.Successful),
-                    failed = rows.Sum(r => r.Failed),
-                    total = requests,
-                    meanMs = requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests,
-                },
-                workers = rows.Select(r => new
-                {
-                    workerId = r.WorkerId,
-                    successful = r.Successful,
-                    failed = r.Failed,
-                    total = r.Total,
-                    meanMs = r.MeanMs,
-                    p50Ms = r.P50Ms,
-                    p99Ms = r.P99Ms,
-                    updatedAt = r.UpdatedAt,
-                }),
-            });
+            return TypedResults.Ok(new WorkerStatsView(
+                new WorkerStatsTotal(rows.Sum(r => r.Successful), rows.Sum(r => r.Failed), requests,
+                    requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests),
+                rows.Select(r => new WorkerStatsLine(r.WorkerId, r.Successful, r.Failed, r.Total, r.MeanMs, r.P50Ms, r.P99Ms, r.UpdatedAt)).ToArray()));
         });
     }
 
-    private static object FaultsView(FaultSettings faults) => new
-    {
-        avgDelay = Corral.Hosting.Text.Durations.Format(faults.AvgDelay),
-        failure = faults.FailurePercent,
-        outage = faults.Outage.ToString().ToLowerInvariant(),
-    };
-
-    private sealed record HelloReply(string Message);
+    private static FaultsView ViewOf(FaultSettings faults) => new(
+        Corral.Hosting.Text.Durations.Format(faults.AvgDelay), faults.FailurePercent, faults.Outage.ToString().ToLowerInvariant());
 }
+
+/// <summary>A worker's answer to <c>/api/v1/hello</c>.</summary>
+internal sealed record HelloReply(string Message);
+
+/// <summary>What <c>GET/PUT /faults</c> answers: the worker's fault settings now.</summary>
+public sealed record FaultsView(string AvgDelay, double Failure, string Outage);
+
+/// <summary>What a worker's <c>GET /stats</c> answers: totals over every worker's row, then each row.</summary>
+public sealed record WorkerStatsView(WorkerStatsTotal Total, IReadOnlyList<WorkerStatsLine> Workers);
+
+/// <summary>The totals of <see cref="WorkerStatsView"/>.</summary>
+public sealed record WorkerStatsTotal(long Successful, long Failed, long Total, double MeanMs);
+
+/// <summary>One worker's row in <see cref="WorkerStatsView"/>.</summary>
+public sealed record WorkerStatsLine(string WorkerId, long Successful, long Failed, long Total, double MeanMs, double P50Ms, double P99Ms,
+    DateTimeOffset UpdatedAt);

@@ -110,7 +110,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
         var restored = await store.LoadAsync(context.NodeId, cancellationToken);
         var app = new WorkerApp(context, config, store, restored);
 
-        var adminBuilder = NodeHost.CreateBuilder(context, "admin");
+        var adminBuilder = NodeHost.CreateBuilder(context, "admin").AddJsonContext(BalancerJson.Default);
         var readiness = new NodeReadiness();
         adminBuilder.Services.AddSingleton(readiness);
         var admin = adminBuilder.Build();
@@ -128,7 +128,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
 
     private async Task OpenServiceAsync(int port, CancellationToken cancellationToken)
     {
-        var builder = NodeHost.CreateBuilder(_context with { Ports = new Dictionary<string, int> { ["http"] = port } }, "http");
+        var builder = NodeHost.CreateBuilder(_context with { Ports = new Dictionary<string, int> { ["http"] = port } }, "http").AddJsonContext(BalancerJson.Default);
         // Its own readiness: closing this listener for an outage must not mark the whole node as draining.
         var serviceReadiness = new NodeReadiness();
         builder.Services.AddSingleton(serviceReadiness);

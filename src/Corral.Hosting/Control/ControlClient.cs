@@ -41,16 +41,16 @@ public sealed class ControlClient : IDisposable
     public TimeSpan ReportRetryBudget { get; init; } = TimeSpan.FromSeconds(60);
 
     public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
-        GetAsync(ControlRoutes.Membership, ControlApiJson.Default.MembershipSnapshot, cancellationToken);
+        GetAsync(ControlRoutes.Membership, ControlJson.Default.MembershipSnapshot, cancellationToken);
 
     public Task<ConfigDocument> GetConfigAsync(CancellationToken cancellationToken = default) =>
-        GetAsync(ControlRoutes.Config, ControlApiJson.Default.ConfigDocument, cancellationToken);
+        GetAsync(ControlRoutes.Config, ControlJson.Default.ConfigDocument, cancellationToken);
 
     public Task<IReadOnlyList<NodeStatus>> GetNodesAsync(CancellationToken cancellationToken = default) =>
-        GetAsync(ControlRoutes.Nodes, ControlApiJson.Default.IReadOnlyListNodeStatus, cancellationToken);
+        GetAsync(ControlRoutes.Nodes, ControlJson.Default.IReadOnlyListNodeStatus, cancellationToken);
 
     public Task ReportEndpointsAsync(string nodeId, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken = default) =>
-        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), ControlApiJson.Default.EndpointsReport, cancellationToken);
+        PostAsync(ControlRoutes.Endpoints(nodeId), new EndpointsReport(ports), ControlJson.Default.EndpointsReport, cancellationToken);
 
     /// <summary>
     /// Reports the run's outcome (idempotent at the supervisor). Connection errors, timeouts and 5xx answers are retried
@@ -71,7 +71,7 @@ public sealed class ControlClient : IDisposable
         {
             try
             {
-                await PostAsync(ControlRoutes.Finished, outcome, ControlApiJson.Default.RunOutcome, cancellationToken);
+                await PostAsync(ControlRoutes.Finished, outcome, ControlJson.Default.RunOutcome, cancellationToken);
                 return;
             }
             catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500)
@@ -94,11 +94,11 @@ public sealed class ControlClient : IDisposable
 
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
     public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync(ControlRoutes.MembershipEvents, ControlApiJson.Default.MembershipEvent, cancellationToken);
+        WatchAsync(ControlRoutes.MembershipEvents, ControlJson.Default.MembershipEvent, cancellationToken);
 
     /// <summary>The config feed: the current config first, then each reloaded version.</summary>
     public IAsyncEnumerable<ConfigDocument> WatchConfigAsync(CancellationToken cancellationToken = default) =>
-        WatchAsync(ControlRoutes.ConfigEvents, ControlApiJson.Default.ConfigDocument, cancellationToken);
+        WatchAsync(ControlRoutes.ConfigEvents, ControlJson.Default.ConfigDocument, cancellationToken);
 
     private async IAsyncEnumerable<T> WatchAsync<T>(string route, JsonTypeInfo<T> json, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

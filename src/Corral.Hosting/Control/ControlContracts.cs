@@ -135,9 +135,3 @@ public sealed record RunOutcome([property: JsonRequired] bool Passed, [property:
 
 /// <summary>A request to change a scalable role's node count; the count is required.</summary>
 public sealed record ScaleRequest([property: JsonRequired] int Count);
-
-/// <summary>JSON settings shared by the control API and its client.</summary>
-public static class ControlJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
-}

@@ -121,6 +121,7 @@ internal sealed class ControlServer : IAsyncDisposable
         // (a plain RequestDelegate included), and requests that match no endpoint at all.
         var requireToken = new AuthorizationPolicyBuilder(ClusterTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build();
         builder.Services.AddAuthorizationBuilder().SetDefaultPolicy(requireToken).SetFallbackPolicy(requireToken);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         var app = builder.Build();
         var boundPort = 0;
         app.Use(async (context, next) =>
@@ -248,21 +249,25 @@ internal static class ControlApi
 
     public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane, ControlServerOptions options)
     {
-        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlApiJson.Default.IReadOnlyListNodeStatus));
-        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlApiJson.Default.MembershipSnapshot));
-        routes.MapGet(ControlRoutes.MembershipEvents, (HttpContext context) => StreamAsync(context, plane.Membership.Subscribe(), ControlApiJson.Default.MembershipEvent, options));
-        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlApiJson.Default.ConfigDocument));
-        routes.MapGet(ControlRoutes.ConfigEvents, (HttpContext context) => StreamAsync(context, plane.Config.Subscribe(), ControlApiJson.Default.ConfigDocument, options));
+        routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Default.IReadOnlyListNodeStatus));
+        routes.MapGet(ControlRoutes.Membership, () => TypedResults.Json(plane.Membership.Snapshot(), ControlJson.Default.MembershipSnapshot));
+        // The feeds are plain RequestDelegates (they write the response themselves), held in typed locals so the
+        // request delegate generator leaves them alone; the fallback authorization policy still covers them.
+        RequestDelegate membershipEvents = context => StreamAsync(context, plane.Membership.Subscribe(), ControlJson.Default.MembershipEvent, options);
+        RequestDelegate configEvents = context => StreamAsync(context, plane.Config.Subscribe(), ControlJson.Default.ConfigDocument, options);
+        routes.MapGet(ControlRoutes.MembershipEvents, membershipEvents);
+        routes.MapGet(ControlRoutes.Config, () => TypedResults.Json(plane.Config.Current, ControlJson.Default.ConfigDocument));
+        routes.MapGet(ControlRoutes.ConfigEvents, configEvents);
 
         routes.MapPost(ControlRoutes.Finished, async Task<Results<Ok<FinishedReply>, ProblemHttpResult>> (HttpRequest request) =>
         {
-            var (outcome, problem) = await JsonBody.ReadAsync<RunOutcome>(request, ControlLimits.MaxOutcomeBytes);
+            var (outcome, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.RunOutcome, ControlLimits.MaxOutcomeBytes);
             return outcome is null ? problem! : TypedResults.Ok(new FinishedReply(plane.Finish(outcome)));
         });
 
         routes.MapPost("/v1/nodes/{nodeId}/endpoints", async Task<Results<NoContent, ProblemHttpResult>> (string nodeId, HttpRequest request) =>
         {
-            var (report, problem) = await JsonBody.ReadAsync<EndpointsReport>(request, ControlLimits.MaxBodyBytes);
+            var (report, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.EndpointsReport, ControlLimits.MaxBodyBytes);
             if (report is null)
             {
                 return problem!;
@@ -289,7 +294,7 @@ internal static class ControlApi
 
         routes.MapPost("/v1/roles/{role}/scale", async Task<Results<Accepted, ProblemHttpResult>> (string role, HttpRequest request) =>
         {
-            var (scale, problem) = await JsonBody.ReadAsync<ScaleRequest>(request, ControlLimits.MaxBodyBytes);
+            var (scale, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.ScaleRequest, ControlLimits.MaxBodyBytes);
             if (scale is null)
             {
                 return problem!;

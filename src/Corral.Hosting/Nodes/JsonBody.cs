@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -11,13 +14,11 @@ namespace Corral.Hosting.Nodes;
 /// </summary>
 public static class JsonBody
 {
-    private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
-        AllowTrailingCommas = false,
-    };
+    // One strict copy per source-generated context's options: the same contract, unknown fields refused.
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictOptions = new();
 
-    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, long maxBytes = 64 * 1024)
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> json,
+        long maxBytes = 64 * 1024)
         where T : class
     {
         if (request.ContentLength > maxBytes)
@@ -58,7 +59,7 @@ public static class JsonBody
 
         try
         {
-            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Strict);
+            var value = JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Strict(json));
             return value is null
                 ? (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"expected a JSON {typeof(T).Name}, got null"))
                 : (value, null);
@@ -67,6 +68,17 @@ public static class JsonBody
         {
             return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message));
         }
+    }
+
+    /// <summary>The type's contract with unknown fields refused (and trailing commas, as by default).</summary>
+    public static JsonTypeInfo<T> Strict<T>(JsonTypeInfo<T> json)
+    {
+        var strict = StrictOptions.GetValue(json.Options, static options => new JsonSerializerOptions(options)
+        {
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            AllowTrailingCommas = false,
+        });
+        return (JsonTypeInfo<T>)strict.GetTypeInfo(typeof(T));
     }
 
     public static ProblemHttpResult Problem(int status, string title, string detail) =>

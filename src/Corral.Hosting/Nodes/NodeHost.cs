@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Hosting.Control;
 using Corral.Hosting.Randomness;
 using Corral.Hosting.Resilience;
@@ -7,8 +8,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -36,6 +39,7 @@ public static partial class NodeHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         ConfigureLogging(builder.Logging);
         builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(context.Time);
         builder.Services.AddSingleton<NodeReadiness>();
@@ -43,12 +47,23 @@ public static partial class NodeHost
         return builder;
     }
 
+    /// <summary>
+    /// Lets the role's typed results (<c>TypedResults.Ok(record)</c>) serialize its own types: under Native AOT
+    /// there is no reflection to fall back on, so the role's source-generated context is asked first.
+    /// </summary>
+    public static WebApplicationBuilder AddJsonContext(this WebApplicationBuilder builder, IJsonTypeInfoResolver context)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, context));
+        return builder;
+    }
+
     /// <summary>One-line logs on stdout; framework chatter only from warnings up.</summary>
     public static void ConfigureLogging(ILoggingBuilder logging)
     {
         logging.ClearProviders();
-        logging.AddConsole(o => o.FormatterName = NodeLogFormatter.FormatterName)
-            .AddConsoleFormatter<NodeLogFormatter, ConsoleFormatterOptions>();
+        // Registered by hand: AddConsoleFormatter<,> binds its options from configuration by reflection.
+        logging.AddConsole(o => o.FormatterName = NodeLogFormatter.FormatterName);
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, NodeLogFormatter>());
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
     }
@@ -60,10 +75,10 @@ public static partial class NodeHost
         app.UseStatusCodePages();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
         app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "live" }));
-        app.MapGet("/readyz", () => readiness.IsReady
-            ? Results.Ok(new { status = "ready" })
-            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+        app.MapGet("/healthz", () => TypedResults.Json(new ProbeReply("live"), ControlJson.Default.ProbeReply));
+        app.MapGet("/readyz", Results<JsonHttpResult<ProbeReply>, ProblemHttpResult> () => readiness.IsReady
+            ? TypedResults.Json(new ProbeReply("ready"), ControlJson.Default.ProbeReply)
+            : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: readiness.IsDraining ? "Draining" : "Not ready",
                 detail: readiness.IsDraining ? "the node is leaving and takes no new work" : "the node is still starting"));
         return app;
@@ -126,3 +141,6 @@ public static partial class NodeHost
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not report endpoints to the supervisor at {Control}: {Error}")]
     private static partial void LogReportFailed(ILogger logger, Uri control, string error);
 }
+
+/// <summary>The body of <c>/healthz</c> and <c>/readyz</c>: <c>{"status": "live"}</c> or <c>{"status": "ready"}</c>.</summary>
+public sealed record ProbeReply(string Status);

@@ -67,7 +67,7 @@ public sealed partial class RunFolder
     public void WriteSummary(RunSummary summary)
     {
         var temporary = SummaryPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, RunJson.Default.RunSummary));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, ControlFileJson.Default.RunSummary));
         File.Move(temporary, SummaryPath, overwrite: true);
     }
 
@@ -85,7 +85,7 @@ public sealed partial class RunFolder
     }
 
     public RunSummary? ReadSummary() =>
-        File.Exists(SummaryPath) ? JsonSerializer.Deserialize(File.ReadAllText(SummaryPath), RunJson.Default.RunSummary) : null;
+        File.Exists(SummaryPath) ? JsonSerializer.Deserialize(File.ReadAllText(SummaryPath), ControlJson.Default.RunSummary) : null;
 
     [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")]
     private static partial Regex RunIdPattern();
@@ -108,8 +108,3 @@ public sealed record RunSummary
     public RunOutcome? Outcome { get; init; }
     public IReadOnlyList<NodeStatus> Nodes { get; init; } = [];
 }
-
-/// <summary>Source-generated JSON (no reflection, AOT-safe) for <c>run.json</c>, indented for people to read.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
-[JsonSerializable(typeof(RunSummary))]
-internal sealed partial class RunJson : JsonSerializerContext;

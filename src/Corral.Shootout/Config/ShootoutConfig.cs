@@ -26,8 +26,6 @@ public sealed record ShootoutConfig
     public static readonly TimeSpan DefaultTick = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan DefaultIntermission = TimeSpan.FromSeconds(1);
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-
     public ShootoutMode Mode { get; init; } = ShootoutMode.Server;
 
     /// <summary>At most one shot per cowboy per tick; zero lifts the limit (benchmarks).</summary>
@@ -46,9 +44,9 @@ public sealed record ShootoutConfig
     /// <summary>Whether each group commit is fsynced (full, the default) or only handed to the OS (normal: survives kill -9, not a power cut).</summary>
     public Durability Durability { get; init; } = Durability.Full;
 
-    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, JsonOptions);
+    public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, ShootoutJson.Default.ShootoutConfig);
 
     public static ShootoutConfig FromJson(JsonElement json) =>
-        json.Deserialize<ShootoutConfig>(JsonOptions)
+        json.Deserialize(ShootoutJson.Default.ShootoutConfig)
         ?? throw new InvalidOperationException("the shootout config from the supervisor is empty");
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Shootout.Game;
 using Corral.Shootout.Server;
 
@@ -19,7 +20,6 @@ public sealed record ServerReply<T>(HttpStatusCode Status, T? Value, string? Rea
 /// <summary>A cowboy's client for the game server. Every call has its own timeout; callers own retries.</summary>
 public sealed class ShootoutClient : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
     private readonly HttpClient _http;
     private readonly string _nodeId;
     private readonly TimeSpan _timeout;
@@ -40,23 +40,28 @@ public sealed class ShootoutClient : IDisposable
     public Uri Server => _http.BaseAddress!;
 
     public Task<ServerReply<RegisterResponse>> RegisterAsync(CancellationToken cancellationToken) =>
-        SendAsync<RegisterResponse>(HttpMethod.Post, "/register", new RegisterRequest { NodeId = _nodeId }, cancellationToken);
+        SendAsync(HttpMethod.Post, "/register", Body(new RegisterRequest { NodeId = _nodeId }, ShootoutJson.Default.RegisterRequest),
+            ShootoutJson.Default.RegisterResponse, cancellationToken);
 
     public Task<ServerReply<ShotReport>> ShootAsync(string shooter, CancellationToken cancellationToken) =>
-        SendAsync<ShotReport>(HttpMethod.Post, "/shoot", new ShootRequest { Shooter = shooter }, cancellationToken);
+        SendAsync(HttpMethod.Post, "/shoot", Body(new ShootRequest { Shooter = shooter }, ShootoutJson.Default.ShootRequest),
+            ShootoutJson.Default.ShotReport, cancellationToken);
 
     public Task<ServerReply<GameSnapshot>> GetStateAsync(CancellationToken cancellationToken) =>
-        SendAsync<GameSnapshot>(HttpMethod.Get, "/state", null, cancellationToken);
+        SendAsync(HttpMethod.Get, "/state", null, ShootoutJson.Default.GameSnapshot, cancellationToken);
 
-    private async Task<ServerReply<T>> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    // Buffered, so a retried request is always sent whole.
+    private static byte[] Body<TBody>(TBody body, JsonTypeInfo<TBody> json) => JsonSerializer.SerializeToUtf8Bytes(body, json);
+
+    private async Task<ServerReply<T>> SendAsync<T>(HttpMethod method, string path, byte[]? body, JsonTypeInfo<T> json,
+        CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            // Buffered, so a retried request is always sent whole.
-            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Json));
+            request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         }
 
@@ -65,7 +70,7 @@ public sealed class ShootoutClient : IDisposable
             using var response = await _http.SendAsync(request, timeout.Token);
             if (response.IsSuccessStatusCode)
             {
-                var value = await response.Content.ReadFromJsonAsync<T>(Json, timeout.Token);
+                var value = await response.Content.ReadFromJsonAsync(json, timeout.Token);
                 return new ServerReply<T>(response.StatusCode, value, null, null, null);
             }
 

@@ -24,7 +24,7 @@ public sealed class ShootoutLiveStatus : ILiveStatus
                 var membership = await control.GetMembershipAsync(cancellationToken);
                 if (membership.OfRole(ShootoutPlan.ServerRole).FirstOrDefault() is { } server)
                 {
-                    state = await http.GetFromJsonAsync<GameSnapshot>(new Uri(new Uri(server.Url()), "/state"), JsonSerializerOptions.Web, cancellationToken);
+                    state = await http.GetFromJsonAsync(new Uri(new Uri(server.Url()), "/state"), ShootoutJson.Default.GameSnapshot, cancellationToken);
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)

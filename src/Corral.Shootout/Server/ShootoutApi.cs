@@ -62,7 +62,7 @@ public static class ShootoutApi
         // Subscribe first, then send the state, so no event between the two is lost (a subscriber may see one twice: seq tells).
         await using var events = engine.Feed.SubscribeAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         var moved = events.MoveNextAsync();
-        yield return new SseItem<string>(JsonSerializer.Serialize(engine.Snapshot, JsonSerializerOptions.Web), "state");
+        yield return new SseItem<string>(JsonSerializer.Serialize(engine.Snapshot, ShootoutJson.Default.GameSnapshot), "state");
         while (await moved)
         {
             var e = events.Current;
@@ -80,7 +80,7 @@ public static class ShootoutApi
         }
         else
         {
-            var (body, problem) = await JsonBody.ReadAsync<RegisterRequest>(request);
+            var (body, problem) = await JsonBody.ReadAsync(request, ShootoutJson.Default.RegisterRequest);
             if (problem is not null) return problem;
             nodeId = body!.NodeId ?? NodeFromHeader(request);
         }
@@ -109,7 +109,7 @@ public static class ShootoutApi
     private static async Task<Results<Ok<ShotReport>, ProblemHttpResult>> ShootAsync(GameEngine engine, ShotLatency latency, HttpRequest request)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (body, problem) = await JsonBody.ReadAsync<ShootRequest>(request);
+        var (body, problem) = await JsonBody.ReadAsync(request, ShootoutJson.Default.ShootRequest);
         if (problem is not null) return problem;
         if (string.IsNullOrWhiteSpace(body!.Shooter))
         {

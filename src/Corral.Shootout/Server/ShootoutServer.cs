@@ -21,6 +21,7 @@ public static partial class ShootoutServer
     internal static WebApplication Build(NodeContext context, ShootoutConfig config, Durability? durability, TimeSpan? lockTimeout)
     {
         var builder = NodeHost.CreateBuilder(context);
+        builder.AddJsonContext(ShootoutJson.Default);
         return BuildApp(builder, context, config, durability ?? config.Durability, lockTimeout);
     }
 
@@ -65,7 +66,7 @@ public static partial class ShootoutServer
 
             var summary = await engine.Finished.WaitAsync(stoppingToken);
             LogFinished(logger, string.Join(", ", summary.Winners.Select(w => $"round {w.Round}: {w.Winner}")));
-            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ControlJson.Options)), stoppingToken);
+            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), stoppingToken);
         }
 
         [LoggerMessage(Level = LogLevel.Information, Message = "The shootout is over ({Winners}); reporting to the supervisor")]

@@ -5,8 +5,15 @@ internal static class CorralBinary
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
-    /// <summary>The test assembly's configuration (Debug or Release) decides which build of corral runs.</summary>
-    public static string Path { get; } = System.IO.Path.Combine(RepositoryRoot, "src", "Corral", "bin", Configuration(), "net10.0", "corral");
+    /// <summary>The variable <c>./test.sh</c> sets to the native binary it published, so these tests run what users run.</summary>
+    public const string Variable = "CORRAL_BINARY";
+
+    /// <summary>
+    /// The binary under test: <see cref="Variable"/> when set (the native one), otherwise the JIT build next to the
+    /// sources, of the test assembly's configuration (Debug or Release), for a developer running <c>dotnet test</c>.
+    /// </summary>
+    public static string Path { get; } = FromEnvironment() ??
+        System.IO.Path.Combine(RepositoryRoot, "src", "Corral", "bin", Configuration(), "net10.0", "corral");
 
     public static string Example(string name) => System.IO.Path.Combine(RepositoryRoot, "examples", name);
 
@@ -21,6 +28,19 @@ internal static class CorralBinary
         }
 
         throw new InvalidOperationException("cannot find the repository root (Corral.slnx) above " + AppContext.BaseDirectory);
+    }
+
+    private static string? FromEnvironment()
+    {
+        var path = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
+        return File.Exists(path)
+            ? System.IO.Path.GetFullPath(path)
+            : throw new InvalidOperationException($"{Variable} names '{path}', which does not exist; unset it to test the JIT build");
     }
 
     private static string Configuration() =>

@@ -11,9 +11,9 @@ public sealed class ControlContractsTests
     {
         string[] documented = ["pending", "starting", "ready", "unhealthy", "backingOff", "draining", "stopped", "exited", "failed"];
 
-        Assert.Equal(documented, Enum.GetValues<NodeState>().Select(s => JsonSerializer.Serialize(s, ControlJson.Options).Trim('"')));
-        Assert.Equal(["ready", "draining"], Enum.GetValues<MemberState>().Select(s => JsonSerializer.Serialize(s, ControlJson.Options).Trim('"')));
-        Assert.Equal(NodeState.BackingOff, JsonSerializer.Deserialize<NodeState>("\"backingOff\"", ControlJson.Options));
+        Assert.Equal(documented, Enum.GetValues<NodeState>().Select(s => JsonSerializer.Serialize(s, JsonSerializerOptions.Web).Trim('"')));
+        Assert.Equal(["ready", "draining"], Enum.GetValues<MemberState>().Select(s => JsonSerializer.Serialize(s, JsonSerializerOptions.Web).Trim('"')));
+        Assert.Equal(NodeState.BackingOff, JsonSerializer.Deserialize<NodeState>("\"backingOff\"", JsonSerializerOptions.Web));
 
         var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
         Assert.All(documented, name => Assert.Contains($"`{name}`", readme));
@@ -25,10 +25,10 @@ public sealed class ControlContractsTests
         var json = JsonSerializer.Serialize(new MembershipSnapshot(3, [
             new Member("w-1", "r", new Dictionary<string, string>()) { Instance = 2 },
             new Member("w-2", "r", new Dictionary<string, string>()) { State = MemberState.Draining },
-        ]), ControlJson.Options);
+        ]), JsonSerializerOptions.Web);
         Assert.Contains("\"state\":\"draining\"", json);
 
-        var snapshot = JsonSerializer.Deserialize<MembershipSnapshot>(json, ControlJson.Options)!;
+        var snapshot = JsonSerializer.Deserialize<MembershipSnapshot>(json, JsonSerializerOptions.Web)!;
         Assert.Equal(["w-1"], snapshot.OfRole("r").Select(m => m.NodeId));
         Assert.Equal(["w-2"], snapshot.DrainingOf("r").Select(m => m.NodeId));
         Assert.Equal(2, snapshot.Members[0].Instance);

@@ -153,7 +153,7 @@ public sealed class ControlServerTests
             var n = Interlocked.Increment(ref connections);
             context.Response.ContentType = "text/event-stream";
             var snapshot = new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(n, []));
-            await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(snapshot, ControlJson.Options) + "\n\n");
+            await context.Response.WriteAsync("data: " + JsonSerializer.Serialize(snapshot, JsonSerializerOptions.Web) + "\n\n");
             await context.Response.Body.FlushAsync();
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
         });

@@ -78,7 +78,7 @@ public sealed class CowboyClusterTests : IAsyncLifetime
         var restarted = StartCowboy(config, 2);
 
         var outcome = await _control.Finished.WaitAsync(Wait);
-        var summary = outcome.Summary.Deserialize<ShootoutSummary>(ControlJson.Options)!;
+        var summary = outcome.Summary.Deserialize<ShootoutSummary>(JsonSerializerOptions.Web)!;
         Assert.Equal(2, summary.Winners.Count);
         Assert.True(restarted.App.Services.GetRequiredService<NodeReadiness>().IsReady);
 

@@ -28,8 +28,8 @@ public sealed class OutcomeSizeTests
         };
 
         // Exactly what ShootoutServer sends: the summary as a JSON element inside the outcome.
-        var outcome = new RunOutcome(true, JsonSerializer.SerializeToElement(summary, ControlJson.Options));
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(outcome, ControlJson.Options).Length;
+        var outcome = new RunOutcome(true, JsonSerializer.SerializeToElement(summary, JsonSerializerOptions.Web));
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(outcome, JsonSerializerOptions.Web).Length;
 
         Assert.True(bytes <= ControlLimits.MaxOutcomeBytes, $"{cowboys} cowboys over {rounds} rounds: {bytes} bytes > {ControlLimits.MaxOutcomeBytes}");
     }

@@ -197,7 +197,7 @@ public sealed class ShootoutApiTests : IAsyncLifetime
         await Task.WhenAll(shooters).WaitAsync(Wait);
 
         Assert.True(outcome.Passed);
-        var summary = outcome.Summary.Deserialize<ShootoutSummary>(ControlJson.Options)!;
+        var summary = outcome.Summary.Deserialize<ShootoutSummary>(JsonSerializerOptions.Web)!;
         Assert.Equal(2, summary.Winners.Count);
         Assert.Equal(cowboys, summary.Cowboys.Count);
         Assert.Equal(summary.Cowboys.Sum(c => c.DamageDealt), summary.Cowboys.Sum(c => c.DamageTaken));
