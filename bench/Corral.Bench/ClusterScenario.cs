@@ -45,12 +45,28 @@ internal static partial class ClusterScenario
         {
             await using var run = CorralRun.Start(binary, folder, "up", file, "--ports", "dynamic", "--data", folder);
             var ready = await run.WaitForAsync(l => l.Contains("Round 1 of 1 starts"), TimeSpan.FromMinutes(3));
-            var port = ServerPort().Match(run.Lines.Select(l => l.Line).First(l => ServerPort().IsMatch(l))).Groups["port"].Value;
+            // The last port the server reported: a restarted server may listen elsewhere.
+            var port = ServerPort().Match(run.Lines.Select(l => l.Line).Last(l => ServerPort().IsMatch(l))).Groups["port"].Value;
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
             await Task.Delay(TimeSpan.FromSeconds(5)); // the first shots run JIT-cold code on the server
-            var before = await http.GetFromJsonAsync<JsonElement>("/stats");
-            await Task.Delay(duration);
-            var stats = await http.GetFromJsonAsync<JsonElement>("/stats");
+            JsonElement before, stats;
+            try
+            {
+                before = await http.GetFromJsonAsync<JsonElement>("/stats");
+                await Task.Delay(duration);
+                stats = await http.GetFromJsonAsync<JsonElement>("/stats");
+            }
+            catch (HttpRequestException e)
+            {
+                // A saturated machine can fail the server's liveness probes, and the supervisor then kills it: a
+                // figure of its own, not a crash of the benchmark.
+                var kills = run.Lines.Count(l => l.Line.Contains("liveness probes in a row; killing it"));
+                Console.WriteLine($"| {binary.Label} | {cowboys} | {tick} | {ready.At.TotalSeconds:0.0} | failed: the server stopped answering " +
+                                  $"({e.Message}); {kills} nodes killed for failed liveness probes | | | |");
+                await run.StopAsync();
+                return;
+            }
+
             var pss = run.PidsOf("cowboy").Select(CorralRun.PssKiB).Where(k => k > 0).ToArray();
             await run.StopAsync();
 

@@ -105,7 +105,7 @@ internal sealed class ControlServer : IAsyncDisposable
         CancellationToken cancellationToken, ControlServerOptions? options = null)
     {
         options ??= new ControlServerOptions();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-control" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-control", Args = NodeHost.NoConfigWatch });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel =>
         {

@@ -27,9 +27,15 @@ public static partial class NodeHost
     /// <summary>Bodies are small everywhere except where a role raises the limit on purpose (the balancer's proxy).</summary>
     public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
 
+    /// <summary>
+    /// A node reads no appsettings file, yet by default the host watches for one: an inotify instance per host, and
+    /// the kernel allows 128 per user, so a few hundred nodes on one machine failed to start. Nothing to reload, no watch.
+    /// </summary>
+    internal static readonly string[] NoConfigWatch = ["--hostBuilder:reloadConfigOnChange=false"];
+
     public static WebApplicationBuilder CreateBuilder(NodeContext context, string portName = "http")
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-" + context.Role });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-" + context.Role, Args = NoConfigWatch });
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Parse(context.BindAddress), context.Port(portName));
