@@ -149,4 +149,4 @@ public static partial class NodeHost
 }
 
 /// <summary>The body of <c>/healthz</c> and <c>/readyz</c>: <c>{"status": "live"}</c> or <c>{"status": "ready"}</c>.</summary>
-public sealed record ProbeReply(string Status);
+internal sealed record ProbeReply(string Status);
