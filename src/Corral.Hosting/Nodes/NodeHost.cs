@@ -49,7 +49,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(context.Time);
         builder.Services.AddSingleton<NodeReadiness>();
-        builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time));
+        builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time) { Seed = context.Seed });
         return builder;
     }
 
