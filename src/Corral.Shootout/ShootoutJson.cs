@@ -20,4 +20,4 @@ namespace Corral.Shootout;
 [JsonSerializable(typeof(WinnerResponse))]
 [JsonSerializable(typeof(ServerStats))]
 [JsonSerializable(typeof(ShootoutSummary))]
-public sealed partial class ShootoutJson : JsonSerializerContext;
+internal sealed partial class ShootoutJson : JsonSerializerContext;

@@ -52,7 +52,7 @@ public sealed class ShootoutModule : IAppModule, ILiveStatus
         if (context.Config.ValueKind == JsonValueKind.Object) return ShootoutConfig.FromJson(context.Config);
 
         // A node started without its config in hand asks the supervisor for it.
-        using var control = new ControlClient(context.ControlUrl, context.Token, context.Time);
+        using var control = new ControlClient(context.ControlUrl, context.Token, context.Time) { Seed = context.Seed };
         return ShootoutConfig.FromJson((await control.GetConfigAsync(cancellationToken)).Config);
     }
 

@@ -7,7 +7,7 @@ namespace Corral.Balancer.Config;
 /// Reads the balancer's topology: Corral's own format (<c>app: balancer</c>, unknown keys rejected) or seed 002's
 /// <c>config.yaml</c> unchanged (unknown keys ignored with a warning).
 /// </summary>
-public static class BalancerConfigReader
+internal static class BalancerConfigReader
 {
     private static readonly string[] OriginalKeys = ["worker", "pool", "stats-dir", "avg-delay", "failure", "load-balancer-port", "worker-port"];
     private static readonly string[] KnownMethods = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH", "TRACE"];

@@ -4,7 +4,7 @@ namespace Corral.Balancer.Health;
 /// The active health state of one worker: down after <c>unhealthyAfter</c> consecutive failed checks, up again
 /// after <c>healthyAfter</c> consecutive good ones. A member starts up: the supervisor only lists ready workers.
 /// </summary>
-public sealed class ActiveHealth
+internal sealed class ActiveHealth
 {
     private readonly Lock _lock = new();
     private int _successes;

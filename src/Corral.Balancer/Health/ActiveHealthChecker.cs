@@ -9,7 +9,7 @@ namespace Corral.Balancer.Health;
 /// worker cannot stall the others' checks (002 checked in sequence with no timeout). Only a 2xx answer is healthy
 /// (002 counted its 404 for <c>HEAD /</c> as healthy).
 /// </summary>
-public sealed partial class ActiveHealthChecker(BackendPool pool, BalancerState state, TimeProvider time, ILogger logger) : IDisposable
+internal sealed partial class ActiveHealthChecker(BackendPool pool, BalancerState state, TimeProvider time, ILogger logger) : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {

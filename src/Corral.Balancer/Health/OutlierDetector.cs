@@ -7,7 +7,7 @@ namespace Corral.Balancer.Health;
 /// <c>base × multiplier</c> (capped at the maximum); each ejection raises the multiplier by one, and every base period
 /// spent un-ejected lowers it by one again, so a worker that keeps failing stays out longer and longer.
 /// </summary>
-public sealed class OutlierDetector
+internal sealed class OutlierDetector
 {
     private readonly Lock _lock = new();
     private int _consecutiveFailures;

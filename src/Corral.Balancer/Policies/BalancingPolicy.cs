@@ -5,12 +5,12 @@ using Corral.Hosting.Randomness;
 namespace Corral.Balancer.Policies;
 
 /// <summary>Picks one worker out of the available ones (never empty, ordered by id). Pure apart from its own counter or random source.</summary>
-public interface IBalancingPolicy
+internal interface IBalancingPolicy
 {
     Backend Pick(IReadOnlyList<Backend> available);
 }
 
-public static class BalancingPolicies
+internal static class BalancingPolicies
 {
     public static IBalancingPolicy Create(BalancingPolicyKind kind, SeededRandom random) => kind switch
     {
@@ -24,7 +24,7 @@ public static class BalancingPolicies
 /// Each request takes the next of the available workers. The first request goes to the first worker (002 pre-incremented
 /// and started at the second), and a down worker is skipped without handing its turn to its neighbour twice.
 /// </summary>
-public sealed class RoundRobinPolicy : IBalancingPolicy
+internal sealed class RoundRobinPolicy : IBalancingPolicy
 {
     private long _next = -1;
 
@@ -33,7 +33,7 @@ public sealed class RoundRobinPolicy : IBalancingPolicy
 }
 
 /// <summary>Two distinct workers drawn at random; the one with fewer requests in flight wins (the first on a tie).</summary>
-public sealed class PowerOfTwoChoicesPolicy(SeededRandom random) : IBalancingPolicy
+internal sealed class PowerOfTwoChoicesPolicy(SeededRandom random) : IBalancingPolicy
 {
     public Backend Pick(IReadOnlyList<Backend> available)
     {
@@ -48,7 +48,7 @@ public sealed class PowerOfTwoChoicesPolicy(SeededRandom random) : IBalancingPol
 }
 
 /// <summary>The worker with the fewest requests in flight; ties rotate, so idle workers share the load evenly.</summary>
-public sealed class LeastRequestsPolicy : IBalancingPolicy
+internal sealed class LeastRequestsPolicy : IBalancingPolicy
 {
     private long _rotation = -1;
 

@@ -4,7 +4,7 @@ using Corral.Balancer.Health;
 namespace Corral.Balancer.Proxy;
 
 /// <summary>A worker as one balancer sees it: address, health (active and passive), load and counters.</summary>
-public sealed class Backend(string id, Uri baseUri)
+internal sealed class Backend(string id, Uri baseUri)
 {
     private readonly Lock _lock = new();
     private readonly LatencyHistogram _latency = new();
@@ -72,7 +72,7 @@ public sealed class Backend(string id, Uri baseUri)
 }
 
 /// <summary>One worker's line in <c>GET /lb/stats</c>.</summary>
-public sealed record BackendStats
+internal sealed record BackendStats
 {
     public required string WorkerId { get; init; }
     public required string Url { get; init; }

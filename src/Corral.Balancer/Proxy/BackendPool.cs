@@ -8,7 +8,7 @@ public sealed record WorkerAddress(string Id, Uri Url);
 /// request path reads it without a lock. A worker that stays keeps its state; one that leaves is no longer
 /// picked, while its in-flight requests finish.
 /// </summary>
-public sealed class BackendPool
+internal sealed class BackendPool
 {
     private volatile Backend[] _backends = [];
 

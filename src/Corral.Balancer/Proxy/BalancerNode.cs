@@ -36,9 +36,9 @@ public sealed partial class BalancerNode : IAsyncDisposable
     }
 
     public WebApplication App { get; }
-    public BackendPool Pool { get; }
-    public BalancerState State { get; }
-    public ActiveHealthChecker Health => _health;
+    internal BackendPool Pool { get; }
+    internal BalancerState State { get; }
+    internal ActiveHealthChecker Health => _health;
     public int Port => App.BoundPort();
 
     /// <summary>
@@ -107,7 +107,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         _loops.Add(FollowConfigAsync(control));
     }
 
-    public BalancerStatsView StatsView()
+    internal BalancerStatsView StatsView()
     {
         var now = _context.Time.GetUtcNow();
         var workers = Pool.All.Select(b => b.Snapshot(now)).ToArray();
@@ -184,5 +184,5 @@ public sealed partial class BalancerNode : IAsyncDisposable
 }
 
 /// <summary>What <c>GET /lb/stats</c> answers: this balancer's totals and its view of every worker.</summary>
-public sealed record BalancerStatsView(string Node, string Policy, long Requests, long Failures, long Retries,
+internal sealed record BalancerStatsView(string Node, string Policy, long Requests, long Failures, long Retries,
     IReadOnlyList<BackendStats> Workers);

@@ -14,7 +14,7 @@ namespace Corral.Balancer.Proxy;
 /// dropped and X-Forwarded-* added. On a failed attempt it retries on another worker when that is safe: the method is
 /// retryable and the request body was either not sent at all or buffered for replay.
 /// </summary>
-public sealed partial class BalancerProxy : IDisposable
+internal sealed partial class BalancerProxy : IDisposable
 {
     private readonly BackendPool _pool;
     private readonly BalancerState _state;

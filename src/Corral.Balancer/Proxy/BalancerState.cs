@@ -5,7 +5,7 @@ using Corral.Hosting.Randomness;
 namespace Corral.Balancer.Proxy;
 
 /// <summary>The config and policy a balancer runs with now; swapped as one reference on a hot reload.</summary>
-public sealed class BalancerState
+internal sealed class BalancerState
 {
     private readonly SeededRandom _random;
     private volatile Snapshot _current;

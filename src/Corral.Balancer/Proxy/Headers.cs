@@ -5,7 +5,7 @@ using Microsoft.Extensions.Primitives;
 namespace Corral.Balancer.Proxy;
 
 /// <summary>Copies headers between the client's and the upstream's messages, dropping hop-by-hop ones (RFC 9110 §7.6.1).</summary>
-public static class Headers
+internal static class Headers
 {
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {

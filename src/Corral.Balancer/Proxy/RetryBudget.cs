@@ -4,7 +4,7 @@ namespace Corral.Balancer.Proxy;
 /// Envoy's retry budget: retries in flight may be at most a percentage of the requests in flight (but always a few),
 /// so when every worker struggles the balancer does not multiply the load with retries.
 /// </summary>
-public sealed class RetryBudget
+internal sealed class RetryBudget
 {
     private int _inFlight;
 

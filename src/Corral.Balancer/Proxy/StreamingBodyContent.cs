@@ -8,7 +8,7 @@ namespace Corral.Balancer.Proxy;
 /// sent, because a body that has started cannot be replayed to another worker, and whether reading from the client
 /// failed, because a client that stalls or hangs up mid-body is not the worker's fault.
 /// </summary>
-public sealed class StreamingBodyContent(Stream body, long? length, CancellationToken clientAborted) : HttpContent
+internal sealed class StreamingBodyContent(Stream body, long? length, CancellationToken clientAborted) : HttpContent
 {
     private const int BufferSize = 64 * 1024;
     private volatile bool _started;

@@ -8,7 +8,7 @@ namespace Corral.Balancer.Worker;
 /// So exactly <c>failure</c> percent of every block fails (to 0.1%), at seeded, unpredictable positions; 002 drew
 /// <c>rand.Intn(100) &lt;= failure</c> and failed one percent too many.
 /// </summary>
-public sealed class FailureSchedule(SeededRandom random)
+internal sealed class FailureSchedule(SeededRandom random)
 {
     public const int BlockSize = 1000;
     private readonly Lock _lock = new();

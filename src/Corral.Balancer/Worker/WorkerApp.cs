@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Corral.Balancer.Worker;
 
 /// <summary>The worker's behaviour, shared by its service and admin listeners: hello, faults, statistics.</summary>
-public sealed class WorkerApp
+internal sealed class WorkerApp
 {
     private readonly NodeContext _context;
     private readonly FailureSchedule _schedule;
@@ -173,14 +173,14 @@ public sealed class WorkerApp
 internal sealed record HelloReply(string Message);
 
 /// <summary>What <c>GET/PUT /faults</c> answers: the worker's fault settings now.</summary>
-public sealed record FaultsView(string AvgDelay, double Failure, string Outage);
+internal sealed record FaultsView(string AvgDelay, double Failure, string Outage);
 
 /// <summary>What a worker's <c>GET /stats</c> answers: totals over every worker's row, then each row.</summary>
-public sealed record WorkerStatsView(WorkerStatsTotal Total, IReadOnlyList<WorkerStatsLine> Workers);
+internal sealed record WorkerStatsView(WorkerStatsTotal Total, IReadOnlyList<WorkerStatsLine> Workers);
 
 /// <summary>The totals of <see cref="WorkerStatsView"/>.</summary>
-public sealed record WorkerStatsTotal(long Successful, long Failed, long Total, double MeanMs);
+internal sealed record WorkerStatsTotal(long Successful, long Failed, long Total, double MeanMs);
 
 /// <summary>One worker's row in <see cref="WorkerStatsView"/>.</summary>
-public sealed record WorkerStatsLine(string WorkerId, long Successful, long Failed, long Total, double MeanMs, double P50Ms, double P99Ms,
+internal sealed record WorkerStatsLine(string WorkerId, long Successful, long Failed, long Total, double MeanMs, double P50Ms, double P99Ms,
     DateTimeOffset UpdatedAt);

@@ -5,7 +5,7 @@ namespace Corral.Balancer.Worker;
 
 /// <summary>What a worker's service port does during an injected outage.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<OutageMode>))]
-public enum OutageMode
+internal enum OutageMode
 {
     /// <summary>Serving normally.</summary>
     None,
@@ -18,7 +18,7 @@ public enum OutageMode
 }
 
 /// <summary>The faults a worker injects right now.</summary>
-public sealed record FaultSettings
+internal sealed record FaultSettings
 {
     public required TimeSpan AvgDelay { get; init; }
     public required double FailurePercent { get; init; }
@@ -26,7 +26,7 @@ public sealed record FaultSettings
 }
 
 /// <summary>The body of <c>PUT /faults</c>: every field is optional; an absent one keeps its current value.</summary>
-public sealed record FaultsRequest
+internal sealed record FaultsRequest
 {
     /// <summary>A duration such as <c>50ms</c>.</summary>
     public string? AvgDelay { get; init; }

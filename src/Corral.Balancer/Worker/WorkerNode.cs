@@ -35,7 +35,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
         _logger = admin.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Balancer.Worker");
     }
 
-    public WorkerApp App { get; }
+    internal WorkerApp App { get; }
     public WebApplication Admin { get; }
     public int ServicePort => _servicePort;
     public int AdminPort => Admin.BoundPort();

@@ -3,7 +3,7 @@ using Corral.Hosting.Metrics;
 namespace Corral.Balancer.Worker;
 
 /// <summary>One worker's counters as stored and shown.</summary>
-public sealed record WorkerStatsRow
+internal sealed record WorkerStatsRow
 {
     public required string WorkerId { get; init; }
     public long Successful { get; init; }
@@ -21,7 +21,7 @@ public sealed record WorkerStatsRow
 /// A worker's live statistics. Every request is recorded under one lock (counts and latency together), so
 /// totals are exact under any concurrency, unlike 002's read-increment-save that lost updates.
 /// </summary>
-public sealed class WorkerStats
+internal sealed class WorkerStats
 {
     private readonly Lock _lock = new();
     private readonly string _workerId;

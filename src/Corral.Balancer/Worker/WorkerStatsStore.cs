@@ -9,7 +9,7 @@ namespace Corral.Balancer.Worker;
 /// row on a period and on drain. A hello reply is not an acknowledged write, so a kill -9 may lose at most the
 /// counts of the last flush period; a drain loses nothing.
 /// </summary>
-public sealed class WorkerStatsStore
+internal sealed class WorkerStatsStore
 {
     private readonly string _connectionString;
 

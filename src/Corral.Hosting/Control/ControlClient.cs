@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Corral.Hosting.Randomness;
+using Corral.Hosting.Resilience;
 
 namespace Corral.Hosting.Control;
 
@@ -40,6 +42,9 @@ public sealed class ControlClient : IDisposable
     /// <summary>How long <see cref="ReportFinishedAsync"/> keeps retrying a supervisor that is unreachable or answers 5xx.</summary>
     public TimeSpan ReportRetryBudget { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The run's seed (the node's <see cref="Nodes.NodeContext.Seed"/>), so a seeded run's retry jitter replays; 0 when there is none.</summary>
+    public long Seed { get; init; }
+
     public Task<MembershipSnapshot> GetMembershipAsync(CancellationToken cancellationToken = default) =>
         GetAsync(ControlRoutes.Membership, ControlJson.Default.MembershipSnapshot, cancellationToken);
 
@@ -65,8 +70,7 @@ public sealed class ControlClient : IDisposable
             outcome = outcome with { Summary = JsonDocument.Parse("null").RootElement };
         }
 
-        var started = _time.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(new BackoffOptions { Budget = ReportRetryBudget }, _time, new SeededRandom(Seed, "control-client/finished"));
         while (true)
         {
             try
@@ -80,14 +84,11 @@ public sealed class ControlClient : IDisposable
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                if (_time.GetElapsedTime(started) + delay > ReportRetryBudget)
+                if (!await backoff.WaitAsync(cancellationToken))
                 {
                     throw new HttpRequestException(
                         $"could not report the outcome to {BaseAddress}: still failing after {ReportRetryBudget.TotalSeconds:0.#}s ({e.Message})", e);
                 }
-
-                await Task.Delay(delay, _time, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
         }
     }

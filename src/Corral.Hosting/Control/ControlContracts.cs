@@ -7,7 +7,7 @@ namespace Corral.Hosting.Control;
 /// The supervisor's control API: one API for every app (nodes, membership, config, outcome, actions).
 /// Every route requires the run's token as <c>Authorization: Bearer &lt;token&gt;</c>.
 /// </summary>
-public static class ControlRoutes
+internal static class ControlRoutes
 {
     public const string Nodes = "/v1/nodes";
     public const string Membership = "/v1/membership";
@@ -128,10 +128,10 @@ public sealed record MembershipEvent(MembershipChange Change, Member? Member, Me
 public sealed record ConfigDocument(long Version, JsonElement Config);
 
 /// <summary>A node reports the ports it bound (needed with <c>--ports dynamic</c>).</summary>
-public sealed record EndpointsReport(IReadOnlyDictionary<string, int> Ports);
+internal sealed record EndpointsReport(IReadOnlyDictionary<string, int> Ports);
 
 /// <summary>A finite app's result, reported once by its designated node; both fields are required (the summary may be null).</summary>
 public sealed record RunOutcome([property: JsonRequired] bool Passed, [property: JsonRequired] JsonElement Summary);
 
 /// <summary>A request to change a scalable role's node count; the count is required.</summary>
-public sealed record ScaleRequest([property: JsonRequired] int Count);
+internal sealed record ScaleRequest([property: JsonRequired] int Count);

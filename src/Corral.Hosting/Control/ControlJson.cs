@@ -22,7 +22,7 @@ namespace Corral.Hosting.Control;
 [JsonSerializable(typeof(FinishedReply))]
 [JsonSerializable(typeof(RunSummary))]
 [JsonSerializable(typeof(ProbeReply))]
-public sealed partial class ControlJson : JsonSerializerContext;
+internal sealed partial class ControlJson : JsonSerializerContext;
 
 /// <summary>The same contract as <see cref="ControlJson"/>, indented, for files a person reads (<c>run.json</c>).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]

@@ -71,7 +71,7 @@ internal sealed record ControlServerOptions
 }
 
 /// <summary>Size limits of the control API's request bodies.</summary>
-public static class ControlLimits
+internal static class ControlLimits
 {
     /// <summary>
     /// An outcome report (<c>finished</c>) may be this large (at least 1 MiB is promised): a summary lists every cowboy
@@ -387,4 +387,4 @@ internal static class ControlApi
 }
 
 /// <summary>The reply to <c>finished</c>: whether this report was the first (and so the one that counts).</summary>
-public sealed record FinishedReply(bool First);
+internal sealed record FinishedReply(bool First);

@@ -49,7 +49,7 @@ public static partial class NodeHost
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(context.Time);
         builder.Services.AddSingleton<NodeReadiness>();
-        builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time));
+        builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time) { Seed = context.Seed });
         return builder;
     }
 
@@ -149,4 +149,4 @@ public static partial class NodeHost
 }
 
 /// <summary>The body of <c>/healthz</c> and <c>/readyz</c>: <c>{"status": "live"}</c> or <c>{"status": "ready"}</c>.</summary>
-public sealed record ProbeReply(string Status);
+internal sealed record ProbeReply(string Status);

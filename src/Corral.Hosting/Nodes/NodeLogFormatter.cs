@@ -8,7 +8,7 @@ namespace Corral.Hosting.Nodes;
 /// One event per line, <c>HH:mm:ss.fff LVL message</c>: the supervisor adds the node's name in front,
 /// so the category would only be noise. Exceptions follow on the same line, newlines flattened.
 /// </summary>
-public sealed class NodeLogFormatter() : ConsoleFormatter(FormatterName)
+internal sealed class NodeLogFormatter() : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "corral";
 

@@ -77,7 +77,7 @@ public sealed record ProbeSpec(ProbeKind Kind, string? Port = null, string Ready
 }
 
 /// <summary>Expands a program role's argument and environment templates.</summary>
-public static class ProgramTemplate
+internal static class ProgramTemplate
 {
     /// <summary>Fills in <c>{port:NAME}</c>, <c>{data}</c>, <c>{node}</c> and <c>{bind}</c>; throws on anything else.</summary>
     public static string Expand(string template, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind) =>

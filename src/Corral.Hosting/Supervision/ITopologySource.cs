@@ -16,7 +16,7 @@ public interface ITopologySource
 }
 
 /// <summary>A topology held in memory, changed by calling <see cref="Set"/>: for tests and for embedding.</summary>
-public sealed class InMemoryTopologySource : ITopologySource
+internal sealed class InMemoryTopologySource : ITopologySource
 {
     private readonly Lock _lock = new();
     private Func<LoadedApp> _load;

@@ -15,7 +15,7 @@ namespace Corral.Hosting.Supervision;
 /// started from a thread-pool thread would be killed whenever that thread retires. Every start therefore
 /// happens on one dedicated thread that lives as long as the process.
 /// </remarks>
-public sealed class ProcessSpawner
+internal sealed class ProcessSpawner
 {
     /// <summary>The process-wide spawner; its thread never ends, so its children die only with the process.</summary>
     public static ProcessSpawner Shared { get; } = new();
@@ -78,7 +78,7 @@ public sealed class ProcessSpawner
 }
 
 /// <summary>POSIX signals sent with libc's <c>kill</c>, to one process or to a whole process group.</summary>
-public static class Signals
+internal static class Signals
 {
     public const int Term = 15;
     public const int Kill = 9;

@@ -5,7 +5,7 @@ namespace Corral.Hosting.Topology;
 /// are addressed by index (<c>cowboys.0.health=3</c>). An override may add a key the file does not
 /// have; whether that key is valid is the app's to decide when it reads the result.
 /// </summary>
-public static class TopologyOverrides
+internal static class TopologyOverrides
 {
     /// <summary>
     /// Applies overrides to a document. When the file's top level is a list (seed 000's <c>config.json</c>), an

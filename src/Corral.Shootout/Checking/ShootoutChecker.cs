@@ -4,7 +4,7 @@ using Corral.Shootout.Game;
 namespace Corral.Shootout.Checking;
 
 /// <summary>The names of the rules a history can break, as the checker reports them.</summary>
-public static class ViolationKinds
+internal static class ViolationKinds
 {
     public const string MalformedLine = "malformed-line";
     public const string SequenceGap = "sequence-gap";
@@ -28,13 +28,13 @@ public static class ViolationKinds
 }
 
 /// <summary>One broken rule: its kind, the line of <c>events.jsonl</c> (1-based) and what happened.</summary>
-public sealed record Violation(string Kind, int Line, string Message)
+internal sealed record Violation(string Kind, int Line, string Message)
 {
     public override string ToString() => $"line {Line}: {Kind}: {Message}";
 }
 
 /// <summary>The checker's verdict over one history.</summary>
-public sealed record CheckResult(IReadOnlyList<Violation> Violations, IReadOnlyList<string> Facts, IReadOnlyList<RoundWinner> Winners, long Shots)
+internal sealed record CheckResult(IReadOnlyList<Violation> Violations, IReadOnlyList<string> Facts, IReadOnlyList<RoundWinner> Winners, long Shots)
 {
     public bool Passed => Violations.Count == 0;
 }
@@ -43,7 +43,7 @@ public sealed record CheckResult(IReadOnlyList<Violation> Violations, IReadOnlyL
 /// Checks a shootout history (<c>events.jsonl</c>) against the rules, independently of the game code:
 /// it rebuilds health from the round-start line-ups and the shots, and names every rule a line breaks.
 /// </summary>
-public static class ShootoutChecker
+internal static class ShootoutChecker
 {
     public const string EventsFile = "events.jsonl";
 

@@ -5,14 +5,14 @@ using Corral.Shootout.Store;
 namespace Corral.Shootout.Config;
 
 /// <summary>What reading a shootout topology gave: the config and plan when it validated, null otherwise.</summary>
-public sealed record ShootoutLoadResult(ShootoutConfig? Config, AppPlan? Plan);
+internal sealed record ShootoutLoadResult(ShootoutConfig? Config, AppPlan? Plan);
 
 /// <summary>
 /// Reads the three shapes a shootout comes in: Corral's own YAML (<c>app: shootout</c>), seed 000's
 /// <c>config.json</c> (a bare list of cowboys) and seed 001's <c>Shootout</c> resource. Every problem is
 /// recorded with its position and what would be valid, so a user sees all of them at once.
 /// </summary>
-public static class ShootoutConfigLoader
+internal static class ShootoutConfigLoader
 {
     public const int MinCowboys = 2;
     public const int MaxCowboys = 1000;

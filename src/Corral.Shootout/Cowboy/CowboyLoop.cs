@@ -13,7 +13,7 @@ namespace Corral.Shootout.Cowboy;
 /// Where a cowboy finds its server (<c>--server URL</c>, else the control API's membership), and how long it
 /// keeps retrying while the server is away before it gives up and exits non-zero (the supervisor restarts it).
 /// </summary>
-public sealed record CowboyOptions(Uri? Server, TimeSpan? RetryBudget = null)
+internal sealed record CowboyOptions(Uri? Server, TimeSpan? RetryBudget = null)
 {
     public static readonly TimeSpan DefaultRetryBudget = TimeSpan.FromMinutes(2);
 
@@ -25,7 +25,7 @@ public sealed record CowboyOptions(Uri? Server, TimeSpan? RetryBudget = null)
 /// with its own seeded jitter, waits out death and intermissions by watching the state, and keeps going
 /// until the supervisor drains it. Damage is never computed here: the server answers what happened.
 /// </summary>
-public sealed partial class CowboyLoop(NodeContext context, ShootoutConfig config, CowboyOptions options, ControlClient control,
+internal sealed partial class CowboyLoop(NodeContext context, ShootoutConfig config, CowboyOptions options, ControlClient control,
     NodeReadiness readiness, IHostApplicationLifetime lifetime, ILogger<CowboyLoop> logger) : BackgroundService
 {
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(50);

@@ -9,7 +9,7 @@ namespace Corral.Shootout.Cowboy;
 /// The <c>shootout.cowboy</c> node: a small host for <c>/healthz</c> and <c>/readyz</c> around the
 /// <see cref="CowboyLoop"/>. It reports ready once it has registered (so "all ready" means "all in the game").
 /// </summary>
-public static class CowboyNode
+internal static class CowboyNode
 {
     public static WebApplication Build(NodeContext context, ShootoutConfig config, CowboyOptions options)
     {

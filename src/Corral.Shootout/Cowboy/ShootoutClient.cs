@@ -9,7 +9,7 @@ using Corral.Shootout.Server;
 namespace Corral.Shootout.Cowboy;
 
 /// <summary>What the server answered: the status, and the body when it parsed.</summary>
-public sealed record ServerReply<T>(HttpStatusCode Status, T? Value, string? Reason, TimeSpan? RetryAfter, string? Detail)
+internal sealed record ServerReply<T>(HttpStatusCode Status, T? Value, string? Reason, TimeSpan? RetryAfter, string? Detail)
 {
     /// <summary>The round a refusal is about, when the server says.</summary>
     public int? Round { get; init; }
@@ -18,7 +18,7 @@ public sealed record ServerReply<T>(HttpStatusCode Status, T? Value, string? Rea
 }
 
 /// <summary>A cowboy's client for the game server. Every call has its own timeout; callers own retries.</summary>
-public sealed class ShootoutClient : IDisposable
+internal sealed class ShootoutClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly string _nodeId;

@@ -3,7 +3,7 @@ using Corral.Shootout.Config;
 namespace Corral.Shootout.Game;
 
 /// <summary>One cowboy's live state inside a <see cref="ShootoutGame"/>; changed only by applying events.</summary>
-public sealed class CowboyState(CowboySpec spec, int index)
+internal sealed class CowboyState(CowboySpec spec, int index)
 {
     public CowboySpec Spec { get; } = spec;
     public int Index { get; } = index;

@@ -5,7 +5,7 @@ using Corral.Shootout.Config;
 namespace Corral.Shootout.Game;
 
 /// <summary>The kinds of <see cref="GameEvent"/>; the words appear in <c>events.jsonl</c>.</summary>
-public static class EventKinds
+internal static class EventKinds
 {
     public const string Registered = "registered";
     public const string RoundStarted = "round-started";
@@ -18,7 +18,7 @@ public static class EventKinds
 /// One thing that happened in a game. The game's state is the fold of its events, so the same records
 /// are the store's rows, the lines of <c>events.jsonl</c>, the server-sent events and the checker's input.
 /// </summary>
-public sealed record GameEvent
+internal sealed record GameEvent
 {
     public required string Kind { get; init; }
 
@@ -55,4 +55,4 @@ public sealed record GameEvent
 /// <summary>Source-generated JSON for the hot path (store, events.jsonl, server-sent events).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(GameEvent))]
-public sealed partial class GameEventJson : JsonSerializerContext;
+internal sealed partial class GameEventJson : JsonSerializerContext;

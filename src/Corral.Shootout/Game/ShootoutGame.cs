@@ -4,7 +4,7 @@ using Corral.Shootout.Config;
 namespace Corral.Shootout.Game;
 
 /// <summary>Where a game stands.</summary>
-public enum GameStatus
+internal enum GameStatus
 {
     /// <summary>Waiting until every identity is bound to a node.</summary>
     Registering,
@@ -19,7 +19,7 @@ public enum GameStatus
 }
 
 /// <summary>One round's winner.</summary>
-public sealed record RoundWinner(int Round, string Winner, DateTimeOffset At);
+internal sealed record RoundWinner(int Round, string Winner, DateTimeOffset At);
 
 /// <summary>
 /// The rules of a server-mode shootout, as a pure state machine. Commands (<see cref="Register"/>,
@@ -27,7 +27,7 @@ public sealed record RoundWinner(int Round, string Winner, DateTimeOffset At);
 /// events; state changes only by <see cref="Apply"/>, which is also how a restarted server replays its
 /// store, so live play and replay cannot disagree. Not thread-safe: one writer owns it.
 /// </summary>
-public sealed class ShootoutGame
+internal sealed class ShootoutGame
 {
     private readonly List<CowboyState> _cowboys;
     private readonly Dictionary<string, CowboyState> _byName = new(StringComparer.Ordinal);

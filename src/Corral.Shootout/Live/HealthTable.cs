@@ -4,7 +4,7 @@ using Corral.Shootout.Server;
 namespace Corral.Shootout.Live;
 
 /// <summary>Renders the cowboys' health as a few plain lines for the terminal footer of <c>corral up</c>.</summary>
-public static class HealthTable
+internal static class HealthTable
 {
     private const int BarWidth = 20;
 

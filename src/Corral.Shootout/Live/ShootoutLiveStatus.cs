@@ -9,7 +9,7 @@ using Corral.Shootout.Server;
 namespace Corral.Shootout.Live;
 
 /// <summary>Polls the game server's <c>/state</c> a few times a second for the terminal's health table.</summary>
-public sealed class ShootoutLiveStatus : ILiveStatus
+internal sealed class ShootoutLiveStatus : ILiveStatus
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 

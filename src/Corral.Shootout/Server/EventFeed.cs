@@ -9,7 +9,7 @@ namespace Corral.Shootout.Server;
 /// Fans committed events out to server-sent-event subscribers. Each subscriber has its own bounded
 /// queue that drops its oldest events when it falls behind, so a slow reader never slows the game.
 /// </summary>
-public sealed class EventFeed
+internal sealed class EventFeed
 {
     private const int QueueLength = 4096;
     private readonly ConcurrentDictionary<long, Channel<GameEvent>> _subscribers = new();

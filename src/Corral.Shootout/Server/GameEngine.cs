@@ -51,17 +51,17 @@ public sealed partial class GameEngine : IAsyncDisposable
         _snapshot = GameSnapshot.Of(game);
     }
 
-    public GameSnapshot Snapshot => _snapshot;
+    internal GameSnapshot Snapshot => _snapshot;
 
     /// <summary>Batches committed and requests answered so far (the mean batch size tells how well group commit works).</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
     public long Requests => Interlocked.Read(ref _requests);
-    public EventFeed Feed { get; } = new();
+    internal EventFeed Feed { get; } = new();
     public ShootoutConfig Config => _game.Config;
 
     /// <summary>Completes with the summary once the last round has a winner (at once for a resumed finished run).</summary>
-    public Task<ShootoutSummary> Finished => _finished.Task;
+    internal Task<ShootoutSummary> Finished => _finished.Task;
 
     /// <summary>Faults if the store fails: the in-memory game may then be ahead of the store, so the server must restart from it.</summary>
     public Task Completion => _loop;

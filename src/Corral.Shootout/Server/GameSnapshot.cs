@@ -3,7 +3,7 @@ using Corral.Shootout.Game;
 namespace Corral.Shootout.Server;
 
 /// <summary>One cowboy as <c>GET /state</c> shows it.</summary>
-public sealed record CowboyView
+internal sealed record CowboyView
 {
     public required string Name { get; init; }
     public required int Health { get; init; }
@@ -18,7 +18,7 @@ public sealed record CowboyView
 }
 
 /// <summary>The game's durable state after a committed batch (<c>GET /state</c>).</summary>
-public sealed record GameSnapshot
+internal sealed record GameSnapshot
 {
     public required int Round { get; init; }
     public required int Rounds { get; init; }
@@ -49,10 +49,10 @@ public sealed record GameSnapshot
 }
 
 /// <summary>Per-cowboy totals over the run, for the outcome report.</summary>
-public sealed record CowboyTotals(string Name, int Wins, long ShotsFired, long DamageDealt, long DamageTaken);
+internal sealed record CowboyTotals(string Name, int Wins, long ShotsFired, long DamageDealt, long DamageTaken);
 
 /// <summary>The summary the server reports as the run's outcome, and the supervisor prints.</summary>
-public sealed record ShootoutSummary
+internal sealed record ShootoutSummary
 {
     public required int Rounds { get; init; }
     public required IReadOnlyList<RoundWinner> Winners { get; init; }

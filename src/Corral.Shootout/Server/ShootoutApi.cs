@@ -12,26 +12,26 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Corral.Shootout.Server;
 
 /// <summary>Body of <c>POST /register</c>; the node id may come in the <c>X-Corral-Node</c> header instead.</summary>
-public sealed record RegisterRequest
+internal sealed record RegisterRequest
 {
     public string? NodeId { get; init; }
 }
 
 /// <summary>Body of <c>POST /shoot</c>: the shooter names itself; its node id is checked against the identity's binding.</summary>
-public sealed record ShootRequest
+internal sealed record ShootRequest
 {
     public string? Shooter { get; init; }
     public string? NodeId { get; init; }
 }
 
 /// <summary>Answer to <c>POST /register</c>: the identity bound to the node, with its current health, and the game.</summary>
-public sealed record RegisterResponse(string Cowboy, int Health, int Damage, bool Alive, GameSnapshot State);
+internal sealed record RegisterResponse(string Cowboy, int Health, int Damage, bool Alive, GameSnapshot State);
 
 /// <summary>Answer to <c>GET /winner</c>.</summary>
-public sealed record WinnerResponse(int Round, string Status, string? Winner, IReadOnlyList<RoundWinner> Winners);
+internal sealed record WinnerResponse(int Round, string Status, string? Winner, IReadOnlyList<RoundWinner> Winners);
 
 /// <summary>The game server's HTTP API (seed 000's routes, made atomic and honest).</summary>
-public static class ShootoutApi
+internal static class ShootoutApi
 {
     /// <summary>The header a cowboy names its node with.</summary>
     public const string NodeHeader = "X-Corral-Node";

@@ -8,7 +8,7 @@ namespace Corral.Shootout.Server;
 /// <see cref="Histogram"/> (sparse buckets, base64) and <see cref="SumMicros"/> let a reader take two snapshots
 /// and compute the percentiles of the window between them.
 /// </summary>
-public sealed record ServerStats(long Shots, double MeanMs, double P50Ms, double P99Ms, long Batches, double MeanBatch,
+internal sealed record ServerStats(long Shots, double MeanMs, double P50Ms, double P99Ms, long Batches, double MeanBatch,
     string Histogram, long SumMicros);
 
 /// <summary>
@@ -16,7 +16,7 @@ public sealed record ServerStats(long Shots, double MeanMs, double P50Ms, double
 /// (body parsing, the queue, the group commit), so the benchmark can read a server p99 without guessing
 /// at the network from outside.
 /// </summary>
-public sealed class ShotLatency
+internal sealed class ShotLatency
 {
     private readonly Lock _lock = new();
     private readonly LatencyHistogram _histogram = new();

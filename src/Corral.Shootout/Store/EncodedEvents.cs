@@ -8,7 +8,7 @@ namespace Corral.Shootout.Store;
 /// A batch of events serialised once, as JSON lines: the store's rows and <c>events.jsonl</c> take the
 /// same bytes, so the writer loop pays for serialisation once per event. Reused batch after batch.
 /// </summary>
-public sealed class EncodedEvents
+internal sealed class EncodedEvents
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly List<(int Start, int Length)> _lines = [];

@@ -11,7 +11,7 @@ namespace Corral.Shootout.Store;
 /// the store's history (its last line is not an event, or names a sequence the store never committed) is
 /// rewritten from the store.
 /// </summary>
-public sealed class EventLog : IDisposable
+internal sealed class EventLog : IDisposable
 {
     private FileStream? _stream;
 

@@ -26,7 +26,7 @@ public enum Durability
 /// transactions for people and queries. Single-writer: only the game engine's writer loop calls
 /// <see cref="Append"/>.
 /// </summary>
-public sealed class ShootoutStore : IDisposable
+internal sealed class ShootoutStore : IDisposable
 {
     public const string FileName = "shootout.db";
 

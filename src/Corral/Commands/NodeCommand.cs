@@ -59,7 +59,7 @@ internal static class NodeCommand
     /// <summary>The app's config from the control API, with a bounded number of tries (the supervisor may still be starting its API).</summary>
     private static async Task<JsonElement?> FetchConfigAsync(NodeContext context, CancellationToken cancellationToken)
     {
-        using var control = new ControlClient(context.ControlUrl, context.Token);
+        using var control = new ControlClient(context.ControlUrl, context.Token) { Seed = context.Seed };
         var backoff = new Backoff(new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromSeconds(1) },
             context.Time, new SeededRandom(context.Seed, $"{context.NodeId}/config"));
         while (backoff.Attempt < 20)

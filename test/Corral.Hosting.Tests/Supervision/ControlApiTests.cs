@@ -89,7 +89,7 @@ public sealed class ControlApiTests
         var stayer = StubApp.Role("stayer", 1);
         await using var h = await new Harness(StubApp.Loaded(quitter, stayer)).StartAsync();
         using var http = Raw(h, h.Supervisor.Token);
-        await Eventually.WaitAsync(() => h.Node("quitter-1").State == NodeState.Exited, 60, "quitter-1 exited\n" + h.Sink.Dump());
+        await Eventually.TrueAsync(() => h.Node("quitter-1").State == NodeState.Exited, TimeSpan.FromSeconds(60), "quitter-1 exited\n" + h.Sink.Dump());
 
         using var response = await http.PostAsync(ControlRoutes.Restart("quitter-1"), null);
 

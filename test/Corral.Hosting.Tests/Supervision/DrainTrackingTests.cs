@@ -31,14 +31,14 @@ public sealed class DrainTrackingTests
         Assert.Contains(listed, n => n.Instance == 2 && n.Pid is null);
 
         await h.WaitLineAsync("corral", $"a-2 stopped (exit");
-        await Eventually.WaitAsync(() => h.Sink.Count("corral", "a-2 started") == 2, 60, "the successor started\n" + h.Sink.Dump());
+        await Eventually.TrueAsync(() => h.Sink.Count("corral", "a-2 started") == 2, TimeSpan.FromSeconds(60), "the successor started\n" + h.Sink.Dump());
         Assert.True(h.Sink.At("corral", "a-2 stopped (exit") < Last(h, "a-2 started"), h.Sink.Dump());
         await h.WaitReadyAsync(60, "a-2");
         Assert.Equal(2, h.Node("a-2").Instance);
         Assert.Single(h.Supervisor.Nodes(), n => n.NodeId == "a-2");
 
         // The old process left the membership as a drain (draining, then left); the successor stays a member.
-        await Eventually.WaitAsync(() => Changes(events).Contains((MembershipChange.Joined, "a-2", 2L)), 30, "a-2 #2 joined");
+        await Eventually.TrueAsync(() => Changes(events).Contains((MembershipChange.Joined, "a-2", 2L)), TimeSpan.FromSeconds(30), "a-2 #2 joined");
         var changes = Changes(events).Where(c => c.NodeId == "a-2").ToArray();
         Assert.Equal([(MembershipChange.Draining, "a-2", 1L), (MembershipChange.Left, "a-2", 1L), (MembershipChange.Joined, "a-2", 2L)], changes);
         MembershipEvent draining;
@@ -71,7 +71,7 @@ public sealed class DrainTrackingTests
 
         Assert.True(Signals.IsAlive(oldPid), "the old a-2 should still be draining (it ignores SIGTERM)");
         Assert.Contains(h.Supervisor.Nodes(), n => n.NodeId == "a-2" && n.State == NodeState.Draining && n.Pid == oldPid);
-        await Eventually.WaitAsync(() => h.Sink.Count("corral", "a-2 started") == 2, 60, "the successor started\n" + h.Sink.Dump());
+        await Eventually.TrueAsync(() => h.Sink.Count("corral", "a-2 started") == 2, TimeSpan.FromSeconds(60), "the successor started\n" + h.Sink.Dump());
         Assert.False(Signals.IsAlive(oldPid), "the successor started while its predecessor still ran\n" + h.Sink.Dump());
         Assert.True(h.Sink.At("corral", "a-2 stopped (exit") < Last(h, "a-2 started"), h.Sink.Dump());
         await h.WaitReadyAsync(60, "a-1", "a-2");

@@ -20,8 +20,8 @@ public sealed class NodeSessionCleanupTests
 
         Signals.Send(node, Signals.Kill);
 
-        await Eventually.WaitAsync(() => !Signals.IsAlive(grandchild), 10, $"grandchild {grandchild} gone with its node\n{h.Sink.Dump()}");
-        await Eventually.WaitAsync(() => h.Node("spawner-1") is { State: NodeState.Ready, Pid: { } pid } && pid != node, 60,
+        await Eventually.TrueAsync(() => !Signals.IsAlive(grandchild), TimeSpan.FromSeconds(10), $"grandchild {grandchild} gone with its node\n{h.Sink.Dump()}");
+        await Eventually.TrueAsync(() => h.Node("spawner-1") is { State: NodeState.Ready, Pid: { } pid } && pid != node, TimeSpan.FromSeconds(60),
             "the node restarted\n" + h.Sink.Dump());
     }
 

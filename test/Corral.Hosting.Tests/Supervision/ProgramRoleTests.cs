@@ -41,7 +41,7 @@ public sealed class ProgramRoleTests
         Assert.Contains("Ready to accept connections", File.ReadAllText(h.Supervisor.Run.LogOf("redis")));
 
         Signals.Send(first.Pid!.Value, Signals.Kill);
-        await Eventually.WaitAsync(() => h.Node("redis") is { State: NodeState.Ready, Pid: { } pid } && pid != first.Pid, 60,
+        await Eventually.TrueAsync(() => h.Node("redis") is { State: NodeState.Ready, Pid: { } pid } && pid != first.Pid, TimeSpan.FromSeconds(60),
             "redis restarted and ready\n" + h.Sink.Dump());
         var second = h.Node("redis");
         Assert.Equal(1, second.Restarts);
@@ -54,16 +54,16 @@ public sealed class ProgramRoleTests
         Assert.Equal(RunEnd.Stopped, result.End);
         Assert.Equal(NodeState.Stopped, result.Nodes.Single().State);
         Assert.Contains("redis stopped (exit 0)", h.Sink.Dump());
-        await Eventually.WaitAsync(() => !Signals.IsAlive(first.Pid!.Value) && !Signals.IsAlive(second.Pid!.Value) &&
-                                         Signals.SessionMembers(second.Pid!.Value).Count == 0, 10, "no redis-server left");
+        await Eventually.TrueAsync(() => !Signals.IsAlive(first.Pid!.Value) && !Signals.IsAlive(second.Pid!.Value) &&
+                                         Signals.SessionMembers(second.Pid!.Value).Count == 0, TimeSpan.FromSeconds(10), "no redis-server left");
     }
 
     [Fact]
     public async Task A_sigkilled_supervisor_leaves_no_redis_server()
     {
-        var data = Directory.CreateTempSubdirectory("corral-kill-redis-").FullName;
+        using var data = new TempFolder("corral-kill-redis-");
         var info = new ProcessStartInfo(TestNodeBinary.Path) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "supervise", "--data", data, "--nodes", "1", "--redis" })
+        foreach (var arg in new[] { "supervise", "--data", data.Path, "--nodes", "1", "--redis" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -94,7 +94,7 @@ public sealed class ProgramRoleTests
             Signals.Send(supervisor.Id, Signals.Kill);
             await supervisor.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
-            await Eventually.WaitAsync(() => !Signals.IsAlive(redis.Value), 10, $"redis-server {redis} gone with its supervisor");
+            await Eventually.TrueAsync(() => !Signals.IsAlive(redis.Value), TimeSpan.FromSeconds(10), $"redis-server {redis} gone with its supervisor");
         }
         finally
         {
@@ -102,8 +102,6 @@ public sealed class ProgramRoleTests
             {
                 supervisor.Kill();
             }
-
-            Directory.Delete(data, recursive: true);
         }
     }
 
@@ -162,7 +160,7 @@ public sealed class ProgramRoleTests
         finally
         {
             // The escaped daemon is exactly what the warning is about: this test must end it itself.
-            await Eventually.WaitAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, 10, "redis.pid written");
+            await Eventually.TrueAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, TimeSpan.FromSeconds(10), "redis.pid written");
             Signals.Send(int.Parse(File.ReadAllText(pidFile).Trim()), Signals.Kill);
         }
     }

@@ -34,12 +34,12 @@ public sealed class ReloadTests
                 }
             }
         });
-        await Eventually.WaitAsync(() => { lock (versions) { return versions.Count == 1; } }, 30, "the config feed's first document");
+        await Eventually.TrueAsync(() => { lock (versions) { return versions.Count == 1; } }, TimeSpan.FromSeconds(30), "the config feed's first document");
 
         // a grows by one; b's arguments change.
         h.Source.Set(StubApp.Loaded("{\"v\":2}", a with { Count = 3 }, b with { Args = ["--ready-delay", "10"] }));
         await h.WaitLineAsync("corral", "plan changed: 1 to start, 0 to drain, 1 to restart");
-        await Eventually.WaitAsync(() => h.Sink.Count("corral", "b-1 started") == 2, 60, "b-1 restarted\n" + h.Sink.Dump());
+        await Eventually.TrueAsync(() => h.Sink.Count("corral", "b-1 started") == 2, TimeSpan.FromSeconds(60), "b-1 restarted\n" + h.Sink.Dump());
         await h.WaitReadyAsync(60, "a-1", "a-2", "a-3", "b-1");
         var after = h.Supervisor.Nodes().ToDictionary(n => n.NodeId, n => n.Pid);
         Assert.Equal(before["a-1"], after["a-1"]);
@@ -108,7 +108,7 @@ public sealed class ReloadTests
     /// </summary>
     private static async Task WaitDrainedAsync(Harness h, params (string NodeId, int Pid)[] nodes)
     {
-        await Eventually.WaitAsync(() => nodes.All(n => !Signals.IsAlive(n.Pid) && h.Sink.Has("corral", $"{n.NodeId} stopped (exit 0)")),
+        await Eventually.TrueAsync(() => nodes.All(n => !Signals.IsAlive(n.Pid) && h.Sink.Has("corral", $"{n.NodeId} stopped (exit 0)")),
             TimeSpan.FromSeconds(30), () => $"{string.Join(", ", nodes.Select(n => $"{n.NodeId} (pid {n.Pid})"))} drained\n{h.Sink.Dump()}");
     }
 }

@@ -52,45 +52,31 @@ public sealed class SupervisionUnitTests
     [Fact]
     public void Run_folders_have_sortable_ids_and_resume_only_existing_ones()
     {
-        var data = Directory.CreateTempSubdirectory("corral-runs-").FullName;
-        try
-        {
-            var run = RunFolder.Create(data, new DateTimeOffset(2026, 11, 22, 4, 15, 0, TimeSpan.Zero));
-            Assert.Matches("^20261122-041500-[0-9a-f]{4}$", run.RunId);
-            Assert.True(Directory.Exists(run.LogsPath));
-            Assert.Equal(run.Path, RunFolder.Resume(data, run.RunId).Path);
+        using var data = new TempFolder("corral-runs-");
+        var run = RunFolder.Create(data.Path, new DateTimeOffset(2026, 11, 22, 4, 15, 0, TimeSpan.Zero));
+        Assert.Matches("^20261122-041500-[0-9a-f]{4}$", run.RunId);
+        Assert.True(Directory.Exists(run.LogsPath));
+        Assert.Equal(run.Path, RunFolder.Resume(data.Path, run.RunId).Path);
 
-            var missing = Assert.Throws<SupervisorException>(() => RunFolder.Resume(data, "20200101-000000-abcd"));
-            Assert.Contains("cannot resume run 20200101-000000-abcd", missing.Message);
-            Assert.Throws<SupervisorException>(() => RunFolder.Resume(data, "../etc"));
-        }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+        var missing = Assert.Throws<SupervisorException>(() => RunFolder.Resume(data.Path, "20200101-000000-abcd"));
+        Assert.Contains("cannot resume run 20200101-000000-abcd", missing.Message);
+        Assert.Throws<SupervisorException>(() => RunFolder.Resume(data.Path, "../etc"));
     }
 
     [Fact]
     public async Task Resume_reuses_the_run_folder_and_its_id()
     {
-        var data = Directory.CreateTempSubdirectory("corral-resume-").FullName;
-        try
-        {
-            var earlier = RunFolder.Create(data, DateTimeOffset.UtcNow);
-            await using var h = new Harness(StubApp.Loaded(StubApp.Role("a", 0)), o => o with { DataDirectory = data, ResumeRunId = earlier.RunId });
-            await h.Supervisor.StartAsync();
-            Assert.Equal(earlier.RunId, h.Supervisor.Run.RunId);
-            Assert.Equal(earlier.Path, h.Supervisor.Run.Path);
-            Assert.Equal(earlier.RunId, h.Supervisor.Run.ReadSummary()!.RunId);
+        using var data = new TempFolder("corral-resume-");
+        var earlier = RunFolder.Create(data.Path, DateTimeOffset.UtcNow);
+        await using var h = new Harness(StubApp.Loaded(StubApp.Role("a", 0)), o => o with { DataDirectory = data.Path, ResumeRunId = earlier.RunId });
+        await h.Supervisor.StartAsync();
+        Assert.Equal(earlier.RunId, h.Supervisor.Run.RunId);
+        Assert.Equal(earlier.Path, h.Supervisor.Run.Path);
+        Assert.Equal(earlier.RunId, h.Supervisor.Run.ReadSummary()!.RunId);
 
-            await using var missing = new Harness(StubApp.Loaded(StubApp.Role("a", 0)), o => o with { DataDirectory = data, ResumeRunId = "20200101-000000-abcd" });
-            var error = await Assert.ThrowsAsync<SupervisorException>(() => missing.Supervisor.StartAsync());
-            Assert.Contains("cannot resume run 20200101-000000-abcd", error.Message);
-        }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+        await using var missing = new Harness(StubApp.Loaded(StubApp.Role("a", 0)), o => o with { DataDirectory = data.Path, ResumeRunId = "20200101-000000-abcd" });
+        var error = await Assert.ThrowsAsync<SupervisorException>(() => missing.Supervisor.StartAsync());
+        Assert.Contains("cannot resume run 20200101-000000-abcd", error.Message);
     }
 
     [Fact]

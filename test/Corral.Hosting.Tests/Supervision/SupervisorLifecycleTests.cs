@@ -109,7 +109,7 @@ public sealed class SupervisorLifecycleTests
             LivenessTimeout = TimeSpan.FromMilliseconds(300),
         }).StartAsync();
         await h.WaitLineAsync("corral", "worker-1 failed 3 liveness probes in a row; killing it", 60);
-        await Eventually.WaitAsync(() => h.Sink.Count("corral", "worker-1 started") == 2, 30, "worker-1 started again");
+        await Eventually.TrueAsync(() => h.Sink.Count("corral", "worker-1 started") == 2, TimeSpan.FromSeconds(30), "worker-1 started again");
         Assert.Equal(1, h.Node("worker-1").Restarts);
         Assert.Contains("worker-1 failed 3 liveness probes; restart 1 of 5", h.Sink.Dump());
     }
@@ -170,7 +170,7 @@ public sealed class SupervisorLifecycleTests
             Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        await Eventually.WaitAsync(() => h.Node("worker-1") is { State: NodeState.Ready, Pid: { } now } && now != pid, 60, "worker-1 ready again\n" + h.Sink.Dump());
+        await Eventually.TrueAsync(() => h.Node("worker-1") is { State: NodeState.Ready, Pid: { } now } && now != pid, TimeSpan.FromSeconds(60), "worker-1 ready again\n" + h.Sink.Dump());
         Assert.Equal(0, h.Node("worker-1").Restarts);
         Assert.True(h.Sink.Has("corral", "worker-1 restarting on request"), h.Sink.Dump());
     }

@@ -25,7 +25,7 @@ public sealed class SupervisorStopTests
         Assert.Equal(RunEnd.Stopped, result.End);
         Assert.Equal(SupervisorResult.InterruptedExitCode, result.ExitCode);
         Assert.Contains("stubborn-1 did not stop within 1.5s; killing its process group", h.Sink.Dump());
-        await Eventually.WaitAsync(() => pids.All(pid => !Signals.IsAlive(pid)), 10, "every process gone: " + string.Join(", ", pids));
+        await Eventually.TrueAsync(() => pids.All(pid => !Signals.IsAlive(pid)), TimeSpan.FromSeconds(10), "every process gone: " + string.Join(", ", pids));
     }
 
     [Fact]
@@ -52,9 +52,9 @@ public sealed class SupervisorStopTests
     /// <summary>Runs a supervisor of two nodes, each with a grandchild, in its own process; signals it; expects every process gone.</summary>
     private static async Task KillSupervisorAsync(int signal, string grandchild, int? expectedExit)
     {
-        var data = Directory.CreateTempSubdirectory("corral-kill-").FullName;
+        using var data = new TempFolder("corral-kill-");
         var info = new ProcessStartInfo(TestNodeBinary.Path) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "supervise", "--data", data, "--nodes", "2", "--", "--grandchild", grandchild })
+        foreach (var arg in new[] { "supervise", "--data", data.Path, "--nodes", "2", "--", "--grandchild", grandchild })
         {
             info.ArgumentList.Add(arg);
         }
@@ -86,7 +86,7 @@ public sealed class SupervisorStopTests
                 Assert.Equal(code, supervisor.ExitCode);
             }
 
-            await Eventually.WaitAsync(() => pids.All(pid => !Signals.IsAlive(pid)), 10,
+            await Eventually.TrueAsync(() => pids.All(pid => !Signals.IsAlive(pid)), TimeSpan.FromSeconds(10),
                 "every child and grandchild gone: " + string.Join(", ", pids.Where(Signals.IsAlive)));
         }
         finally
@@ -95,8 +95,6 @@ public sealed class SupervisorStopTests
             {
                 supervisor.Kill();
             }
-
-            Directory.Delete(data, recursive: true);
         }
     }
 }

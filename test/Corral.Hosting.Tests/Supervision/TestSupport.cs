@@ -11,27 +11,6 @@ using Corral.Hosting.Topology;
 
 namespace Corral.Hosting.Tests.Supervision;
 
-/// <summary>Awaits a condition with a bounded timeout, polling it; never a fixed sleep.</summary>
-internal static class Eventually
-{
-    public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"not true after {timeout.TotalSeconds:0.#}s: {describe()}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
-    public static Task WaitAsync(Func<bool> condition, int seconds, string what) =>
-        WaitAsync(condition, TimeSpan.FromSeconds(seconds), () => what);
-}
-
 /// <summary>The built TestNode executable next to this test assembly's output.</summary>
 internal static class TestNodeBinary
 {
@@ -111,14 +90,14 @@ internal sealed class StubApp : IAppModule
 internal sealed class Harness : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly string _data = Directory.CreateTempSubdirectory("corral-test-").FullName;
+    private readonly TempFolder _data = new();
 
     public Harness(LoadedApp app, Func<SupervisorOptions, SupervisorOptions>? configure = null)
     {
         Source = new InMemoryTopologySource(app);
         var options = new SupervisorOptions
         {
-            DataDirectory = _data,
+            DataDirectory = _data.Path,
             DynamicPorts = true,
             Launcher = TestNodeBinary.Launcher,
             Sink = Sink,
@@ -129,7 +108,7 @@ internal sealed class Harness : IAsyncDisposable
     }
 
     public CapturingSink Sink { get; } = new();
-    public string DataDirectory => _data;
+    public string DataDirectory => _data.Path;
     public InMemoryTopologySource Source { get; }
     public Supervisor Supervisor { get; }
     public Task<SupervisorResult> Result { get; private set; } = null!;
@@ -147,12 +126,12 @@ internal sealed class Harness : IAsyncDisposable
         ?? throw new InvalidOperationException($"no node {nodeId}; nodes: {string.Join(", ", Supervisor.Nodes().Select(n => n.NodeId))}");
 
     public Task WaitReadyAsync(int seconds = 45, params string[] nodeIds) =>
-        Eventually.WaitAsync(() => nodeIds.All(id => Supervisor.Nodes().Any(n => n.NodeId == id && n.State == NodeState.Ready)),
+        Eventually.TrueAsync(() => nodeIds.All(id => Supervisor.Nodes().Any(n => n.NodeId == id && n.State == NodeState.Ready)),
             TimeSpan.FromSeconds(seconds), () => $"nodes {string.Join(", ", nodeIds)} ready; states: " +
                 string.Join(", ", Supervisor.Nodes().Select(n => $"{n.NodeId}={n.State}")) + "\n" + Sink.Dump());
 
     public Task WaitLineAsync(string name, string text, int seconds = 45) =>
-        Eventually.WaitAsync(() => Sink.Has(name, text), TimeSpan.FromSeconds(seconds), () => $"'{name} | ...{text}...'\n{Sink.Dump()}");
+        Eventually.TrueAsync(() => Sink.Has(name, text), TimeSpan.FromSeconds(seconds), () => $"'{name} | ...{text}...'\n{Sink.Dump()}");
 
     public async Task<SupervisorResult> StopAsync()
     {
@@ -168,13 +147,6 @@ internal sealed class Harness : IAsyncDisposable
         }
 
         await Supervisor.DisposeAsync();
-        try
-        {
-            Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp folder left behind does no harm.
-        }
+        _data.Dispose();
     }
 }
