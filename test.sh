@@ -48,6 +48,8 @@ for project in test/*.Tests/*.csproj; do
   dotnet test "$project" -c "$configuration" --no-build -nologo 2>&1 | tee "$log" \
     | grep -E '^\s+(Failed|Skipped) |^(Passed|Failed)!|Total tests|error' || true
   echo "== $name took $((SECONDS - started)) s"
+  # A failure's message and stack, so a red CI log says why without a rerun.
+  awk '/^[[:space:]]+Failed [A-Za-z]/{show=40} show>0{print; show--}' "$log"
   summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -1)
   if [ -z "$summary" ]; then
     echo "$name: the test run ended without a summary (crashed or timed out)"
