@@ -6,6 +6,7 @@ using Corral.Hosting.Nodes;
 using Corral.Hosting.Planning;
 using Corral.Hosting.Supervision;
 using Corral.Hosting.Topology;
+using Corral.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -221,26 +222,4 @@ internal sealed class TestApp : IAppModule
         throw new NotSupportedException();
     public CheckReport Check(string runFolder) => new(true, [], []);
     public IEnumerable<string> DescribeOutcome(JsonElement summary, string runFolder) => [];
-}
-
-/// <summary>A redis-server program role, as an app would plan it.</summary>
-internal static class RedisRole
-{
-    public static RolePlan Plan { get; } = new()
-    {
-        Role = "test.redis",
-        NodePrefix = "redis",
-        Count = 1,
-        Singleton = true,
-        Ports = [new PlannedPort("client", 6379) { Scheme = "redis" }],
-        Probe = ProbeSpec.Tcp("client"),
-        GracePeriod = TimeSpan.FromSeconds(5),
-        Program = new ProgramSpec
-        {
-            Executable = "redis-server",
-            // In the foreground (--daemonize no): a daemonized redis would leave the supervisor's session and outlive it.
-            Arguments = ["--bind", "{bind}", "--port", "{port:client}", "--dir", "{data}", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            InstallHint = "apt-get install redis-server",
-        },
-    };
 }

@@ -11,19 +11,7 @@ namespace Corral.Hosting.Tests.Supervision;
 /// <summary>A role that runs a program which is not Corral: a real redis-server (test.sh installs it from apt).</summary>
 public sealed class ProgramRoleTests
 {
-    private static RolePlan Redis => StubApp.Role("redis", 1) with
-    {
-        Singleton = true,
-        Ports = [new PlannedPort("client", 6379) { Scheme = "redis" }],
-        Probe = ProbeSpec.Tcp("client"),
-        GracePeriod = TimeSpan.FromSeconds(5),
-        Program = new ProgramSpec
-        {
-            Executable = "redis-server",
-            Arguments = ["--bind", "{bind}", "--port", "{port:client}", "--dir", "{data}", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            InstallHint = "apt-get install redis-server",
-        },
-    };
+    private static RolePlan Redis => RedisRole.Plan with { InitialBackoff = TimeSpan.FromMilliseconds(100) };
 
     [Fact]
     public async Task A_redis_server_role_starts_gets_ready_restarts_after_sigkill_and_stops_leaving_no_process()
