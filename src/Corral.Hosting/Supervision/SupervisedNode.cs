@@ -132,7 +132,7 @@ internal sealed class SupervisedNode
 
         if (_options.DynamicPorts)
         {
-            _owner.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
+            SayPorts(ports);
         }
 
         if (member is not null)
@@ -474,7 +474,7 @@ internal sealed class SupervisedNode
 
         if (picked)
         {
-            _owner.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
+            SayPorts(ports);
         }
 
         return ports;
@@ -575,6 +575,10 @@ internal sealed class SupervisedNode
             _ports[name] = _options.DynamicPorts ? previous.GetValueOrDefault(name) : port;
         }
     }
+
+    /// <summary>The ports a dynamic node ended up on, as tests and benchmarks read them: <c>cowboy-3 listens on http 40123</c>.</summary>
+    private void SayPorts(IReadOnlyDictionary<string, int> ports) =>
+        _owner.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
 
     private Dictionary<string, string> UrlsLocked() =>
         _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key,

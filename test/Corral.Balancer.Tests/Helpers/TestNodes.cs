@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Corral.Hosting.Nodes;
 
 namespace Corral.Balancer.Tests.Helpers;
@@ -15,16 +13,6 @@ public static class TestNodes
 
     public static NodeContext Context(string nodeId, string role, string dataDirectory, long seed = 42) =>
         TestNodeContext.Create(nodeId, role, dataDirectory, NoControlApi, "http", "admin") with { Seed = seed };
-
-    /// <summary>A loopback port that nothing listens on (bound, then released), so connecting to it is refused.</summary>
-    public static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     public static HttpClient Client(int port, TimeSpan? timeout = null) => new(new SocketsHttpHandler { UseProxy = false })
     {

@@ -136,7 +136,7 @@ public sealed class ProxyTests
     public async Task AGetIsRetriedOnAnotherWorkerWhenTheFirstRefusesConnections()
     {
         await using var backend = await TestBackend.StartAsync();
-        var refusing = $"http://127.0.0.1:{TestNodes.ClosedPort()}";
+        var refusing = $"http://127.0.0.1:{LoopbackPort.Unused()}";
         await using var lb = await Balancers.StartAsync(Balancers.Config(), refusing, backend.Url);
         using var client = TestNodes.Client(lb.Port);
 
@@ -161,7 +161,7 @@ public sealed class ProxyTests
     [Fact]
     public async Task NoHealthyWorkerAnswers503ProblemDetails()
     {
-        var refusing = $"http://127.0.0.1:{TestNodes.ClosedPort()}";
+        var refusing = $"http://127.0.0.1:{LoopbackPort.Unused()}";
         await using var lb = await Balancers.StartAsync(Balancers.Config(), refusing);
         using var client = TestNodes.Client(lb.Port);
         using (var first = await client.GetAsync("/hello"))

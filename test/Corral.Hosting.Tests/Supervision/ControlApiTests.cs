@@ -145,13 +145,7 @@ public sealed class ControlApiTests
     [Fact]
     public async Task The_client_gives_up_on_an_unreachable_supervisor_once_its_retry_budget_is_spent()
     {
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
+        var port = LoopbackPort.Unused();
         using var client = new ControlClient(new Uri($"http://127.0.0.1:{port}/"), "token") { ReportRetryBudget = TimeSpan.FromSeconds(1) };
         var clock = System.Diagnostics.Stopwatch.StartNew();
 

@@ -82,7 +82,7 @@ public sealed class PortMapTests
     [Fact]
     public async Task A_scale_or_reload_whose_ports_collide_is_refused_and_the_running_plan_stays()
     {
-        var (http, admin) = (FreePort(), FreePort());
+        var (http, admin) = (LoopbackPort.Unused(), LoopbackPort.Unused());
 
         // A second worker's http port would be past 65535 (free ports come from the ephemeral range, above 32767).
         var workers = StubApp.Role("worker", 1) with
@@ -90,7 +90,7 @@ public sealed class PortMapTests
             Ports = [new PlannedPort("http", http, 40000), new PlannedPort("admin", admin)],
             Scalable = true,
         };
-        await using var h = await new Harness(StubApp.Loaded(workers), o => o with { DynamicPorts = false, ControlPort = FreePort() }).StartAsync();
+        await using var h = await new Harness(StubApp.Loaded(workers), o => o with { DynamicPorts = false, ControlPort = LoopbackPort.Unused() }).StartAsync();
         await h.WaitReadyAsync(60, "worker-1");
         var pid = h.Node("worker-1").Pid;
 
@@ -115,10 +115,4 @@ public sealed class PortMapTests
         Assert.DoesNotContain("plan changed", h.Sink.Dump());
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -178,7 +178,7 @@ public sealed class SupervisorLifecycleTests
     [Fact]
     public async Task Fixed_ports_are_planned_ports_plus_the_offset()
     {
-        var (nodePort, controlPort) = (FreePort(), FreePort());
+        var (nodePort, controlPort) = (LoopbackPort.Unused(), LoopbackPort.Unused());
         var role = StubApp.Role("worker", 1) with { Ports = [new PlannedPort("http", nodePort - 7)] };
         await using var h = await new Harness(StubApp.Loaded(role), o => o with
         {
@@ -194,12 +194,6 @@ public sealed class SupervisorLifecycleTests
         Assert.Contains("worker-1 ready", File.ReadAllText(h.Supervisor.Run.LogOf("corral")));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task A_node_that_exits_zero_drained_and_is_not_restarted_and_the_run_ends()
