@@ -3,6 +3,7 @@ using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
 using Corral.Balancer.Worker;
 using Corral.Hosting.Apps;
+using Corral.Hosting.Dashboard;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
@@ -10,8 +11,10 @@ using Corral.Hosting.Topology;
 namespace Corral.Balancer;
 
 /// <summary>The balancer app (seed 002): fault-injecting workers behind health-checked load balancers. It runs until stopped.</summary>
-public sealed class BalancerModule : IAppModule
+public sealed class BalancerModule : IAppModule, IDashboardPanel
 {
+    public DashboardPanel Panel { get; } = Dashboard.BalancerPanel.Create();
+
     public string Name => BalancerPlanner.App;
 
     public IReadOnlyList<string> Roles { get; } = [BalancerPlanner.WorkerRole, BalancerPlanner.BalancerRole];

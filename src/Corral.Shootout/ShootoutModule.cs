@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Corral.Hosting.Apps;
 using Corral.Hosting.Control;
+using Corral.Hosting.Dashboard;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Topology;
 using Corral.Shootout.Checking;
@@ -12,8 +13,10 @@ using Corral.Shootout.Server;
 namespace Corral.Shootout;
 
 /// <summary>The shootout app (server mode): cowboys register with a game server and shoot a random live rival every tick.</summary>
-public sealed class ShootoutModule : IAppModule, ILiveStatus
+public sealed class ShootoutModule : IAppModule, ILiveStatus, IDashboardPanel
 {
+    public DashboardPanel Panel { get; } = Dashboard.ShootoutPanel.Create();
+
     private readonly Live.ShootoutLiveStatus _live = new();
 
     public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(ControlClient control, CancellationToken cancellationToken) =>

@@ -4,7 +4,7 @@ using Corral.Hosting.Apps;
 
 namespace Corral;
 
-/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
+/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>, <c>dashboard</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
 internal static class CorralCommandLine
 {
     public static RootCommand Build(AppCatalog catalog)
@@ -15,6 +15,7 @@ internal static class CorralCommandLine
         root.Subcommands.Add(NodeCommand.Create(catalog));
         root.Subcommands.Add(ValidateCommand.Create(catalog));
         root.Subcommands.Add(CheckCommand.Create(catalog));
+        root.Subcommands.Add(DashboardCommand.Create());
         return root;
     }
 }

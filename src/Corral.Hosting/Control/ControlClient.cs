@@ -93,6 +93,16 @@ public sealed class ControlClient : IDisposable
         }
     }
 
+    /// <summary>A fresh one-time link to the run's dashboard (<c>corral dashboard &lt;run-id&gt;</c>).</summary>
+    public async Task<string> NewDashboardLinkAsync(CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(CallTimeout);
+        using var response = await _http.PostAsync(ControlRoutes.DashboardCode, null, timeout.Token);
+        await EnsureSuccessAsync(response, ControlRoutes.DashboardCode);
+        return (await response.Content.ReadFromJsonAsync(ControlJson.Default.DashboardLink, timeout.Token))!.Url;
+    }
+
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>
     public IAsyncEnumerable<MembershipEvent> WatchMembershipAsync(CancellationToken cancellationToken = default) =>
         WatchAsync(ControlRoutes.MembershipEvents, ControlJson.Default.MembershipEvent, cancellationToken);

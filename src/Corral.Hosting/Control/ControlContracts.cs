@@ -16,6 +16,9 @@ internal static class ControlRoutes
     public const string ConfigEvents = "/v1/config/events";
     public const string Finished = "/v1/finished";
 
+    /// <summary>POST: a fresh one-time link to the run's dashboard (404 when the run serves none).</summary>
+    public const string DashboardCode = "/v1/dashboard/code";
+
     public static string Endpoints(string nodeId) => $"/v1/nodes/{Uri.EscapeDataString(nodeId)}/endpoints";
     public static string Restart(string nodeId) => $"/v1/nodes/{Uri.EscapeDataString(nodeId)}/restart";
     public static string Stop(string nodeId) => $"/v1/nodes/{Uri.EscapeDataString(nodeId)}/stop";
@@ -83,6 +86,10 @@ public sealed record NodeStatus
     public int? Pid { get; init; }
     public int Restarts { get; init; }
     public int? LastExitCode { get; init; }
+
+    /// <summary>When the running process started (null without one): the dashboard's uptime.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
     public IReadOnlyDictionary<string, string> Urls { get; init; } = new Dictionary<string, string>();
 }
 
@@ -135,3 +142,9 @@ public sealed record RunOutcome([property: JsonRequired] bool Passed, [property:
 
 /// <summary>A request to change a scalable role's node count; the count is required.</summary>
 internal sealed record ScaleRequest([property: JsonRequired] int Count);
+
+/// <summary>
+/// How a command on this machine reaches a running run's control API (<c>corral dashboard &lt;run-id&gt;</c>): written to
+/// <c>&lt;run&gt;/control.json</c>, readable by its owner only, and removed when the run ends. The token stays out of argv and logs.
+/// </summary>
+public sealed record ControlAccess(string Url, string Token);

@@ -22,6 +22,8 @@ namespace Corral.Hosting.Control;
 [JsonSerializable(typeof(FinishedReply))]
 [JsonSerializable(typeof(RunSummary))]
 [JsonSerializable(typeof(ProbeReply))]
+[JsonSerializable(typeof(ControlAccess))]
+[JsonSerializable(typeof(Dashboard.DashboardLink))]
 internal sealed partial class ControlJson : JsonSerializerContext;
 
 /// <summary>The same contract as <see cref="ControlJson"/>, indented, for files a person reads (<c>run.json</c>).</summary>

@@ -50,7 +50,7 @@ public sealed class ConsoleOutputSink : IOutputSink
     }
 
     /// <summary>FNV-1a, because string.GetHashCode differs between runs and the colour should not.</summary>
-    private static string ColourOf(string name)
+    internal static string ColourOf(string name)
     {
         var hash = 2166136261u;
         foreach (var c in name)

@@ -21,6 +21,37 @@ public sealed partial class RunFolder
     public string LogsPath => System.IO.Path.Combine(Path, "logs");
     public string SummaryPath => System.IO.Path.Combine(Path, "run.json");
 
+    /// <summary>Where a running run's <see cref="ControlAccess"/> is, for commands such as <c>corral dashboard</c>.</summary>
+    public string ControlPath => System.IO.Path.Combine(Path, "control.json");
+
+    /// <summary>Writes <see cref="ControlPath"/> readable by the owner only (it holds the run's token).</summary>
+    public void WriteControlAccess(ControlAccess access)
+    {
+        var temporary = ControlPath + ".tmp";
+        File.Delete(temporary);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temporary, options))
+        {
+            JsonSerializer.Serialize(stream, access, ControlJson.Default.ControlAccess);
+        }
+
+        File.Move(temporary, ControlPath, overwrite: true);
+    }
+
+    public void DeleteControlAccess() => File.Delete(ControlPath);
+
+    /// <summary>The running run's control access, or null when the run is not running (or never wrote it).</summary>
+    public ControlAccess? ReadControlAccess() =>
+        File.Exists(ControlPath) ? JsonSerializer.Deserialize(File.ReadAllText(ControlPath), ControlJson.Default.ControlAccess) : null;
+
+    /// <summary>An existing run's folder by id (for commands that look at a run without resuming it).</summary>
+    public static RunFolder Open(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: false);
+
     public string LogOf(string nodeId) => System.IO.Path.Combine(LogsPath, nodeId + ".log");
 
     /// <summary>A run id such as <c>20261122-041500-ab12</c>: sortable by start time, unique by its random tail.</summary>
@@ -46,7 +77,9 @@ public sealed partial class RunFolder
     }
 
     /// <summary>Reopens an earlier run's folder (<c>--resume</c>); its logs are appended to.</summary>
-    public static RunFolder Resume(string dataDirectory, string runId)
+    public static RunFolder Resume(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: true);
+
+    private static RunFolder Resume(string dataDirectory, string runId, bool create)
     {
         if (!RunIdPattern().IsMatch(runId))
         {
@@ -56,10 +89,10 @@ public sealed partial class RunFolder
         var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "runs", runId);
         if (!Directory.Exists(path))
         {
-            throw new SupervisorException($"cannot resume run {runId}: there is no folder {path}");
+            throw new SupervisorException($"{(create ? "cannot resume" : "no")} run {runId}: there is no folder {path}");
         }
 
-        Directory.CreateDirectory(System.IO.Path.Combine(path, "logs"));
+        if (create) Directory.CreateDirectory(System.IO.Path.Combine(path, "logs"));
         return new RunFolder(runId, path);
     }
 

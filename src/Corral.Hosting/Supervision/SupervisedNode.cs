@@ -24,6 +24,7 @@ internal sealed class SupervisedNode
     private bool _signalled;
     private bool _reported;
     private int? _lastExitCode;
+    private DateTimeOffset? _startedAt;
     private TaskCompletionSource _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SupervisedNode(Supervisor owner, SupervisorOptions options, PlannedNode planned, NodeOutput output)
@@ -95,6 +96,7 @@ internal sealed class SupervisedNode
                 Pid = _process is { HasExited: false } p ? p.Pid : null,
                 Restarts = _life.Restarts,
                 LastExitCode = _lastExitCode,
+                StartedAt = _process is { HasExited: false } ? _startedAt : null,
                 Urls = UrlsLocked(),
             };
         }
@@ -391,6 +393,7 @@ internal sealed class SupervisedNode
         {
             _reported = false;
             _process = process;
+            _startedAt = _options.Time.GetUtcNow();
         }
 
         _owner.Say($"{NodeId} started (pid {process.Pid})");

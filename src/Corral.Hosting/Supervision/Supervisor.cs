@@ -2,8 +2,14 @@ using System.Globalization;
 using System.Net;
 using Corral.Hosting.Apps;
 using Corral.Hosting.Control;
+using Corral.Hosting.Dashboard;
+using Corral.Hosting.Nodes;
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
 
 namespace Corral.Hosting.Supervision;
 
@@ -31,6 +37,9 @@ public sealed class Supervisor : IAsyncDisposable
     private RunRecorder? _recorder;
     private ControlServer? _control;
     private ConfigFeed? _config;
+    private readonly DashboardFeed? _feed;
+    private DashboardServer? _dashboard;
+    private IAppModule? _module;
     private DateTimeOffset _started;
     private volatile bool _stopping;
 
@@ -39,6 +48,12 @@ public sealed class Supervisor : IAsyncDisposable
         _options = options;
         _source = source;
         _sink = options.Sink ?? ConsoleOutputSink.ForConsole();
+        if (options.DashboardPort is not null)
+        {
+            _feed = new DashboardFeed();
+            _sink = new TeeOutputSink(_sink, _feed);
+        }
+
         Launcher = options.Launcher ?? NodeLauncher.ForCurrentProcess();
         StartWindow = new StartWindow(Math.Max(1, options.MaxConcurrentStarts));
         _reconciler = new Reconciler((planned, instance) =>
@@ -52,6 +67,12 @@ public sealed class Supervisor : IAsyncDisposable
     public RunFolder Run => _recorder?.Run ?? throw new InvalidOperationException("the supervisor has not started");
 
     public string Token => _options.Token;
+
+    /// <summary>The dashboard's port once started, or null when the run serves none.</summary>
+    public int? DashboardPort => _dashboard?.Port;
+
+    /// <summary>A fresh one-time link to the dashboard, or null when the run serves none.</summary>
+    public string? NewDashboardLink() => _dashboard?.NewLink();
 
     /// <summary>The run's seed: the one given, or on <c>--resume</c> without one, the one the run started with.</summary>
     public long Seed => _options.Seed;
@@ -85,6 +106,7 @@ public sealed class Supervisor : IAsyncDisposable
         }
 
         var app = _source.Load();
+        _module = app.Module;
         _config = new ConfigFeed(app.Config);
         if (CheckPlan(app.Plan) is { } problem)
         {
@@ -111,12 +133,24 @@ public sealed class Supervisor : IAsyncDisposable
         _recorder = new RunRecorder(run, _sink, app.Plan.App, _options.Seed, _started);
         _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config), _options.Token,
             _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
-            new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat });
+            new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode });
         _reconciler.Load(app.Plan);
+        if (_feed is not null)
+        {
+            _dashboard = await DashboardServer.StartAsync(new SupervisorDashboardRun(this, _reconciler, app.Plan.App), _feed,
+                (app.Module as IDashboardPanel)?.Panel, _options.BindAddress, _options.DashboardPort!.Value, _options.Time, cancellationToken);
+        }
+
+        WriteControlAccess(run);
 
         Say($"run {run.RunId} of {app.Plan.App} in {run.Path}");
         Say($"seed {_options.Seed.ToString(CultureInfo.InvariantCulture)}");
         PrintPortMap(ports);
+        if (_dashboard is not null)
+        {
+            Say($"Dashboard: {_dashboard.NewLink()}");
+        }
+
         _recorder.RecordStart(Nodes());
     }
 
@@ -147,11 +181,22 @@ public sealed class Supervisor : IAsyncDisposable
             RunEnd.Stopped => "stopping every node",
             _ => "every node has ended",
         });
+        if (end != RunEnd.Finished)
+        {
+            _dashboard?.Ended(new DashboardRun(end.ToString().ToLowerInvariant(), null, error is null ? [] : [error]));
+        }
+
         await reloads.CancelAsync();
         await StopAllAsync();
         await reloading;
         Membership.Complete();
         _config!.Complete();
+        Run.DeleteControlAccess();
+        if (_dashboard is not null)
+        {
+            await _dashboard.DisposeAsync();
+        }
+
         await _control!.DisposeAsync();
 
         var exitCode = end switch
@@ -173,7 +218,49 @@ public sealed class Supervisor : IAsyncDisposable
     public MembershipSnapshot MembershipSnapshot() => Membership.Snapshot();
 
     /// <summary>The run's outcome as a node would report it; the first report wins.</summary>
-    public bool Finish(RunOutcome outcome) => _end.TrySetResult((RunEnd.Finished, outcome with { Summary = Json.OrNull(outcome.Summary) }, null));
+    public bool Finish(RunOutcome outcome)
+    {
+        outcome = outcome with { Summary = Json.OrNull(outcome.Summary) };
+        if (!_end.TrySetResult((RunEnd.Finished, outcome, null)))
+        {
+            return false;
+        }
+
+        _dashboard?.Ended(new DashboardRun("finished", outcome.Passed, DescribeOutcome(outcome)));
+        return true;
+    }
+
+    /// <summary>The app's own lines about its outcome (a winner, a verdict) for the dashboard; an app that cannot describe it gets none.</summary>
+    private IReadOnlyList<string> DescribeOutcome(RunOutcome outcome)
+    {
+        try
+        {
+            return _module?.DescribeOutcome(outcome.Summary, Run.Path).ToArray() ?? [];
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>The control API's route for <c>corral dashboard &lt;run-id&gt;</c>: a fresh one-time link.</summary>
+    private void MapDashboardCode(IEndpointRouteBuilder routes) =>
+        routes.MapPost(ControlRoutes.DashboardCode, Results<Ok<DashboardLink>, ProblemHttpResult> () => NewDashboardLink() is { } link
+            ? TypedResults.Ok(new DashboardLink(link))
+            : JsonBody.Problem(StatusCodes.Status404NotFound, "No dashboard", "this run serves no dashboard (it was started with --no-dashboard)"));
+
+    /// <summary>Lets <c>corral dashboard &lt;run-id&gt;</c> reach this run; a failure to write only loses that command.</summary>
+    private void WriteControlAccess(RunFolder run)
+    {
+        try
+        {
+            run.WriteControlAccess(new ControlAccess(ControlUrl.ToString(), Token));
+        }
+        catch (IOException e)
+        {
+            Say($"could not write {run.ControlPath} ('corral dashboard' will not find this run): {e.Message}");
+        }
+    }
 
     internal void Say(string line)
     {
@@ -330,6 +417,11 @@ public sealed class Supervisor : IAsyncDisposable
             owned.Add((control, "the control API"));
         }
 
+        if (_options.DashboardPort is > 0 and var dashboard)
+        {
+            owned.Add((dashboard, "the dashboard"));
+        }
+
         owned.AddRange(map.Nodes.SelectMany(n => n.Ports.Where(p => p.Value > 0).Select(p => (p.Value, $"node {n.NodeId} ({p.Key})"))));
         foreach (var (port, owner) in owned)
         {
@@ -360,6 +452,11 @@ public sealed class Supervisor : IAsyncDisposable
             // Disposed without a finished run: still take every child down.
             _end.TrySetResult((RunEnd.Stopped, null, null));
             await StopAllAsync();
+            if (_dashboard is not null)
+            {
+                await _dashboard.DisposeAsync();
+            }
+
             await _control.DisposeAsync();
         }
 

@@ -41,6 +41,12 @@ public sealed record SupervisorOptions
 
     public string BindAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// The dashboard's port, as the command line decided it (<c>--dashboard PORT</c>, else 8000 shifted by the offset,
+    /// 0 with <c>--ports dynamic</c>); null serves none (<c>--no-dashboard</c>, and tests that do not need one).
+    /// </summary>
+    public int? DashboardPort { get; init; }
+
     /// <summary>How long a started node may take to answer <c>/readyz</c> with 200 before it counts as failed.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -10,6 +10,8 @@ namespace Corral.Commands;
 /// <summary><c>corral up &lt;topology&gt;</c>: plans the app's nodes, starts and supervises them until the app finishes or the user stops it.</summary>
 internal static class UpCommand
 {
+    public const int DefaultDashboardPort = 8000;
+
     public static Command Create(AppCatalog catalog)
     {
         var topology = new TopologyOptions();
@@ -18,7 +20,7 @@ internal static class UpCommand
         var portOffset = new Option<int>("--port-offset") { Description = "Shift every default port by N (run two clusters side by side).", HelpName = "N" };
         var ports = new Option<string>("--ports") { Description = "fixed: the roles' default ports; dynamic: every node binds a free port and reports it.", DefaultValueFactory = _ => "fixed" };
         ports.AcceptOnlyFromAmong("fixed", "dynamic");
-        var dashboard = new Option<int?>("--dashboard") { Description = "The dashboard's port (default 8000). The dashboard is not built yet: accepted and ignored.", HelpName = "PORT" };
+        var dashboard = new Option<int?>("--dashboard") { Description = $"The dashboard's port (default {DefaultDashboardPort}, shifted by --port-offset; a free one with --ports dynamic).", HelpName = "PORT" };
         var noDashboard = new Option<bool>("--no-dashboard") { Description = "Do not serve the dashboard." };
         var grace = new Option<string>("--grace") { Description = "How long nodes may take to drain on stop before they are killed.", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
         var command = new Command("up", "Start an app's nodes from a topology file, stream their logs, supervise them, and stop them on Ctrl+C.")
@@ -37,6 +39,16 @@ internal static class UpCommand
             if (result.GetValue(ports) == "dynamic" && offset != 0)
             {
                 result.AddError("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift");
+            }
+
+            if (result.GetValue(dashboard) is { } port && (port < 0 || port > 32767))
+            {
+                result.AddError($"--dashboard must be a port from 1 to 32767 (0 picks a free one), not {port}");
+            }
+
+            if (result.GetValue(dashboard) is not null && result.GetValue(noDashboard))
+            {
+                result.AddError("--dashboard PORT and --no-dashboard exclude each other");
             }
 
             if (result.GetValue(resume) is { } id && (id.Length == 0 || id.IndexOfAny(['/', '\\']) >= 0 || id.StartsWith('.')))
@@ -71,6 +83,8 @@ internal static class UpCommand
                 ExplicitSeed = GivenSeed(loaded.Document) is not null,
                 GracePeriod = gracePeriod,
                 Launcher = NodeLauncher.ForCurrentProcess(),
+                DashboardPort = result.GetValue(noDashboard) ? null
+                    : result.GetValue(dashboard) ?? (result.GetValue(ports) == "dynamic" ? 0 : DefaultDashboardPort + result.GetValue(portOffset)),
             };
             LiveFooterSink? footer = null;
             if (loaded.App.Module is ILiveStatus && !Console.IsOutputRedirected)
