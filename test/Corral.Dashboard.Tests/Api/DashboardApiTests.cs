@@ -1,0 +1,133 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Corral.Dashboard.Tests.Harness;
+
+namespace Corral.Dashboard.Tests.Api;
+
+/// <summary>The dashboard's access rules over HTTP against a real run: a real <c>corral up</c> serving its page.</summary>
+[Collection(BalancerDashboardCollection.Name)]
+public sealed class DashboardApiTests(BalancerDashboard balancer)
+{
+    private DashboardRun Run => balancer.Run;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Without_cookie_or_token_every_route_is_401()
+    {
+        var (client, _) = DashboardRun.NewClient();
+        using (client)
+        {
+            client.BaseAddress = Run.BaseUrl;
+            foreach (var path in new[] { "/", "/api/nodes", "/api/events", "/dashboard.js", "/panel.js", "/api/nodes/worker-1/proxy/stats" })
+            {
+                using var response = await client.GetAsync(path);
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"GET {path} answered {(int)response.StatusCode}");
+            }
+
+            using var restart = await client.PostAsync("/api/nodes/worker-1/restart", null);
+            Assert.Equal(HttpStatusCode.Unauthorized, restart.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_change_with_a_foreign_or_missing_origin_is_403_and_changes_nothing()
+    {
+        var before = (await DashboardRun.NodesAsync(balancer.Client)).Single(n => n.GetProperty("nodeId").GetString() == "worker-3");
+
+        using var missing = await balancer.Client.PostAsync("/api/nodes/worker-3/restart", null);
+        using var foreign = new HttpRequestMessage(HttpMethod.Post, "/api/nodes/worker-3/restart");
+        foreign.Headers.Add("Origin", "http://evil.example");
+        using var foreignReply = await balancer.Client.SendAsync(foreign);
+
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, foreignReply.StatusCode);
+        var after = (await DashboardRun.NodesAsync(balancer.Client)).Single(n => n.GetProperty("nodeId").GetString() == "worker-3");
+        Assert.Equal(before.GetProperty("pid").GetInt32(), after.GetProperty("pid").GetInt32());
+        Assert.Equal(before.GetProperty("restarts").GetInt32(), after.GetProperty("restarts").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_used_code_is_401_and_the_cookie_is_httponly_strict_and_named_by_port()
+    {
+        var link = await Run.NewLinkAsync();
+        var (client, cookies) = DashboardRun.NewClient();
+        using (client)
+        {
+            using var first = await client.GetAsync(link);
+            using var second = await client.GetAsync(link);
+
+            Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+            Assert.Equal("/", first.Headers.Location?.OriginalString);
+            var setCookie = Assert.Single(first.Headers.GetValues("Set-Cookie"));
+            Assert.StartsWith($"corral-dashboard-{Run.Port}=", setCookie);
+            Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(HttpStatusCode.Unauthorized, second.StatusCode);
+            Assert.Single(cookies.GetAllCookies());
+        }
+    }
+
+    [Fact]
+    public async Task A_request_for_another_host_is_403()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/nodes");
+        request.Headers.Host = $"evil.example:{Run.Port}";
+
+        using var response = await balancer.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_token_stays_out_of_argv_logs_and_the_page()
+    {
+        var access = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Run.DataFolder, "runs", Run.RunId, "control.json")));
+        var token = access.RootElement.GetProperty("token").GetString()!;
+        Assert.True(token.Length >= 32);
+
+        var pids = new[] { Run.Corral.Pid }.Concat(Run.Corral.AllNodePids());
+        foreach (var pid in pids)
+        {
+            var argv = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");
+            Assert.DoesNotContain(token, argv);
+        }
+
+        foreach (var log in Directory.EnumerateFiles(Path.Combine(Run.DataFolder, "runs", Run.RunId, "logs")))
+        {
+            Assert.DoesNotContain(token, await File.ReadAllTextAsync(log));
+        }
+
+        Assert.DoesNotContain(token, Run.Corral.Output);
+        foreach (var path in new[] { "/", "/dashboard.js", "/panel.js", "/api/nodes", "/api/logs" })
+        {
+            Assert.DoesNotContain(token, await balancer.Client.GetStringAsync(path));
+        }
+    }
+
+    [Fact]
+    public async Task A_panel_may_reach_only_the_node_routes_it_lists()
+    {
+        using var listed = await balancer.Client.GetAsync("/api/nodes/worker-1/proxy/stats");
+        using var unlisted = await balancer.Client.GetAsync("/api/nodes/worker-1/proxy/api/v1/hello");
+        using var unknown = await balancer.Client.GetAsync("/api/nodes/worker-9/proxy/stats");
+
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Contains("\"workers\"", await listed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, unlisted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Scaling_a_role_the_app_does_not_allow_is_409_with_the_reason()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/roles/balancer.lb/scale") { Content = Json("""{"delta":1}""") };
+        request.Headers.Add("Origin", Run.BaseUrl.GetLeftPart(UriPartial.Authority));
+
+        using var response = await balancer.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("does not allow scaling 'balancer.lb'", await response.Content.ReadAsStringAsync());
+    }
+}
