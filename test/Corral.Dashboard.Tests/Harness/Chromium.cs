@@ -29,7 +29,12 @@ public sealed class Chromium : IAsyncLifetime
     /// <summary>A fresh page (its own cookies) at <paramref name="width"/> pixels, with generous waits.</summary>
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            // The page's policy forbids eval; Playwright's waits evaluate their conditions as strings.
+            BypassCSP = true,
+        });
         context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
