@@ -109,8 +109,7 @@ internal sealed class DashboardFeed : IOutputSink
     internal static string LevelOf(string line)
     {
         var span = line.AsSpan();
-        var space = span.IndexOf(' ');
-        if (space is 12 && span.Length >= 16 && span[16..].StartsWith(" ") || space is 12 && span.Length == 16)
+        if (span.Length >= 16 && span[12] == ' ' && (span.Length == 16 || span[16] == ' '))
         {
             var level = span.Slice(13, 3);
             foreach (var known in (ReadOnlySpan<string>)["TRC", "DBG", "INF", "WRN", "ERR", "CRT"])

@@ -42,7 +42,12 @@ public sealed class ShootoutPageTests(Chromium chromium)
         await Eventually.TrueAsync(async _ =>
         {
             var health = await page.EvaluateAsync<int[]>("() => [...document.querySelectorAll('#panel [data-cowboy]')].map(c => Number(c.dataset.health))");
-            if (health.Length == 4 && (sums.Count == 0 || sums[^1] != health.Sum())) sums.Add(health.Sum());
+            if (health.Length == 4 && (sums.Count == 0 || sums[^1] != health.Sum()))
+            {
+                sums.Add(health.Sum());
+                if (sums.Count == 4) await Chromium.ScreenshotAsync(page, "shootout-running");
+            }
+
             return await page.EvaluateAsync<string>("() => document.querySelector('#panel .round').dataset.winner || ''") != "";
         }, DashboardRun.Bound, "a winner on the page");
 
