@@ -458,6 +458,7 @@ public sealed class Supervisor : IAsyncDisposable
             }
 
             await _control.DisposeAsync();
+            _recorder?.Run.DeleteControlAccess();
         }
 
         // Also when the start failed half-way (the control API's port was taken): the run's logs are open.

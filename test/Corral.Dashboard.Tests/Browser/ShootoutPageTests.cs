@@ -62,6 +62,7 @@ public sealed class ShootoutPageTests(Chromium chromium)
         Assert.Contains("passed", outcome);
         Assert.Contains($"round 1: {winner} wins", outcome);
         Assert.Equal(0, await run.Corral.WaitForExitAsync(DashboardRun.Bound));
+        Assert.False(File.Exists(Path.Combine(run.DataFolder, "runs", run.RunId, "control.json")), "the ended run still offers its control access");
         await page.Context.CloseAsync();
     }
 
