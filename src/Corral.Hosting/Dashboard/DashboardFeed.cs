@@ -101,7 +101,11 @@ internal sealed class DashboardFeed : IOutputSink
             _recent.Enqueue(line);
             if (_recent.Count > Kept) _recent.Dequeue();
             _lastLines[node] = text;
-            _subscribers.Publish(Frame("log", line, DashboardJson.Default.DashboardLogLine));
+            // A busy run writes many lines: with no page open, none is serialised.
+            if (_subscribers.Count > 0)
+            {
+                _subscribers.Publish(Frame("log", line, DashboardJson.Default.DashboardLogLine));
+            }
         }
     }
 

@@ -437,6 +437,10 @@ public sealed class Supervisor : IAsyncDisposable
     {
         var rows = new List<string[]> { new[] { "node", "role", "ports" } };
         rows.Add(["control API", "supervisor", ControlUrl.ToString().TrimEnd('/')]);
+        if (_dashboard is not null)
+        {
+            rows.Add(["dashboard", "supervisor", $"http://{_options.BindAddress}:{_dashboard.Port}"]);
+        }
         rows.AddRange(map.Rows().Select(r => new[] { r.Node, r.Role, r.Ports }));
         var widths = Enumerable.Range(0, 3).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
