@@ -43,6 +43,11 @@ internal static class DashboardCommand
                 output.WriteLine($"Dashboard: {await control.NewDashboardLinkAsync(cancellationToken)}");
                 return ExitCodes.Success;
             }
+            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                errors.WriteLine($"corral: run {id} serves no dashboard (it was started with --no-dashboard)");
+                return ExitCodes.BadInput;
+            }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 errors.WriteLine($"corral: run {id} does not answer at {access.Url} ({e.Message}); is it still running?");

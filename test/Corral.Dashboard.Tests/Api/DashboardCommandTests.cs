@@ -47,3 +47,50 @@ public sealed class DashboardCommandTests(BalancerDashboard balancer)
         Assert.Contains("is not a run id", badOutput);
     }
 }
+
+/// <summary><c>--no-dashboard</c> and <c>--dashboard PORT</c> on a real <c>corral up</c>.</summary>
+[Collection(BalancerDashboardCollection.Name)]
+public sealed class DashboardOptionTests
+{
+    private const string LongShootout = """
+        app: shootout
+        tick: 10s
+        cowboys:
+          - {name: John, health: 10, damage: 1}
+          - {name: Bill, health: 10, damage: 1}
+        """;
+
+    [Fact]
+    public async Task With_no_dashboard_nothing_is_served_and_corral_dashboard_says_so()
+    {
+        using var folder = new TempFolder();
+        var data = folder.Combine("data");
+        await using var corral = CorralProcess.Start(folder.Path, "up", folder.Write("shootout.yaml", LongShootout), "--ports", "dynamic", "--data", data, "--no-dashboard");
+        var runLine = await corral.WaitForLineAsync(l => l.Contains("| run ") && l.Contains(" of shootout"), DashboardRun.Bound, "the run's id");
+        var runId = runLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+        await corral.WaitForLineAsync(l => l.Contains("server ready"), DashboardRun.Bound, "the server ready");
+
+        var (code, output) = await CorralProcess.RunAsync(folder.Path, DashboardRun.Bound, "dashboard", runId, "--data", data);
+
+        Assert.Equal(2, code);
+        Assert.Contains("serves no dashboard", output);
+        Assert.DoesNotContain(corral.Lines, l => l.Contains("Dashboard:") || l.Contains("dashboard "));
+    }
+
+    [Fact]
+    public async Task Dashboard_port_and_no_dashboard_exclude_each_other()
+    {
+        using var folder = new TempFolder();
+        var (code, output) = await CorralProcess.RunAsync(folder.Path, DashboardRun.Bound, "up", folder.Write("shootout.yaml", LongShootout),
+            "--dashboard", "8123", "--no-dashboard");
+        var (negative, negativeOutput) = await CorralProcess.RunAsync(folder.Path, DashboardRun.Bound, "up", folder.Write("shootout.yaml", LongShootout),
+            "--dashboard", "40000");
+
+        // Parse errors end as every other option's do (non-zero, before anything starts).
+        Assert.NotEqual(0, code);
+        Assert.Contains("exclude each other", output);
+        Assert.NotEqual(0, negative);
+        Assert.Contains("--dashboard must be a port from 1 to 32767", negativeOutput);
+        Assert.DoesNotContain("| run ", output + negativeOutput);
+    }
+}
