@@ -103,9 +103,15 @@ public sealed record TimeoutConfig
 {
     public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>One attempt's wait for a worker's response headers; past it the attempt fails and may be retried elsewhere.</summary>
+    /// <summary>One attempt's wait for a worker's response headers, from the end of the request body; past it the attempt fails and may be retried elsewhere.</summary>
     public TimeSpan Attempt { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>From the request's arrival to the upstream's response headers, over all attempts; past it the client gets 504.</summary>
+    /// <summary>From the end of the request body to the upstream's response headers, over all attempts; past it the client gets 504.</summary>
     public TimeSpan Request { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The longest silence allowed while the client's body is read or the worker's answer is copied, in either direction;
+    /// a worker that stalls mid-answer ends the exchange and counts against it.
+    /// </summary>
+    public TimeSpan Activity { get; init; } = TimeSpan.FromSeconds(60);
 }

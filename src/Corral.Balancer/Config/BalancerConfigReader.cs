@@ -189,6 +189,7 @@ internal static class BalancerConfigReader
                     Connect = timeouts.OptionalDuration("connect", TimeSpan.FromMilliseconds(1)) ?? t.Connect,
                     Attempt = timeouts.OptionalDuration("attempt", TimeSpan.FromMilliseconds(1)) ?? t.Attempt,
                     Request = timeouts.OptionalDuration("request", TimeSpan.FromMilliseconds(1)) ?? t.Request,
+                    Activity = timeouts.OptionalDuration("activity", TimeSpan.FromMilliseconds(1)) ?? t.Activity,
                 },
             };
             timeouts.RejectUnknownKeys();

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Corral.Balancer.Proxy;
 
@@ -31,7 +32,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         Pool = pool;
         State = state;
         _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Balancer.Lb");
-        _proxy = new BalancerProxy(pool, state, context.Time, _logger);
+        _proxy = new BalancerProxy(pool, state, context.Time, _logger, app.Services.GetRequiredService<IHttpForwarder>());
         _health = new ActiveHealthChecker(pool, state, context.Time, _logger);
     }
 
@@ -82,6 +83,9 @@ public sealed partial class BalancerNode : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var builder = NodeHost.CreateBuilder(context).AddJsonContext(BalancerJson.Default);
+        builder.Services.AddHttpForwarder();
+        // The balancer logs each ejection and answers its own errors; YARP's per-request lines would only repeat them.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
         var app = builder.Build();
         var pool = new BackendPool();
         var state = new BalancerState(config, new SeededRandom(context.Seed, context.NodeId));
