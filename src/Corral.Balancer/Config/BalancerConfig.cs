@@ -73,7 +73,12 @@ public sealed record RetryConfig
 
     public IReadOnlyList<string> Methods { get; init; } = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 
-    /// <summary>Retries in flight may be at most this percent of the requests in flight (Envoy's retry budget)...</summary>
+    /// <summary>
+    /// Retries in flight may be at most this percent of the requests in flight (Envoy's retry budget), so a pool that is
+    /// slow or failing (timeouts, 5xx) is not hit by a retry storm. A retry after a connection failure (refused, reset or
+    /// closed before any byte of an answer) is not charged: the worker is gone rather than overloaded, and the retry goes
+    /// to another one...
+    /// </summary>
     public double BudgetPercent { get; init; } = 20;
 
     /// <summary>...but this many are always allowed.</summary>

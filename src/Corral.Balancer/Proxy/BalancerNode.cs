@@ -116,7 +116,12 @@ public sealed partial class BalancerNode : IAsyncDisposable
         var now = _context.Time.GetUtcNow();
         var workers = Pool.All.Select(b => b.Snapshot(now)).ToArray();
         return new BalancerStatsView(_context.NodeId, State.Config.Policy.ToString(), workers.Sum(w => w.Requests),
-            workers.Sum(w => w.Failures), workers.Sum(w => w.Retries), workers);
+            workers.Sum(w => w.Failures), workers.Sum(w => w.Retries), workers)
+        {
+            InFlight = _proxy.Active,
+            RetriesInFlight = _proxy.Budget.InFlight,
+            RetriesRefused = _proxy.Budget.Refused,
+        };
     }
 
     private async Task FollowMembershipAsync(ControlClient control)
@@ -189,4 +194,14 @@ public sealed partial class BalancerNode : IAsyncDisposable
 
 /// <summary>What <c>GET /lb/stats</c> answers: this balancer's totals and its view of every worker.</summary>
 internal sealed record BalancerStatsView(string Node, string Policy, long Requests, long Failures, long Retries,
-    IReadOnlyList<BackendStats> Workers);
+    IReadOnlyList<BackendStats> Workers)
+{
+    /// <summary>Client requests being forwarded now.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Retries holding the retry budget now.</summary>
+    public int RetriesInFlight { get; init; }
+
+    /// <summary>Retries the budget refused since the balancer started (each one cost a client an error).</summary>
+    public long RetriesRefused { get; init; }
+}

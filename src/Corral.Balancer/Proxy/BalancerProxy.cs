@@ -43,6 +43,11 @@ internal sealed partial class BalancerProxy : IDisposable
         _invoker = WorkerConnections.Create(state, time);
     }
 
+    public RetryBudget Budget => _retryBudget;
+
+    /// <summary>Client requests being forwarded now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
     public async Task ForwardAsync(HttpContext context)
     {
         Interlocked.Increment(ref _active);
@@ -97,13 +102,25 @@ internal sealed partial class BalancerProxy : IDisposable
 
         var tried = new List<Backend>(maxAttempts);
         var retryGranted = false;
+        var freeRetry = false;
         Failure? last = null;
+        var stopped = retryable ? "" : $"; {request.Method} is not in retries.methods";
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {
             var available = _pool.Available(_time.GetUtcNow(), tried);
-            if (available.Count == 0) break;
+            if (available.Count == 0)
+            {
+                stopped = attempt > 1 ? "; no other worker was available" : "";
+                break;
+            }
+
             // A 5xx retry took its budget before it let go of the answer; any other retry takes it here.
-            if (attempt > 1 && !retryGranted && !mayRetry()) break;
+            if (attempt > 1 && !retryGranted && !freeRetry && !mayRetry())
+            {
+                stopped = $"; the retry budget (retries.budget-percent, .min-retry-concurrency) refused another attempt ({_retryBudget.InFlight} retries of {Active} requests in flight)";
+                break;
+            }
+
             retryGranted = false;
             var backend = _state.Policy.Pick(available);
             tried.Add(backend);
@@ -167,13 +184,22 @@ internal sealed partial class BalancerProxy : IDisposable
             if (backend.Outlier.RecordFailure(_time.GetUtcNow(), passive, immediate: refused) is { } length)
                 LogEjected(_logger, backend.Id, length.TotalMilliseconds, reason);
             last = new Failure(backend.Id, reason, timedOut);
+            // A connection that failed before any byte of an answer means a worker that is gone, not one that is
+            // overloaded: its retry adds no load to a struggling pool, so the budget does not charge it (a SIGKILLed
+            // worker fails every request it holds at once, far more than Envoy's 20% when it is one of three).
+            freeRetry = error == ForwarderError.Request && expired == Expiry.None;
             // Headers or part of the body already reached the client: YARP has reset the connection, the only honest signal left.
             if (context.Response.HasStarted) return;
             context.Response.Clear();
             context.Features.Set<IForwarderErrorFeature>(null);
             if (expired == Expiry.Request) break;
             // Replaying is safe only if the worker never saw any of the body, or we kept a copy of it.
-            if (buffered is null && exchange.BodyStarted) break;
+            if (buffered is null && exchange.BodyStarted)
+            {
+                stopped = "; the request body was streamed, so it cannot be replayed";
+                break;
+            }
+
         }
 
         if (last is null)
@@ -185,12 +211,12 @@ internal sealed partial class BalancerProxy : IDisposable
         {
             await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, "Worker timed out",
                 $"no answer within {Corral.Hosting.Text.Durations.Format(config.Timeouts.Attempt)} per attempt and "
-                + $"{Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId}: {last.Reason})");
+                + $"{Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId}: {last.Reason}){stopped}");
         }
         else
         {
             await WriteProblemAsync(context, StatusCodes.Status502BadGateway, "Worker failed",
-                $"{tried.Count} attempt(s) failed; the last, on {last.WorkerId}: {last.Reason}");
+                $"{tried.Count} attempt(s) failed; the last, on {last.WorkerId}: {last.Reason}{stopped}");
         }
     }
 
