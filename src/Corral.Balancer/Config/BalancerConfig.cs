@@ -28,6 +28,9 @@ public sealed record BalancerConfig
     public string? StatsPath { get; init; }
 
     public int BalancerPort { get; init; } = 5050;
+
+    /// <summary>Each balancer's HTTP/2 cleartext (h2c, prior knowledge) listener: 5150 + i.</summary>
+    public int BalancerH2cPort { get; init; } = 5150;
     public int WorkerPort { get; init; } = 6000;
     public int WorkerAdminPort { get; init; } = 6100;
 

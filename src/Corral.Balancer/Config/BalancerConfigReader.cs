@@ -46,6 +46,8 @@ internal static class BalancerConfigReader
             AvgDelay = TimeSpan.FromMilliseconds(reader.OptionalInt("avg-delay", 0, 3_600_000) ?? 500),
             FailurePercent = reader.OptionalInt("failure", 0, 100) ?? 12,
             BalancerPort = reader.OptionalInt("load-balancer-port", 1, 32767) ?? defaults.BalancerPort,
+            // No h2c in 002: it sits 100 above the HTTP/1.1 port, as in Corral's own defaults.
+            BalancerH2cPort = (reader.OptionalInt("load-balancer-port", 1, 32767 - 100) ?? defaults.BalancerPort) + 100,
             WorkerPort = workerPort,
             // The admin listener keeps DESIGN's spacing: 100 above the service port.
             WorkerAdminPort = workerPort + 100,
@@ -94,6 +96,7 @@ internal static class BalancerConfigReader
             config = config with
             {
                 BalancerPort = ports.OptionalInt("balancer", 1, 32767) ?? d.BalancerPort,
+                BalancerH2cPort = ports.OptionalInt("balancer-h2c", 1, 32767) ?? d.BalancerH2cPort,
                 WorkerPort = ports.OptionalInt("worker", 1, 32767) ?? d.WorkerPort,
                 WorkerAdminPort = ports.OptionalInt("worker-admin", 1, 32767) ?? d.WorkerAdminPort,
             };

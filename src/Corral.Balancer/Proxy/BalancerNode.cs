@@ -1,10 +1,15 @@
+using System.Net;
 using Corral.Balancer.Config;
 using Corral.Balancer.Health;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Randomness;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -40,7 +45,17 @@ public sealed partial class BalancerNode : IAsyncDisposable
     internal BackendPool Pool { get; }
     internal BalancerState State { get; }
     internal ActiveHealthChecker Health => _health;
-    public int Port => App.BoundPort();
+    /// <summary>The HTTP/1.1 listener's bound port.</summary>
+    public int Port => App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+        .Select(a => new Uri(a).Port).First(p => p != H2cPort);
+
+    /// <summary>The planned port name of the h2c listener.</summary>
+    public const string H2cPortName = "h2c";
+
+    /// <summary>The h2c listener's bound port, or null when the node was planned without one.</summary>
+    public int? H2cPort => _h2c?.IPEndPoint?.Port;
+
+    private ListenOptions? _h2c;
 
     /// <summary>
     /// The node's entry point. <c>--workers URL[,URL...]</c> fixes the worker list (manual runs, benchmarks);
@@ -58,6 +73,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         }
 
         var ports = new Dictionary<string, int> { ["http"] = node.Port };
+        if (node.H2cPort is { } h2c) ports[H2cPortName] = h2c;
         await NodeHost.ReportEndpointsAsync(control, context, ports, node._logger, cancellationToken);
         LogListening(node._logger, context.NodeId, node.Port, workers is null ? "membership feed" : $"{workers.Count} fixed worker(s)");
         await using (cancellationToken.Register(() => node.App.Lifetime.StopApplication()))
@@ -84,6 +100,16 @@ public sealed partial class BalancerNode : IAsyncDisposable
     {
         var builder = NodeHost.CreateBuilder(context).AddJsonContext(BalancerJson.Default);
         builder.Services.AddHttpForwarder();
+        ListenOptions? h2c = null;
+        if (context.Ports.TryGetValue(H2cPortName, out var h2cPort))
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(context.BindAddress), h2cPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                h2c = listen;
+            }));
+        }
+
         // The balancer logs each ejection and answers its own errors; YARP's per-request lines would only repeat them.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
         var app = builder.Build();
@@ -100,6 +126,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         }
 
         await app.StartAsync(cancellationToken);
+        node._h2c = h2c;
         node._loops.Add(node._health.RunAsync(node._stopping.Token));
         return node;
     }

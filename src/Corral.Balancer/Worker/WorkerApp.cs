@@ -133,6 +133,7 @@ internal sealed class WorkerApp
     public void MapService(IEndpointRouteBuilder routes)
     {
         routes.Map("/api/v1/hello", HelloAsync);
+        routes.Map("/ws/echo", WebSocketEcho.HandleAsync);
         MapStats(routes);
     }
 

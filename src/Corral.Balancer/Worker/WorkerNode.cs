@@ -146,6 +146,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
 
             await next(http);
         });
+        service.UseWebSockets();
         service.UseNodeDefaults();
         App.MapService(service);
         await service.StartAsync(cancellationToken);
