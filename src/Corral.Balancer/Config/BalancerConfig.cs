@@ -36,6 +36,12 @@ public sealed record BalancerConfig
 
     public BalancingPolicyKind Policy { get; init; } = BalancingPolicyKind.RoundRobin;
     public HealthCheckConfig HealthCheck { get; init; } = new();
+
+    /// <summary>
+    /// Panic routing: when fewer than this percent of the workers are healthy and not ejected, route to all of them
+    /// rather than answer 503 (Envoy's and YARP's default is 50); 0 turns it off.
+    /// </summary>
+    public double PanicThresholdPercent { get; init; } = 50;
     public RetryConfig Retries { get; init; } = new();
     public PassiveHealthConfig Passive { get; init; } = new();
     public TimeoutConfig Timeouts { get; init; } = new();

@@ -81,6 +81,7 @@ internal static class BalancerConfigReader
             Balancers = reader.OptionalInt("balancers", 1, 64) ?? d.Balancers,
             AvgDelay = reader.OptionalDuration("avg-delay", TimeSpan.Zero) ?? d.AvgDelay,
             FailurePercent = reader.OptionalDouble("failure", 0, 100) ?? d.FailurePercent,
+            PanicThresholdPercent = reader.OptionalDouble("panic-threshold", 0, 100) ?? d.PanicThresholdPercent,
             StatsPath = string.IsNullOrWhiteSpace(stats) ? null : Resolve(stats, baseDirectory),
             StatsFlushInterval = reader.OptionalDuration("stats-flush", TimeSpan.FromMilliseconds(10)) ?? d.StatsFlushInterval,
             Policy = reader.OptionalChoice("policy", "round-robin", "power-of-two", "least-requests") switch

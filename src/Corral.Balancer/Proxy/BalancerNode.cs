@@ -148,6 +148,8 @@ public sealed partial class BalancerNode : IAsyncDisposable
             InFlight = _proxy.Active,
             RetriesInFlight = _proxy.Budget.InFlight,
             RetriesRefused = _proxy.Budget.Refused,
+            Panic = _proxy.Panicking,
+            PanicRequests = _proxy.PanicRequests,
         };
     }
 
@@ -178,19 +180,25 @@ public sealed partial class BalancerNode : IAsyncDisposable
         {
             await foreach (var document in control.WatchConfigAsync(_stopping.Token))
             {
-                var config = BalancerConfig.FromJson(document.Config);
-                // Policy, health, retry, passive-health and request-timeout settings apply from the next request;
-                // the connect timeout belongs to the connection pool and holds until the balancer restarts.
+                BalancerConfig config;
+                try
+                {
+                    config = BalancerConfig.FromJson(document.Config);
+                }
+                catch (System.Text.Json.JsonException e)
+                {
+                    // One version it cannot read must not end the feed: the last good config stays, the next good one applies.
+                    LogBadConfig(_logger, document.Version, e.Message);
+                    continue;
+                }
+
+                // Every setting applies from the next request, timeouts included (the connect timeout from the next connection).
                 State.Update(config);
                 LogConfig(_logger, document.Version, config.Policy.ToString());
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            LogBadConfig(_logger, e.Message);
         }
     }
 
@@ -215,8 +223,8 @@ public sealed partial class BalancerNode : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "config version {Version} applied (policy {Policy})")]
     private static partial void LogConfig(ILogger logger, long version, string policy);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "config feed sent a config this balancer cannot read: {Error}")]
-    private static partial void LogBadConfig(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "config version {Version} skipped, this balancer cannot read it (the last good one stays): {Error}")]
+    private static partial void LogBadConfig(ILogger logger, long version, string error);
 }
 
 /// <summary>What <c>GET /lb/stats</c> answers: this balancer's totals and its view of every worker.</summary>
@@ -231,4 +239,10 @@ internal sealed record BalancerStatsView(string Node, string Policy, long Reques
 
     /// <summary>Retries the budget refused since the balancer started (each one cost a client an error).</summary>
     public long RetriesRefused { get; init; }
+
+    /// <summary>Whether the last request was routed in panic: too few workers healthy, so all of them were used.</summary>
+    public bool Panic { get; init; }
+
+    /// <summary>Requests routed in panic since the balancer started.</summary>
+    public long PanicRequests { get; init; }
 }

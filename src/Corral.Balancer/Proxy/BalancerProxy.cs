@@ -45,6 +45,24 @@ internal sealed partial class BalancerProxy : IDisposable
 
     public RetryBudget Budget => _retryBudget;
 
+    /// <summary>Whether the last request was routed in panic (too few healthy workers), and how many were since the start.</summary>
+    public bool Panicking => Volatile.Read(ref _panicking) == 1;
+
+    public long PanicRequests => Interlocked.Read(ref _panicRequests);
+
+    private int _panicking;
+    private long _panicRequests;
+
+    private void NotePanic(bool panic)
+    {
+        if (panic) Interlocked.Increment(ref _panicRequests);
+        if (Interlocked.Exchange(ref _panicking, panic ? 1 : 0) == (panic ? 1 : 0)) return;
+        var all = _pool.All.Count;
+        var healthy = _pool.Available(_time.GetUtcNow()).Count;
+        if (panic) LogPanic(_logger, healthy, all, _state.Config.PanicThresholdPercent);
+        else LogPanicOver(_logger, healthy, all);
+    }
+
     /// <summary>Client requests being forwarded now.</summary>
     public int Active => Volatile.Read(ref _active);
 
@@ -107,7 +125,8 @@ internal sealed partial class BalancerProxy : IDisposable
         var stopped = retryable ? "" : $"; {request.Method} is not in retries.methods";
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {
-            var available = _pool.Available(_time.GetUtcNow(), tried);
+            var available = _pool.Candidates(_time.GetUtcNow(), tried, config.PanicThresholdPercent, out var panic);
+            if (attempt == 1) NotePanic(panic);
             if (available.Count == 0)
             {
                 stopped = attempt > 1 ? "; no other worker was available" : "";
@@ -129,7 +148,7 @@ internal sealed partial class BalancerProxy : IDisposable
             exchange.BeginAttempt();
             var isLast = attempt == maxAttempts;
             exchange.RetryOn5xx = !isLast && config.Retries.On5xx && (buffered is not null || !exchange.BodyStarted)
-                ? () => _pool.Available(_time.GetUtcNow(), tried).Count > 0 && mayRetry()
+                ? () => _pool.Candidates(_time.GetUtcNow(), tried, config.PanicThresholdPercent, out _).Count > 0 && mayRetry()
                 : null;
             var started = _time.GetTimestamp();
             backend.Started(isRetry: attempt > 1);
@@ -300,6 +319,12 @@ internal sealed partial class BalancerProxy : IDisposable
     public void Dispose() => _invoker.Dispose();
 
     private sealed record Failure(string WorkerId, string Reason, bool TimedOut);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "panic routing: {Healthy} of {Workers} worker(s) healthy, below panic-threshold {Threshold}%; routing to all of them")]
+    private static partial void LogPanic(ILogger logger, int healthy, int workers, double threshold);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "panic routing over: {Healthy} of {Workers} worker(s) healthy")]
+    private static partial void LogPanicOver(ILogger logger, int healthy, int workers);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ejected {WorkerId} for {Milliseconds} ms: {Reason}")]
     private static partial void LogEjected(ILogger logger, string workerId, double milliseconds, string reason);
