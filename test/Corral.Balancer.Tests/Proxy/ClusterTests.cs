@@ -237,7 +237,7 @@ public sealed class ClusterTests
         await stop.CancelAsync();
         Assert.Equal(0, await lb);
         Assert.Equal(0, await worker);
-        var row = await new WorkerStatsStore(data.Combine("balancer.db")).LoadAsync("worker-1");
+        var row = await new WorkerStatsStore(data.Combine("balancer.db"), TestNodeContext.RunId).LoadAsync("worker-1");
         Assert.Equal(10, row!.Total);
     }
 }
