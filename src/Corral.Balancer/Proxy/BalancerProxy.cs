@@ -55,8 +55,10 @@ internal sealed partial class BalancerProxy : IDisposable
 
     private void NotePanic(bool panic)
     {
+        var state = panic ? 1 : 0;
         if (panic) Interlocked.Increment(ref _panicRequests);
-        if (Interlocked.Exchange(ref _panicking, panic ? 1 : 0) == (panic ? 1 : 0)) return;
+        // Read first: the common case (no change) then writes nothing that other cores would have to reload.
+        if (Volatile.Read(ref _panicking) == state || Interlocked.Exchange(ref _panicking, state) == state) return;
         var all = _pool.All.Count;
         var healthy = _pool.Available(_time.GetUtcNow()).Count;
         if (panic) LogPanic(_logger, healthy, all, _state.Config.PanicThresholdPercent);
@@ -218,7 +220,6 @@ internal sealed partial class BalancerProxy : IDisposable
                 stopped = "; the request body was streamed, so it cannot be replayed";
                 break;
             }
-
         }
 
         if (last is null)
