@@ -55,6 +55,26 @@ public sealed class TimeoutTests
         Assert.Equal(1, worker.GetProperty("failures").GetInt64());
     }
 
+    [Fact]
+    public async Task AReloadedAttemptTimeoutAppliesFromTheNextRequestWithoutARestart()
+    {
+        await using var first = await TestBackend.StartAsync("first");
+        await using var second = await TestBackend.StartAsync("second");
+        await using var lb = await Balancers.StartAsync(Balancers.Config(c => c with
+        {
+            Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(200) },
+        }), first.Url, second.Url);
+        using var client = TestNodes.Client(lb.Port);
+        using (var response = await client.GetAsync("/slow-on/first"))
+            Assert.Equal("\"second\"", await response.Content.ReadAsStringAsync());
+
+        // Reloaded: the slow worker now gets 60 s, so the next request to it waits for it, and is cut only by the client.
+        lb.State.Update(lb.State.Config with { Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromSeconds(60) } });
+        using var impatient = TestNodes.Client(lb.Port, TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.GetAsync("/slow-on/first"));
+        Assert.Equal(2, first.SlowStarted);
+    }
+
     /// <summary>A request body sent in chunks with pauses between them, as a slow but live client uploads.</summary>
     private sealed class SlowContent(int chunks, int chunkBytes, TimeSpan pause) : HttpContent
     {
