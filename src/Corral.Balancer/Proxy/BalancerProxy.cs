@@ -158,7 +158,10 @@ internal sealed partial class BalancerProxy : IDisposable
             var expired = exchange.Expired;
             var passive = _state.Config.Passive;
 
-            if (context.RequestAborted.IsCancellationRequested || expired == Expiry.ClientIdle || IsClientFault(error, expired))
+            // A deadline that blamed the worker decides first: YARP aborts the client's connection when it cuts an answer
+            // short, and that abort must not read as the client leaving.
+            var workerBlamed = expired is Expiry.WorkerIdle or Expiry.Attempt or Expiry.Request;
+            if (!workerBlamed && (context.RequestAborted.IsCancellationRequested || expired == Expiry.ClientIdle || IsClientFault(error, expired)))
             {
                 // The client left, stalled or broke its side: that says nothing about the worker.
                 backend.Abandoned();
