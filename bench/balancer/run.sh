@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Side-by-side throughput of the balancer: wrk against two zero-delay Corral workers directly, through one Corral
-# balancer (active and passive health, retries and statistics on), through nginx and through HAProxy, all in one run.
-# Usage: bench/balancer/run.sh [duration, default 10s]. Needs wrk, nginx, haproxy and the .NET SDK.
-# A bare Kestrel + SocketsHttpHandler proxy (no health, retries or statistics) runs too, as the stack's baseline.
+# Side-by-side throughput of the balancer: wrk through one Corral balancer (health checks, passive health, retries,
+# deadlines and statistics on), through YARP's IHttpForwarder alone (round-robin, nothing else: the baseline), through
+# nginx and through HAProxy, all in front of the same two zero-delay Corral workers. Corral, the baseline and the
+# workers are one natively published harness (as corral itself is). Each target runs ROUNDS times, interleaved
+# (A B C D, A B C D, ...), so a burst of load from elsewhere on the machine hits every target alike; the table shows
+# each target's median requests/s and the p99 of that same run, then the ratios.
+# Usage: bench/balancer/run.sh [duration per run, default 10s] [rounds, default 3]. Needs wrk, nginx, haproxy, the .NET SDK.
+# BALANCER_HARNESS=path/to/BalancerHarness skips the native publish and uses that build.
 # Loopback ports below 32768 (21xxx). Every process is started with setpriv --pdeathsig KILL and killed on exit.
 set -euo pipefail
 
 DURATION="${1:-10s}"
+ROUNDS="${2:-3}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TMP="$(mktemp -d /tmp/corral-bench-balancer.XXXXXX)"
 W1=21001; W2=21002; A1=21101; A2=21102; LB=21050; BARE=21055; NGINX=21060; HAPROXY=21070
@@ -23,10 +28,14 @@ for tool in wrk nginx haproxy dotnet setpriv curl; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
 done
 
-echo "building the harness (Release)..."
-dotnet build "$ROOT/bench/balancer/BalancerHarness" -c Release -o "$TMP/harness" >"$TMP/build.log" 2>&1 \
-  || { cat "$TMP/build.log"; exit 1; }
-HARNESS="$TMP/harness/BalancerHarness.dll"
+if [ -n "${BALANCER_HARNESS:-}" ]; then
+  HARNESS="$BALANCER_HARNESS"   # a harness published earlier (the native publish takes minutes on two cores)
+else
+  echo "publishing the harness natively (Release, linux-x64)..."
+  dotnet publish "$ROOT/bench/balancer/BalancerHarness" -c Release -r linux-x64 -o "$TMP/harness" >"$TMP/build.log" 2>&1 \
+    || { cat "$TMP/build.log"; exit 1; }
+  HARNESS="$TMP/harness/BalancerHarness"
+fi
 
 start() { # name, command...
   local name="$1"; shift
@@ -43,14 +52,12 @@ wait_for() { # url
 }
 
 rm -rf /tmp/corral-bench-balancer
-start worker-1 dotnet "$HARNESS" worker worker-1 "$W1" "$A1"
-start worker-2 dotnet "$HARNESS" worker worker-2 "$W2" "$A2"
+start worker-1 "$HARNESS" worker worker-1 "$W1" "$A1"
+start worker-2 "$HARNESS" worker worker-2 "$W2" "$A2"
 wait_for "http://127.0.0.1:$W1/api/v1/hello"
 wait_for "http://127.0.0.1:$W2/api/v1/hello"
-start corral-lb env ${CORRAL_LB_ENV:-CORRAL_BENCH=1} dotnet "$HARNESS" lb "$LB" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
-wait_for "http://127.0.0.1:$LB/api/v1/hello"
-start bare-proxy dotnet "$HARNESS" bare "$BARE" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
-wait_for "http://127.0.0.1:$BARE/api/v1/hello"
+start corral-lb env ${CORRAL_LB_ENV:-CORRAL_BENCH=1} "$HARNESS" lb "$LB" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
+start bare-forwarder "$HARNESS" bare "$BARE" "http://127.0.0.1:$W1,http://127.0.0.1:$W2"
 
 mkdir -p "$TMP/nginx"
 cat >"$TMP/nginx/nginx.conf" <<CONF
@@ -104,32 +111,50 @@ backend workers
   server w2 127.0.0.1:$W2 check inter 1s
 CONF
 start haproxy haproxy -db -f "$TMP/haproxy.cfg"
-wait_for "http://127.0.0.1:$NGINX/api/v1/hello"
-wait_for "http://127.0.0.1:$HAPROXY/api/v1/hello"
 
-run() { # label, url
-  local out
-  # A short warm-up, so the JIT and connection pools are not measured.
-  wrk -t2 -c64 -d2s "$2" >/dev/null
-  out="$(wrk -t2 -c64 -d"$DURATION" --latency "$2")"
-  echo "$out" >"$TMP/wrk-$1.txt"
-  local rps p50 p99 errors
-  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
-  p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
-  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-  errors="$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
-  printf '%-22s %12s %10s %10s  %s\n' "$1" "$rps" "$p50" "$p99" "$errors"
+NAMES=("corral" "bare-forwarder" "nginx" "haproxy")
+LABELS=("Corral balancer" "YARP forwarder alone" "nginx" "HAProxy")
+PORTS=("$LB" "$BARE" "$NGINX" "$HAPROXY")
+for port in "${PORTS[@]}"; do wait_for "http://127.0.0.1:$port/api/v1/hello"; done
+
+# A short warm-up of each, so connection pools are not measured.
+for port in "${PORTS[@]}"; do wrk -t2 -c64 -d2s "http://127.0.0.1:$port/api/v1/hello" >/dev/null; done
+
+to_ms() { # wrk latency (850.00us, 3.21ms, 1.02s) -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+
+echo "wrk -t2 -c64 -d$DURATION --latency, GET /api/v1/hello, two zero-delay workers, $ROUNDS interleaved rounds; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$ROUNDS"); do
+  for i in "${!NAMES[@]}"; do
+    out="$(wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:${PORTS[$i]}/api/v1/hello")"
+    rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    p99="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+    errors="$(awk '/Non-2xx|Socket errors/ {printf "%s; ", $0}' <<<"$out")"
+    echo "${NAMES[$i]} $rps $p99" >>"$TMP/results.txt"
+    printf '  round %d  %-22s %10s req/s  p99 %8s ms  %s\n' "$round" "${LABELS[$i]}" "$rps" "$p99" "$errors"
+  done
+done
+
+median() { # name -> "rps p99" of the run with the median req/s
+  grep "^$1 " "$TMP/results.txt" | sort -k2 -g | awk '{ a[NR] = $2 " " $3 } END { print a[int((NR + 1) / 2)] }'
 }
 
 echo
-echo "wrk -t2 -c64 -d$DURATION, GET /api/v1/hello, zero-delay workers; $(nproc) cores shared by everything"
-printf '%-22s %12s %10s %10s\n' "target" "req/s" "p50" "p99"
-run "worker-1 direct" "http://127.0.0.1:$W1/api/v1/hello"
-run "workers direct (w2)" "http://127.0.0.1:$W2/api/v1/hello"
-run "corral lb" "http://127.0.0.1:$LB/api/v1/hello"
-run "bare .NET proxy" "http://127.0.0.1:$BARE/api/v1/hello"
-run "nginx" "http://127.0.0.1:$NGINX/api/v1/hello"
-run "haproxy" "http://127.0.0.1:$HAPROXY/api/v1/hello"
+printf '| %-22s | %10s | %9s |\n' "target (median of $ROUNDS)" "req/s" "p99 ms"
+printf '|%s|%s|%s|\n' "---" "---:" "---:"
+declare -A RPS P99
+for i in "${!NAMES[@]}"; do
+  read -r rps p99 <<<"$(median "${NAMES[$i]}")"
+  RPS[${NAMES[$i]}]=$rps; P99[${NAMES[$i]}]=$p99
+  printf '| %-22s | %10.0f | %9s |\n' "${LABELS[$i]}" "$rps" "$p99"
+done
+echo
+for i in 1 2 3; do
+  other=${NAMES[$i]}
+  awk -v a="${RPS[corral]}" -v b="${RPS[$other]}" -v c="${P99[corral]}" -v d="${P99[$other]}" -v n="${LABELS[$i]}" \
+    'BEGIN { printf "Corral / %s: req/s %.2f×, p99 %.2f×\n", n, a / b, c / d }'
+done
 echo
 echo "corral lb view:"
 curl -fsS "http://127.0.0.1:$LB/lb/stats"; echo

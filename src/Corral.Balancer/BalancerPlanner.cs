@@ -1,4 +1,5 @@
 using Corral.Balancer.Config;
+using Corral.Balancer.Proxy;
 using Corral.Hosting.Planning;
 
 namespace Corral.Balancer;
@@ -30,7 +31,8 @@ public static class BalancerPlanner
                 Role = BalancerRole,
                 NodePrefix = "lb",
                 Count = config.Balancers,
-                Ports = [new PlannedPort("http", config.BalancerPort)],
+                // h2c needs a listener of its own: without TLS there is no ALPN to pick HTTP/2 on the HTTP/1.1 port.
+                Ports = [new PlannedPort("http", config.BalancerPort), new PlannedPort(BalancerNode.H2cPortName, config.BalancerH2cPort)],
                 DependsOn = [WorkerRole],
             },
         ],

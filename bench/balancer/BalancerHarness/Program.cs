@@ -47,9 +47,9 @@ switch (role)
 
         return 0;
     case "bare" when args.Length == 3:
-        // A baseline, not a product: the least a Kestrel + SocketsHttpHandler proxy does (round-robin, copy status,
-        // content type and body; no health, retries, statistics or header rules), to tell the runtime's cost from ours.
-        await using (var bare = await BareProxy.StartAsync(Port(args[1]), args[2].Split(',')))
+        // A baseline, not a product: YARP's forwarder with round-robin and nothing else, to tell the forwarder's cost
+        // from what Corral adds (health, passive ejection, retries, deadlines, statistics).
+        await using (var bare = await BareForwarder.StartAsync(Port(args[1]), args[2].Split(',')))
         {
             await stop.Task;
         }

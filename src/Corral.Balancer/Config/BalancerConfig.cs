@@ -28,11 +28,20 @@ public sealed record BalancerConfig
     public string? StatsPath { get; init; }
 
     public int BalancerPort { get; init; } = 5050;
+
+    /// <summary>Each balancer's HTTP/2 cleartext (h2c, prior knowledge) listener: 5150 + i.</summary>
+    public int BalancerH2cPort { get; init; } = 5150;
     public int WorkerPort { get; init; } = 6000;
     public int WorkerAdminPort { get; init; } = 6100;
 
     public BalancingPolicyKind Policy { get; init; } = BalancingPolicyKind.RoundRobin;
     public HealthCheckConfig HealthCheck { get; init; } = new();
+
+    /// <summary>
+    /// Panic routing: when fewer than this percent of the workers are healthy and not ejected, route to all of them
+    /// rather than answer 503 (Envoy's and YARP's default is 50); 0 turns it off.
+    /// </summary>
+    public double PanicThresholdPercent { get; init; } = 50;
     public RetryConfig Retries { get; init; } = new();
     public PassiveHealthConfig Passive { get; init; } = new();
     public TimeoutConfig Timeouts { get; init; } = new();
@@ -73,7 +82,12 @@ public sealed record RetryConfig
 
     public IReadOnlyList<string> Methods { get; init; } = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 
-    /// <summary>Retries in flight may be at most this percent of the requests in flight (Envoy's retry budget)...</summary>
+    /// <summary>
+    /// Retries in flight may be at most this percent of the requests in flight (Envoy's retry budget), so a pool that is
+    /// slow or failing (timeouts, 5xx) is not hit by a retry storm. A retry after a connection failure (refused, reset or
+    /// closed before any byte of an answer) is not charged: the worker is gone rather than overloaded, and the retry goes
+    /// to another one...
+    /// </summary>
     public double BudgetPercent { get; init; } = 20;
 
     /// <summary>...but this many are always allowed.</summary>
@@ -103,9 +117,15 @@ public sealed record TimeoutConfig
 {
     public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>One attempt's wait for a worker's response headers; past it the attempt fails and may be retried elsewhere.</summary>
+    /// <summary>One attempt's wait for a worker's response headers, from the end of the request body; past it the attempt fails and may be retried elsewhere.</summary>
     public TimeSpan Attempt { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>From the request's arrival to the upstream's response headers, over all attempts; past it the client gets 504.</summary>
+    /// <summary>From the end of the request body to the upstream's response headers, over all attempts; past it the client gets 504.</summary>
     public TimeSpan Request { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The longest silence allowed while the client's body is read or the worker's answer is copied, in either direction;
+    /// a worker that stalls mid-answer ends the exchange and counts against it.
+    /// </summary>
+    public TimeSpan Activity { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -46,6 +46,8 @@ internal static class BalancerConfigReader
             AvgDelay = TimeSpan.FromMilliseconds(reader.OptionalInt("avg-delay", 0, 3_600_000) ?? 500),
             FailurePercent = reader.OptionalInt("failure", 0, 100) ?? 12,
             BalancerPort = reader.OptionalInt("load-balancer-port", 1, 32767) ?? defaults.BalancerPort,
+            // No h2c in 002: it sits 100 above the HTTP/1.1 port, as in Corral's own defaults.
+            BalancerH2cPort = (reader.OptionalInt("load-balancer-port", 1, 32767 - 100) ?? defaults.BalancerPort) + 100,
             WorkerPort = workerPort,
             // The admin listener keeps DESIGN's spacing: 100 above the service port.
             WorkerAdminPort = workerPort + 100,
@@ -79,6 +81,7 @@ internal static class BalancerConfigReader
             Balancers = reader.OptionalInt("balancers", 1, 64) ?? d.Balancers,
             AvgDelay = reader.OptionalDuration("avg-delay", TimeSpan.Zero) ?? d.AvgDelay,
             FailurePercent = reader.OptionalDouble("failure", 0, 100) ?? d.FailurePercent,
+            PanicThresholdPercent = reader.OptionalDouble("panic-threshold", 0, 100) ?? d.PanicThresholdPercent,
             StatsPath = string.IsNullOrWhiteSpace(stats) ? null : Resolve(stats, baseDirectory),
             StatsFlushInterval = reader.OptionalDuration("stats-flush", TimeSpan.FromMilliseconds(10)) ?? d.StatsFlushInterval,
             Policy = reader.OptionalChoice("policy", "round-robin", "power-of-two", "least-requests") switch
@@ -94,6 +97,7 @@ internal static class BalancerConfigReader
             config = config with
             {
                 BalancerPort = ports.OptionalInt("balancer", 1, 32767) ?? d.BalancerPort,
+                BalancerH2cPort = ports.OptionalInt("balancer-h2c", 1, 32767) ?? d.BalancerH2cPort,
                 WorkerPort = ports.OptionalInt("worker", 1, 32767) ?? d.WorkerPort,
                 WorkerAdminPort = ports.OptionalInt("worker-admin", 1, 32767) ?? d.WorkerAdminPort,
             };
@@ -189,6 +193,7 @@ internal static class BalancerConfigReader
                     Connect = timeouts.OptionalDuration("connect", TimeSpan.FromMilliseconds(1)) ?? t.Connect,
                     Attempt = timeouts.OptionalDuration("attempt", TimeSpan.FromMilliseconds(1)) ?? t.Attempt,
                     Request = timeouts.OptionalDuration("request", TimeSpan.FromMilliseconds(1)) ?? t.Request,
+                    Activity = timeouts.OptionalDuration("activity", TimeSpan.FromMilliseconds(1)) ?? t.Activity,
                 },
             };
             timeouts.RejectUnknownKeys();

@@ -34,9 +34,10 @@ internal sealed class Backend(string id, Uri baseUri)
 
     public void Finished(bool failed, TimeSpan latency)
     {
-        Interlocked.Decrement(ref _inFlight);
+        // Counted before the slot is freed, so whoever sees the slot free also sees the attempt's outcome.
         if (failed) Interlocked.Increment(ref _failures);
         lock (_lock) _latency.Record(latency.Ticks / 10);
+        Interlocked.Decrement(ref _inFlight);
     }
 
     /// <summary>An attempt that ended without a verdict on the worker (the client left): load drops, nothing is counted.</summary>

@@ -27,6 +27,33 @@ internal sealed class BackendPool
         _backends = next;
     }
 
+    /// <summary>
+    /// Where a request may go: the available workers, or, when fewer than <paramref name="panicPercent"/> percent of the
+    /// pool are available (panic, as Envoy and YARP call it), every worker, since health that condemns most of a pool is
+    /// more likely wrong, or the pool overloaded, than most workers dead. <paramref name="exclude"/> is never included;
+    /// 0 turns panic routing off.
+    /// </summary>
+    public List<Backend> Candidates(DateTimeOffset now, IReadOnlyCollection<Backend>? exclude, double panicPercent, out bool panic)
+    {
+        var backends = _backends;
+        var available = Available(now, exclude);
+        var healthy = 0;
+        foreach (var backend in backends)
+        {
+            if (backend.IsAvailable(now)) healthy++;
+        }
+
+        panic = panicPercent > 0 && backends.Length > 0 && healthy * 100.0 < panicPercent * backends.Length;
+        if (!panic) return available;
+        var all = new List<Backend>(backends.Length);
+        foreach (var backend in backends)
+        {
+            if (exclude is null || !exclude.Contains(backend)) all.Add(backend);
+        }
+
+        return all;
+    }
+
     /// <summary>Workers that may take a request now (healthy, not ejected), not counting <paramref name="exclude"/>.</summary>
     public List<Backend> Available(DateTimeOffset now, IReadOnlyCollection<Backend>? exclude = null)
     {

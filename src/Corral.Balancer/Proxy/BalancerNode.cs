@@ -1,13 +1,19 @@
+using System.Net;
 using Corral.Balancer.Config;
 using Corral.Balancer.Health;
 using Corral.Hosting.Control;
 using Corral.Hosting.Nodes;
 using Corral.Hosting.Randomness;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Corral.Balancer.Proxy;
 
@@ -31,7 +37,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         Pool = pool;
         State = state;
         _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Balancer.Lb");
-        _proxy = new BalancerProxy(pool, state, context.Time, _logger);
+        _proxy = new BalancerProxy(pool, state, context.Time, _logger, app.Services.GetRequiredService<IHttpForwarder>());
         _health = new ActiveHealthChecker(pool, state, context.Time, _logger);
     }
 
@@ -39,7 +45,17 @@ public sealed partial class BalancerNode : IAsyncDisposable
     internal BackendPool Pool { get; }
     internal BalancerState State { get; }
     internal ActiveHealthChecker Health => _health;
-    public int Port => App.BoundPort();
+    /// <summary>The HTTP/1.1 listener's bound port.</summary>
+    public int Port => App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+        .Select(a => new Uri(a).Port).First(p => p != H2cPort);
+
+    /// <summary>The planned port name of the h2c listener.</summary>
+    public const string H2cPortName = "h2c";
+
+    /// <summary>The h2c listener's bound port, or null when the node was planned without one.</summary>
+    public int? H2cPort => _h2c?.IPEndPoint?.Port;
+
+    private ListenOptions? _h2c;
 
     /// <summary>
     /// The node's entry point. <c>--workers URL[,URL...]</c> fixes the worker list (manual runs, benchmarks);
@@ -57,6 +73,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         }
 
         var ports = new Dictionary<string, int> { ["http"] = node.Port };
+        if (node.H2cPort is { } h2c) ports[H2cPortName] = h2c;
         await NodeHost.ReportEndpointsAsync(control, context, ports, node._logger, cancellationToken);
         LogListening(node._logger, context.NodeId, node.Port, workers is null ? "membership feed" : $"{workers.Count} fixed worker(s)");
         await using (cancellationToken.Register(() => node.App.Lifetime.StopApplication()))
@@ -82,6 +99,19 @@ public sealed partial class BalancerNode : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var builder = NodeHost.CreateBuilder(context).AddJsonContext(BalancerJson.Default);
+        builder.Services.AddHttpForwarder();
+        ListenOptions? h2c = null;
+        if (context.Ports.TryGetValue(H2cPortName, out var h2cPort))
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(context.BindAddress), h2cPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                h2c = listen;
+            }));
+        }
+
+        // The balancer logs each ejection and answers its own errors; YARP's per-request lines would only repeat them.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
         var app = builder.Build();
         var pool = new BackendPool();
         var state = new BalancerState(config, new SeededRandom(context.Seed, context.NodeId));
@@ -96,6 +126,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         }
 
         await app.StartAsync(cancellationToken);
+        node._h2c = h2c;
         node._loops.Add(node._health.RunAsync(node._stopping.Token));
         return node;
     }
@@ -112,7 +143,14 @@ public sealed partial class BalancerNode : IAsyncDisposable
         var now = _context.Time.GetUtcNow();
         var workers = Pool.All.Select(b => b.Snapshot(now)).ToArray();
         return new BalancerStatsView(_context.NodeId, State.Config.Policy.ToString(), workers.Sum(w => w.Requests),
-            workers.Sum(w => w.Failures), workers.Sum(w => w.Retries), workers);
+            workers.Sum(w => w.Failures), workers.Sum(w => w.Retries), workers)
+        {
+            InFlight = _proxy.Active,
+            RetriesInFlight = _proxy.Budget.InFlight,
+            RetriesRefused = _proxy.Budget.Refused,
+            Panic = _proxy.Panicking,
+            PanicRequests = _proxy.PanicRequests,
+        };
     }
 
     private async Task FollowMembershipAsync(ControlClient control)
@@ -142,19 +180,25 @@ public sealed partial class BalancerNode : IAsyncDisposable
         {
             await foreach (var document in control.WatchConfigAsync(_stopping.Token))
             {
-                var config = BalancerConfig.FromJson(document.Config);
-                // Policy, health, retry, passive-health and request-timeout settings apply from the next request;
-                // the connect timeout belongs to the connection pool and holds until the balancer restarts.
+                BalancerConfig config;
+                try
+                {
+                    config = BalancerConfig.FromJson(document.Config);
+                }
+                catch (System.Text.Json.JsonException e)
+                {
+                    // One version it cannot read must not end the feed: the last good config stays, the next good one applies.
+                    LogBadConfig(_logger, document.Version, e.Message);
+                    continue;
+                }
+
+                // Every setting applies from the next request, timeouts included (the connect timeout from the next connection).
                 State.Update(config);
                 LogConfig(_logger, document.Version, config.Policy.ToString());
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            LogBadConfig(_logger, e.Message);
         }
     }
 
@@ -179,10 +223,26 @@ public sealed partial class BalancerNode : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "config version {Version} applied (policy {Policy})")]
     private static partial void LogConfig(ILogger logger, long version, string policy);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "config feed sent a config this balancer cannot read: {Error}")]
-    private static partial void LogBadConfig(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "config version {Version} skipped, this balancer cannot read it (the last good one stays): {Error}")]
+    private static partial void LogBadConfig(ILogger logger, long version, string error);
 }
 
 /// <summary>What <c>GET /lb/stats</c> answers: this balancer's totals and its view of every worker.</summary>
 internal sealed record BalancerStatsView(string Node, string Policy, long Requests, long Failures, long Retries,
-    IReadOnlyList<BackendStats> Workers);
+    IReadOnlyList<BackendStats> Workers)
+{
+    /// <summary>Client requests being forwarded now.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Retries holding the retry budget now.</summary>
+    public int RetriesInFlight { get; init; }
+
+    /// <summary>Retries the budget refused since the balancer started (each one cost a client an error).</summary>
+    public long RetriesRefused { get; init; }
+
+    /// <summary>Whether the last request was routed in panic: too few workers healthy, so all of them were used.</summary>
+    public bool Panic { get; init; }
+
+    /// <summary>Requests routed in panic since the balancer started.</summary>
+    public long PanicRequests { get; init; }
+}

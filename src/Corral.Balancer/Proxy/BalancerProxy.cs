@@ -1,18 +1,18 @@
-using System.Net;
 using System.Net.Sockets;
-using Corral.Balancer.Config;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Corral.Balancer.Proxy;
 
 /// <summary>
-/// Forwards one client request to a worker and streams the answer back, in the manner of YARP's forwarder: pooled
-/// keep-alive connections, no redirects, decompression or cookies, bodies streamed both ways, hop-by-hop headers
-/// dropped and X-Forwarded-* added. On a failed attempt it retries on another worker when that is safe: the method is
-/// retryable and the request body was either not sent at all or buffered for replay.
+/// Sends one client request to a worker through YARP's <see cref="IHttpForwarder"/> (headers, bodies both ways,
+/// WebSocket upgrades, protocol errors) and keeps what YARP leaves to its caller: the choice of worker, the deadlines,
+/// passive health from each attempt's outcome, statistics, and retries on another worker when that is safe — the
+/// method is retryable, no byte of the answer reached the client, and the request body was either not read at all or
+/// buffered for replay.
 /// </summary>
 internal sealed partial class BalancerProxy : IDisposable
 {
@@ -20,30 +20,53 @@ internal sealed partial class BalancerProxy : IDisposable
     private readonly BalancerState _state;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _invoker;
+    private readonly RetryBudget _retryBudget = new();
+    private int _active;
 
-    public BalancerProxy(BackendPool pool, BalancerState state, TimeProvider time, ILogger logger)
+    /// <summary>HTTP/1.1 to the workers; YARP's own idle timeout is off, since the exchange's deadlines (on the injected clock) bound it.</summary>
+    private static readonly ForwarderRequestConfig RequestConfig = new()
+    {
+        ActivityTimeout = Timeout.InfiniteTimeSpan,
+        Version = System.Net.HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    public BalancerProxy(BackendPool pool, BalancerState state, TimeProvider time, ILogger logger, IHttpForwarder forwarder)
     {
         _pool = pool;
         _state = state;
         _time = time;
         _logger = logger;
-        _invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ConnectTimeout = state.Config.Timeouts.Connect,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            // The proxy forwards the client's trace headers as they are; it adds none of its own.
-            ActivityHeadersPropagator = null,
-        }, disposeHandler: true);
+        _forwarder = forwarder;
+        _invoker = WorkerConnections.Create(state, time);
     }
 
-    private readonly RetryBudget _retryBudget = new();
-    private int _active;
+    public RetryBudget Budget => _retryBudget;
+
+    /// <summary>Whether the last request was routed in panic (too few healthy workers), and how many were since the start.</summary>
+    public bool Panicking => Volatile.Read(ref _panicking) == 1;
+
+    public long PanicRequests => Interlocked.Read(ref _panicRequests);
+
+    private int _panicking;
+    private long _panicRequests;
+
+    private void NotePanic(bool panic)
+    {
+        var state = panic ? 1 : 0;
+        if (panic) Interlocked.Increment(ref _panicRequests);
+        // Read first: the common case (no change) then writes nothing that other cores would have to reload.
+        if (Volatile.Read(ref _panicking) == state || Interlocked.Exchange(ref _panicking, state) == state) return;
+        var all = _pool.All.Count;
+        var healthy = _pool.Available(_time.GetUtcNow()).Count;
+        if (panic) LogPanic(_logger, healthy, all, _state.Config.PanicThresholdPercent);
+        else LogPanicOver(_logger, healthy, all);
+    }
+
+    /// <summary>Client requests being forwarded now.</summary>
+    public int Active => Volatile.Read(ref _active);
 
     public async Task ForwardAsync(HttpContext context)
     {
@@ -75,121 +98,130 @@ internal sealed partial class BalancerProxy : IDisposable
 
         var config = _state.Config;
         var request = context.Request;
-        var clientAborted = context.RequestAborted;
-        using var overall = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        overall.CancelAfter(config.Timeouts.Request);
         var retryable = config.Retries.Methods.Contains(request.Method, StringComparer.OrdinalIgnoreCase);
         var maxAttempts = 1 + (retryable ? config.Retries.Attempts : 0);
-
         // Kestrel knows whether the request has a body (Content-Length, chunked, or an HTTP/2 stream's data), as YARP asks it.
         var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
             ?? (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0);
+
+        using var exchange = new Exchange(_time, config.Timeouts, hasBody);
+        context.Features.Set(exchange);
+        var responseBody = context.Features.Get<IHttpResponseBodyFeature>();
+        if (responseBody is not null) context.Features.Set<IHttpResponseBodyFeature>(new ObservedResponseBody(responseBody, exchange));
+        var clientBody = hasBody ? new ObservedRequestBody(request.Body, exchange, request.ContentLength) : null;
         byte[]? buffered = null;
-        if (hasBody && retryable && maxAttempts > 1 && request.ContentLength <= config.Retries.BufferBodyBytes)
+        if (clientBody is not null && retryable && maxAttempts > 1 && request.ContentLength <= config.Retries.BufferBodyBytes)
         {
-            buffered = await BufferBodyAsync(request, (int)request.ContentLength.Value, overall.Token);
+            buffered = await BufferBodyAsync(context, clientBody, (int)request.ContentLength.Value, exchange);
             if (buffered is null) return;
+        }
+        else if (clientBody is not null)
+        {
+            request.Body = clientBody;
         }
 
         var tried = new List<Backend>(maxAttempts);
         var retryGranted = false;
+        var freeRetry = false;
         Failure? last = null;
+        var stopped = retryable ? "" : $"; {request.Method} is not in retries.methods";
         for (var attempt = 1; attempt <= maxAttempts; attempt++)
         {
-            var now = _time.GetUtcNow();
-            var available = _pool.Available(now, tried);
-            if (available.Count == 0) break;
+            var available = _pool.Candidates(_time.GetUtcNow(), tried, config.PanicThresholdPercent, out var panic);
+            if (attempt == 1) NotePanic(panic);
+            if (available.Count == 0)
+            {
+                stopped = attempt > 1 ? "; no other worker was available" : "";
+                break;
+            }
+
             // A 5xx retry took its budget before it let go of the answer; any other retry takes it here.
-            if (attempt > 1 && !retryGranted && !mayRetry()) break;
+            if (attempt > 1 && !retryGranted && !freeRetry && !mayRetry())
+            {
+                stopped = $"; the retry budget (retries.budget-percent, .min-retry-concurrency) refused another attempt ({_retryBudget.InFlight} retries of {Active} requests in flight)";
+                break;
+            }
+
             retryGranted = false;
             var backend = _state.Policy.Pick(available);
             tried.Add(backend);
+            if (buffered is not null) request.Body = new MemoryStream(buffered, writable: false);
 
-            StreamingBodyContent? streamed = null;
-            HttpContent? content = null;
-            if (buffered is not null) content = new ByteArrayContent(buffered);
-            else if (hasBody) content = streamed = new StreamingBodyContent(request.Body, request.ContentLength, clientAborted);
-
-            using var upstream = new HttpRequestMessage(MethodOf(request.Method), backend.BaseUrl + request.PathBase + request.Path + request.QueryString)
-            {
-                Version = HttpVersion.Version11,
-                VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-                Content = content,
-            };
-            if (content is not null && request.ContentLength is { } length) content.Headers.ContentLength = length;
-            Headers.CopyRequest(context, upstream);
-
+            exchange.BeginAttempt();
+            var isLast = attempt == maxAttempts;
+            exchange.RetryOn5xx = !isLast && config.Retries.On5xx && (buffered is not null || !exchange.BodyStarted)
+                ? () => _pool.Candidates(_time.GetUtcNow(), tried, config.PanicThresholdPercent, out _).Count > 0 && mayRetry()
+                : null;
             var started = _time.GetTimestamp();
             backend.Started(isRetry: attempt > 1);
-            HttpResponseMessage response;
-            // Each attempt has its own bound inside the overall one, so a hung worker costs one attempt, not the request.
-            using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
-            attemptTimeout.CancelAfter(config.Timeouts.Attempt);
-            try
-            {
-                response = await _invoker.SendAsync(upstream, attemptTimeout.Token);
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-            {
-                if (clientAborted.IsCancellationRequested || streamed is { ClientFailed: true })
-                {
-                    // The client left or stalled mid-body: that says nothing about the worker.
-                    backend.Abandoned();
-                    if (!clientAborted.IsCancellationRequested)
-                    {
-                        await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "Request body failed",
-                            "the request body could not be read from the client");
-                    }
+            var error = await _forwarder.SendAsync(context, backend.BaseUrl, _invoker, RequestConfig, WorkerTransformer.Instance, exchange.Token);
+            var expired = exchange.Expired;
+            var passive = _state.Config.Passive;
 
-                    return;
+            // A deadline that blamed the worker decides first: YARP aborts the client's connection when it cuts an answer
+            // short, and that abort must not read as the client leaving.
+            var workerBlamed = expired is Expiry.WorkerIdle or Expiry.Attempt or Expiry.Request;
+            if (!workerBlamed && (context.RequestAborted.IsCancellationRequested || expired == Expiry.ClientIdle || IsClientFault(error, expired)))
+            {
+                // The client left, stalled or broke its side: that says nothing about the worker.
+                backend.Abandoned();
+                if (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+                {
+                    context.Response.Clear();
+                    await WriteProblemAsync(context, expired == Expiry.ClientIdle ? StatusCodes.Status408RequestTimeout : StatusCodes.Status400BadRequest,
+                        "Request body failed", expired == Expiry.ClientIdle
+                            ? $"the client sent nothing for {Corral.Hosting.Text.Durations.Format(config.Timeouts.Activity)} (timeouts.activity)"
+                            : "the request body could not be read from the client");
+                }
+                else if (expired == Expiry.ClientIdle)
+                {
+                    context.Abort();
                 }
 
-                var timedOut = attemptTimeout.IsCancellationRequested;
-                var refused = IsConnectionRefused(e);
-                backend.Finished(failed: true, _time.GetElapsedTime(started));
-                var ejected = backend.Outlier.RecordFailure(_time.GetUtcNow(), _state.Config.Passive, immediate: refused);
-                if (ejected is { } length2) LogEjected(_logger, backend.Id, length2.TotalMilliseconds, refused ? "connection refused" : e.Message);
-                last = new Failure(backend.Id, timedOut ? "timeout" : e.Message, timedOut);
-                if (overall.IsCancellationRequested) break;
-                // Replaying is safe only if the worker never saw any of the body, or we kept a copy of it.
-                if (streamed is { Started: true }) break;
+                return;
+            }
+
+            if (exchange.RetriedStatus is { } status5xx)
+            {
+                retryGranted = true;
+                RecordAnswer(backend, status5xx, passive);
+                backend.Finished(failed: passive.Count5xx, _time.GetElapsedTime(started));
+                last = new Failure(backend.Id, $"status {status5xx}", false);
+                context.Response.Clear();
                 continue;
             }
 
-            using (response)
+            if (error == ForwarderError.None || IsAnsweredThenBodyFailed(error, context))
             {
-                var status = (int)response.StatusCode;
-                var is5xx = status >= 500;
-                var passive = _state.Config.Passive;
-                if (is5xx && passive.Count5xx)
-                {
-                    if (backend.Outlier.RecordFailure(_time.GetUtcNow(), passive) is { } length3)
-                        LogEjected(_logger, backend.Id, length3.TotalMilliseconds, $"{passive.ConsecutiveFailures} consecutive failures");
-                }
-                else
-                {
-                    backend.Outlier.RecordSuccess();
-                }
-
-                if (is5xx && _state.Config.Retries.On5xx && attempt < maxAttempts && streamed is not { Started: true }
-                    && _pool.Available(_time.GetUtcNow(), tried).Count > 0 && mayRetry())
-                {
-                    retryGranted = true;
-                    backend.Finished(failed: passive.Count5xx, _time.GetElapsedTime(started));
-                    last = new Failure(backend.Id, $"status {status}", false);
-                    continue;
-                }
-
-                var failed = await CopyResponseAsync(context, response, clientAborted);
-                if (failed is null)
-                {
-                    backend.Abandoned();
-                    return;
-                }
-
-                backend.Finished(failed: failed.Value || (is5xx && passive.Count5xx), _time.GetElapsedTime(started));
-                if (failed.Value) backend.Outlier.RecordFailure(_time.GetUtcNow(), passive);
+                var status = context.Response.StatusCode;
+                RecordAnswer(backend, status, passive);
+                backend.Finished(failed: status >= 500 && passive.Count5xx, _time.GetElapsedTime(started));
                 return;
+            }
+
+            // The worker failed this attempt: it refused or broke the connection, sent bad headers, timed out or stalled.
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            var refused = IsConnectionRefused(exception);
+            var timedOut = expired is Expiry.Attempt or Expiry.Request or Expiry.WorkerIdle || error == ForwarderError.RequestTimedOut;
+            backend.Finished(failed: true, _time.GetElapsedTime(started));
+            var reason = refused ? "connection refused" : expired != Expiry.None ? Describe(expired) : $"{error}: {exception?.Message}";
+            if (backend.Outlier.RecordFailure(_time.GetUtcNow(), passive, immediate: refused) is { } length)
+                LogEjected(_logger, backend.Id, length.TotalMilliseconds, reason);
+            last = new Failure(backend.Id, reason, timedOut);
+            // A connection that failed before any byte of an answer means a worker that is gone, not one that is
+            // overloaded: its retry adds no load to a struggling pool, so the budget does not charge it (a SIGKILLed
+            // worker fails every request it holds at once, far more than Envoy's 20% when it is one of three).
+            freeRetry = error == ForwarderError.Request && expired == Expiry.None;
+            // Headers or part of the body already reached the client: YARP has reset the connection, the only honest signal left.
+            if (context.Response.HasStarted) return;
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            if (expired == Expiry.Request) break;
+            // Replaying is safe only if the worker never saw any of the body, or we kept a copy of it.
+            if (buffered is null && exchange.BodyStarted)
+            {
+                stopped = "; the request body was streamed, so it cannot be replayed";
+                break;
             }
         }
 
@@ -202,71 +234,74 @@ internal sealed partial class BalancerProxy : IDisposable
         {
             await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, "Worker timed out",
                 $"no answer within {Corral.Hosting.Text.Durations.Format(config.Timeouts.Attempt)} per attempt and "
-                + $"{Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId})");
+                + $"{Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId}: {last.Reason}){stopped}");
         }
         else
         {
             await WriteProblemAsync(context, StatusCodes.Status502BadGateway, "Worker failed",
-                $"{tried.Count} attempt(s) failed; the last, on {last.WorkerId}: {last.Reason}");
+                $"{tried.Count} attempt(s) failed; the last, on {last.WorkerId}: {last.Reason}{stopped}");
         }
     }
 
-    /// <summary>Streams the worker's answer to the client. Returns false on success, true if the worker broke off, null if the client left.</summary>
-    private static async Task<bool?> CopyResponseAsync(HttpContext context, HttpResponseMessage upstream, CancellationToken clientAborted)
+    /// <summary>Errors on the client's side of the exchange, or a cancellation that no deadline of ours caused.</summary>
+    private static bool IsClientFault(ForwarderError error, Expiry expired) => error switch
     {
-        var response = context.Response;
-        response.StatusCode = (int)upstream.StatusCode;
-        Headers.CopyResponse(upstream, response);
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        try
+        ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient
+            or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient => true,
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled => expired == Expiry.None,
+        _ => false,
+    };
+
+    /// <summary>The worker answered in full, but the client's body was cut short or not wanted (the worker answered early).</summary>
+    private static bool IsAnsweredThenBodyFailed(ForwarderError error, HttpContext context) =>
+        context.Response.HasStarted && error is ForwarderError.RequestBodyDestination or ForwarderError.RequestBodyCanceled;
+
+    private void RecordAnswer(Backend backend, int status, Config.PassiveHealthConfig passive)
+    {
+        if (status >= 500 && passive.Count5xx)
         {
-            await using var body = await upstream.Content.ReadAsStreamAsync(clientAborted);
-            // No separate flush of the headers: they leave with the first chunk of the body, in one write.
-            var length = upstream.Content.Headers.ContentLength;
-            await body.CopyToAsync(response.Body, length is > 0 and < 16 * 1024 ? (int)length.Value : 64 * 1024, clientAborted);
-            return false;
+            if (backend.Outlier.RecordFailure(_time.GetUtcNow(), passive) is { } length)
+                LogEjected(_logger, backend.Id, length.TotalMilliseconds, $"{passive.ConsecutiveFailures} consecutive failures");
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+        else
         {
-            if (clientAborted.IsCancellationRequested) return null;
-            // Headers may be out already: the only honest signal left to the client is a broken connection.
-            context.Abort();
-            return true;
+            backend.Outlier.RecordSuccess();
         }
     }
 
-    private static async Task<byte[]?> BufferBodyAsync(HttpRequest request, int length, CancellationToken cancellationToken)
+    private static string Describe(Expiry expired) => expired switch
+    {
+        Expiry.Attempt => "no response headers within timeouts.attempt",
+        Expiry.Request => "no response headers within timeouts.request",
+        Expiry.WorkerIdle => "the answer stalled for timeouts.activity",
+        _ => expired.ToString(),
+    };
+
+    /// <summary>Reads a small body whole (through the exchange's idle deadline), so a retry can send it again.</summary>
+    private static async Task<byte[]?> BufferBodyAsync(HttpContext context, Stream body, int length, Exchange exchange)
     {
         var buffer = new byte[length];
         try
         {
-            await request.Body.ReadExactlyAsync(buffer, cancellationToken);
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, exchange.Token);
+            await body.ReadExactlyAsync(buffer, cancel.Token);
+            exchange.EndOfBody();
             return buffer;
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or EndOfStreamException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or EndOfStreamException or BadHttpRequestException)
         {
-            request.HttpContext.Abort();
+            context.Abort();
             return null;
         }
     }
 
-    /// <summary>The shared instances for the common methods, so the handler's identity checks hit their fast paths.</summary>
-    private static HttpMethod MethodOf(string method) => method switch
+    private static bool IsConnectionRefused(Exception? e)
     {
-        "GET" => HttpMethod.Get,
-        "HEAD" => HttpMethod.Head,
-        "POST" => HttpMethod.Post,
-        "PUT" => HttpMethod.Put,
-        "DELETE" => HttpMethod.Delete,
-        "OPTIONS" => HttpMethod.Options,
-        _ => new HttpMethod(method),
-    };
-
-    private static bool IsConnectionRefused(Exception e)
-    {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        for (var inner = e; inner is not null; inner = inner.InnerException)
         {
             if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) return true;
+            if (inner is AggregateException aggregate && aggregate.InnerExceptions.Any(IsConnectionRefused)) return true;
         }
 
         return false;
@@ -280,6 +315,7 @@ internal sealed partial class BalancerProxy : IDisposable
             return Task.CompletedTask;
         }
 
+        context.Response.Clear();
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new ProxyProblem(title, status, detail), BalancerJson.Default.ProxyProblem, contentType: "application/problem+json");
     }
@@ -287,6 +323,12 @@ internal sealed partial class BalancerProxy : IDisposable
     public void Dispose() => _invoker.Dispose();
 
     private sealed record Failure(string WorkerId, string Reason, bool TimedOut);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "panic routing: {Healthy} of {Workers} worker(s) healthy, below panic-threshold {Threshold}%; routing to all of them")]
+    private static partial void LogPanic(ILogger logger, int healthy, int workers, double threshold);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "panic routing over: {Healthy} of {Workers} worker(s) healthy")]
+    private static partial void LogPanicOver(ILogger logger, int healthy, int workers);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ejected {WorkerId} for {Milliseconds} ms: {Reason}")]
     private static partial void LogEjected(ILogger logger, string workerId, double milliseconds, string reason);

@@ -7,8 +7,12 @@ namespace Corral.Balancer.Proxy;
 internal sealed class RetryBudget
 {
     private int _inFlight;
+    private long _refused;
 
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Retries the budget refused since the balancer started.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
 
     public bool TryAcquire(int activeRequests, double percent, int minConcurrency)
     {
@@ -16,7 +20,12 @@ internal sealed class RetryBudget
         while (true)
         {
             var current = Volatile.Read(ref _inFlight);
-            if (current >= limit) return false;
+            if (current >= limit)
+            {
+                Interlocked.Increment(ref _refused);
+                return false;
+            }
+
             if (Interlocked.CompareExchange(ref _inFlight, current + 1, current) == current) return true;
         }
     }

@@ -4,6 +4,7 @@ using Corral.Hosting.Nodes;
 using Corral.Hosting.Randomness;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace Corral.Balancer.Worker;
@@ -98,7 +99,7 @@ internal sealed class WorkerApp
     /// <summary>002's shape: arrays of single-key objects, total first; the total mean weighted by requests (not 002's mean of last latencies).</summary>
     public async Task<JsonObject> OriginalStatsAsync(CancellationToken cancellationToken)
     {
-        var rows = await AllRowsAsync(cancellationToken);
+        var rows = await AllRowsAsync(null, cancellationToken);
         // Typed as JsonNode: JsonArray.Add<T> would pick the generic overload, which needs reflection.
         static JsonNode Cell(string key, JsonNode value) => new JsonObject { [key] = value };
         var successful = new JsonArray { Cell("total", rows.Sum(r => r.Successful)) };
@@ -123,16 +124,17 @@ internal sealed class WorkerApp
         };
     }
 
-    /// <summary>Every worker's row from the store, with this worker's own row written first so it is current.</summary>
-    public async Task<IReadOnlyList<WorkerStatsRow>> AllRowsAsync(CancellationToken cancellationToken)
+    /// <summary>Every worker's row of a run (this one by default), with this worker's own row written first so it is current.</summary>
+    public async Task<IReadOnlyList<WorkerStatsRow>> AllRowsAsync(string? runId, CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken);
-        return await Store.LoadAllAsync(cancellationToken);
+        return await Store.LoadAllAsync(runId, cancellationToken);
     }
 
     public void MapService(IEndpointRouteBuilder routes)
     {
         routes.Map("/api/v1/hello", HelloAsync);
+        routes.Map("/ws/echo", WebSocketEcho.HandleAsync);
         MapStats(routes);
     }
 
@@ -154,11 +156,20 @@ internal sealed class WorkerApp
     private void MapStats(IEndpointRouteBuilder routes)
     {
         routes.MapGet("/worker/stats", async (CancellationToken ct) => TypedResults.Json(await OriginalStatsAsync(ct), BalancerJson.Default.JsonObject));
-        routes.MapGet("/stats", async (CancellationToken ct) =>
+        // This run's statistics, or an earlier run's with ?run=ID (the store keeps every run's rows).
+        routes.MapGet("/stats", async Task<Results<Ok<WorkerStatsView>, ProblemHttpResult>> (string? run, CancellationToken ct) =>
         {
-            var rows = await AllRowsAsync(ct);
+            var runId = string.IsNullOrWhiteSpace(run) ? _context.RunId : run.Trim();
+            var rows = await AllRowsAsync(runId, ct);
+            if (rows.Count == 0 && runId != _context.RunId)
+            {
+                var runs = await Store.RunsAsync(ct);
+                return JsonBody.Problem(StatusCodes.Status404NotFound, "Unknown run",
+                    $"the statistics store has no rows of run '{runId}'; it has {(runs.Count == 0 ? "none" : string.Join(", ", runs.Take(20)))}");
+            }
+
             var requests = rows.Sum(r => r.Total);
-            return TypedResults.Ok(new WorkerStatsView(
+            return TypedResults.Ok(new WorkerStatsView(runId,
                 new WorkerStatsTotal(rows.Sum(r => r.Successful), rows.Sum(r => r.Failed), requests,
                     requests == 0 ? 0 : rows.Sum(r => r.LatencySumMicros) / 1000.0 / requests),
                 rows.Select(r => new WorkerStatsLine(r.WorkerId, r.Successful, r.Failed, r.Total, r.MeanMs, r.P50Ms, r.P99Ms, r.UpdatedAt)).ToArray()));
@@ -176,7 +187,7 @@ internal sealed record HelloReply(string Message);
 internal sealed record FaultsView(string AvgDelay, double Failure, string Outage);
 
 /// <summary>What a worker's <c>GET /stats</c> answers: totals over every worker's row, then each row.</summary>
-internal sealed record WorkerStatsView(WorkerStatsTotal Total, IReadOnlyList<WorkerStatsLine> Workers);
+internal sealed record WorkerStatsView(string Run, WorkerStatsTotal Total, IReadOnlyList<WorkerStatsLine> Workers);
 
 /// <summary>The totals of <see cref="WorkerStatsView"/>.</summary>
 internal sealed record WorkerStatsTotal(long Successful, long Failed, long Total, double MeanMs);

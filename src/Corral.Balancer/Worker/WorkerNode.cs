@@ -106,7 +106,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
     public static async Task<WorkerNode> StartAsync(NodeContext context, BalancerConfig config, CancellationToken cancellationToken = default)
     {
         var statsPath = config.StatsPath ?? Path.Combine(context.DataDirectory, "balancer.db");
-        var store = new WorkerStatsStore(statsPath);
+        var store = new WorkerStatsStore(statsPath, context.RunId);
         var restored = await store.LoadAsync(context.NodeId, cancellationToken);
         var app = new WorkerApp(context, config, store, restored);
 
@@ -146,6 +146,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
 
             await next(http);
         });
+        service.UseWebSockets();
         service.UseNodeDefaults();
         App.MapService(service);
         await service.StartAsync(cancellationToken);

@@ -4,17 +4,37 @@ using Microsoft.Data.Sqlite;
 namespace Corral.Balancer.Worker;
 
 /// <summary>
-/// The workers' statistics in SQLite (WAL): one row per worker id, written only by that worker, so writers never
-/// contend on a row and a restarted worker carries on from its own row. Writes are batched: the worker upserts its
-/// row on a period and on drain. A hello reply is not an acknowledged write, so a kill -9 may lose at most the
-/// counts of the last flush period; a drain loses nothing.
+/// The workers' statistics in SQLite (WAL): one row per run and worker id, written only by that worker, so writers
+/// never contend on a row, a restarted worker carries on from its own row within the run, and a new run starts from
+/// zero while earlier runs stay readable. Writes are batched: the worker upserts its row on a period and on drain.
+/// A hello reply is not an acknowledged write, so a kill -9 may lose at most the counts of the last flush period;
+/// a drain loses nothing.
 /// </summary>
 internal sealed class WorkerStatsStore
 {
+    /// <summary>The run id given to rows written before rows carried one (a store from an earlier version).</summary>
+    public const string UnversionedRun = "before-run-ids";
+
+    private const string Columns = """
+        run_id TEXT NOT NULL,
+        worker_id TEXT NOT NULL,
+        successful INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        latency_sum_us INTEGER NOT NULL,
+        mean_ms REAL NOT NULL,
+        p50_ms REAL NOT NULL,
+        p99_ms REAL NOT NULL,
+        histogram BLOB NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, worker_id)
+        """;
+
     private readonly string _connectionString;
 
-    public WorkerStatsStore(string path)
+    public WorkerStatsStore(string path, string runId)
     {
+        RunId = runId;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         _connectionString = new SqliteConnectionStringBuilder
@@ -25,23 +45,51 @@ internal sealed class WorkerStatsStore
             DefaultTimeout = 10,
         }.ToString();
         using var connection = Open();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        Migrate(connection);
+    }
+
+    /// <summary>The run this worker writes, and the one read when no other is named.</summary>
+    public string RunId { get; }
+
+    /// <summary>
+    /// Creates the table, or moves a store without run ids to the keyed one in one immediate transaction (several workers
+    /// of one run open the file at once: the first migrates, the others find it done).
+    /// </summary>
+    private static void Migrate(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
-            CREATE TABLE IF NOT EXISTS worker_stats (
-                worker_id TEXT PRIMARY KEY,
-                successful INTEGER NOT NULL,
-                failed INTEGER NOT NULL,
-                total INTEGER NOT NULL,
-                latency_sum_us INTEGER NOT NULL,
-                mean_ms REAL NOT NULL,
-                p50_ms REAL NOT NULL,
-                p99_ms REAL NOT NULL,
-                histogram BLOB NOT NULL,
-                updated_at TEXT NOT NULL
-            );
-            """;
-        command.ExecuteNonQuery();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('worker_stats')";
+        var columns = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('worker_stats') WHERE name = 'run_id'";
+        var keyed = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        if (columns == 0)
+        {
+            command.CommandText = $"CREATE TABLE worker_stats ({Columns});";
+            command.ExecuteNonQuery();
+        }
+        else if (!keyed)
+        {
+            command.CommandText = $"""
+                ALTER TABLE worker_stats RENAME TO worker_stats_unversioned;
+                CREATE TABLE worker_stats ({Columns});
+                INSERT INTO worker_stats (run_id, worker_id, successful, failed, total, latency_sum_us, mean_ms, p50_ms, p99_ms, histogram, updated_at)
+                    SELECT $run, worker_id, successful, failed, total, latency_sum_us, mean_ms, p50_ms, p99_ms, histogram, updated_at
+                    FROM worker_stats_unversioned;
+                DROP TABLE worker_stats_unversioned;
+                """;
+            command.Parameters.AddWithValue("$run", UnversionedRun);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
     }
 
     private SqliteConnection Open()
@@ -60,11 +108,12 @@ internal sealed class WorkerStatsStore
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO worker_stats (worker_id, successful, failed, total, latency_sum_us, mean_ms, p50_ms, p99_ms, histogram, updated_at)
-            VALUES ($id, $s, $f, $t, $sum, $mean, $p50, $p99, $h, $at)
-            ON CONFLICT (worker_id) DO UPDATE SET successful = $s, failed = $f, total = $t, latency_sum_us = $sum,
+            INSERT INTO worker_stats (run_id, worker_id, successful, failed, total, latency_sum_us, mean_ms, p50_ms, p99_ms, histogram, updated_at)
+            VALUES ($run, $id, $s, $f, $t, $sum, $mean, $p50, $p99, $h, $at)
+            ON CONFLICT (run_id, worker_id) DO UPDATE SET successful = $s, failed = $f, total = $t, latency_sum_us = $sum,
                 mean_ms = $mean, p50_ms = $p50, p99_ms = $p99, histogram = $h, updated_at = $at;
             """;
+        command.Parameters.AddWithValue("$run", RunId);
         command.Parameters.AddWithValue("$id", row.WorkerId);
         command.Parameters.AddWithValue("$s", row.Successful);
         command.Parameters.AddWithValue("$f", row.Failed);
@@ -78,11 +127,16 @@ internal sealed class WorkerStatsStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<WorkerStatsRow>> LoadAllAsync(CancellationToken cancellationToken = default)
+    /// <summary>Every worker's row of one run (this one unless <paramref name="runId"/> names another).</summary>
+    public async Task<IReadOnlyList<WorkerStatsRow>> LoadAllAsync(string? runId = null, CancellationToken cancellationToken = default)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT worker_id, successful, failed, latency_sum_us, histogram, updated_at FROM worker_stats ORDER BY worker_id";
+        command.CommandText = """
+            SELECT worker_id, successful, failed, latency_sum_us, histogram, updated_at FROM worker_stats
+            WHERE run_id = $run ORDER BY worker_id
+            """;
+        command.Parameters.AddWithValue("$run", runId ?? RunId);
         var rows = new List<WorkerStatsRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -107,6 +161,19 @@ internal sealed class WorkerStatsStore
         return rows;
     }
 
+    /// <summary>The runs the store holds rows of, the most recently written first.</summary>
+    public async Task<IReadOnlyList<string>> RunsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT run_id FROM worker_stats GROUP BY run_id ORDER BY MAX(updated_at) DESC";
+        var runs = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) runs.Add(reader.GetString(0));
+        return runs;
+    }
+
+    /// <summary>This worker's row in this run, to carry on from after a restart.</summary>
     public async Task<WorkerStatsRow?> LoadAsync(string workerId, CancellationToken cancellationToken = default) =>
-        (await LoadAllAsync(cancellationToken)).FirstOrDefault(r => r.WorkerId == workerId);
+        (await LoadAllAsync(null, cancellationToken)).FirstOrDefault(r => r.WorkerId == workerId);
 }

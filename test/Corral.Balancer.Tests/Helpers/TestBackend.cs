@@ -92,6 +92,21 @@ public sealed class TestBackend : IAsyncDisposable
 
             return Results.Ok(name);
         });
+        // Sends its headers and a first chunk, then goes silent until the balancer gives up on it.
+        app.MapGet("/stall-after-headers", async (HttpContext context) =>
+        {
+            Interlocked.Increment(ref backend._slowStarted);
+            await context.Response.WriteAsync("first chunk", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref backend._aborted);
+            }
+        });
         // Reads the whole body, then breaks the connection: the worker got the body and failed afterwards.
         app.Map("/fail-after-body", async (HttpContext context) =>
         {

@@ -183,6 +183,25 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task ABalancerSkipsAConfigVersionItCannotReadAndAppliesTheNextGoodOne()
+    {
+        await using var control = await ControlApiStub.StartAsync();
+        await using var backend = await TestBackend.StartAsync();
+        var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, Path.GetTempPath()) with { ControlUrl = control.Url };
+        await using var lb = await BalancerNode.StartAsync(context, LbConfig(), [new WorkerAddress("worker-1", new Uri(backend.Url))]);
+        using var controlClient = new ControlClient(context.ControlUrl, context.Token);
+        lb.Follow(controlClient);
+
+        await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, LbConfig(c => c with { Policy = BalancingPolicyKind.PowerOfTwo }).ToJson()));
+        await Eventually.TrueAsync(() => lb.State.Config.Policy == BalancingPolicyKind.PowerOfTwo, TestNodes.Wait, "version 1 to apply");
+        using (var unreadable = JsonDocument.Parse("""{"policy":"sideways","timeouts":{"attempt":"soon"}}"""))
+            await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(2, unreadable.RootElement.Clone()));
+        await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(3, LbConfig(c => c with { Policy = BalancingPolicyKind.LeastRequests }).ToJson()));
+        await Eventually.TrueAsync(() => lb.State.Config.Policy == BalancingPolicyKind.LeastRequests, TestNodes.Wait,
+            "version 3 to apply after the unreadable version 2");
+    }
+
+    [Fact]
     public async Task TheModuleRunsBothRolesAgainstAControlApiAndDrainsOnCancellation()
     {
         using var data = new TempFolder();
@@ -218,7 +237,7 @@ public sealed class ClusterTests
         await stop.CancelAsync();
         Assert.Equal(0, await lb);
         Assert.Equal(0, await worker);
-        var row = await new WorkerStatsStore(data.Combine("balancer.db")).LoadAsync("worker-1");
+        var row = await new WorkerStatsStore(data.Combine("balancer.db"), TestNodeContext.RunId).LoadAsync("worker-1");
         Assert.Equal(10, row!.Total);
     }
 }

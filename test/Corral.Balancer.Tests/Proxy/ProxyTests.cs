@@ -159,10 +159,42 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public async Task TheRetryBudgetChargesATimeoutRetryButNotARetryAfterAFailedConnection()
+    {
+        await using var first = await TestBackend.StartAsync("first");
+        await using var second = await TestBackend.StartAsync("second");
+        var refusing = $"http://127.0.0.1:{LoopbackPort.Unused()}";
+        // A budget of nothing: every charged retry is refused.
+        var noBudget = Balancers.Config(c => c with
+        {
+            Retries = c.Retries with { BudgetPercent = 0, MinRetryConcurrency = 0 },
+            Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(300) },
+        });
+
+        await using (var lb = await Balancers.StartAsync(noBudget, refusing, first.Url))
+        {
+            using var client = TestNodes.Client(lb.Port);
+            using var response = await client.GetAsync("/hello");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(0, (await client.GetFromJsonAsync<JsonElement>("/lb/stats")).GetProperty("retriesRefused").GetInt64());
+        }
+
+        await using (var lb = await Balancers.StartAsync(noBudget, first.Url, second.Url))
+        {
+            using var client = TestNodes.Client(lb.Port);
+            using var response = await client.GetAsync("/slow-on/first");
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.Contains("retry budget", await response.Content.ReadAsStringAsync());
+            Assert.Equal(1, (await client.GetFromJsonAsync<JsonElement>("/lb/stats")).GetProperty("retriesRefused").GetInt64());
+        }
+    }
+
+    [Fact]
     public async Task NoHealthyWorkerAnswers503ProblemDetails()
     {
         var refusing = $"http://127.0.0.1:{LoopbackPort.Unused()}";
-        await using var lb = await Balancers.StartAsync(Balancers.Config(), refusing);
+        // Panic routing off: with it, a pool with no healthy worker is still tried (see PanicRoutingTests).
+        await using var lb = await Balancers.StartAsync(Balancers.Config(c => c with { PanicThresholdPercent = 0 }), refusing);
         using var client = TestNodes.Client(lb.Port);
         using (var first = await client.GetAsync("/hello"))
             Assert.Equal(HttpStatusCode.BadGateway, first.StatusCode);

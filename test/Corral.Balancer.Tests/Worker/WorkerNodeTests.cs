@@ -60,7 +60,7 @@ public sealed class WorkerNodeTests
 
         // Durable: the row in the SQLite file says the same after a drain.
         await node.StopAsync();
-        var stored = await new WorkerStatsStore(data.Combine("balancer.db")).LoadAsync("worker-1");
+        var stored = await new WorkerStatsStore(data.Combine("balancer.db"), TestNodeContext.RunId).LoadAsync("worker-1");
         Assert.NotNull(stored);
         Assert.Equal(2000, stored.Total);
         Assert.Equal(240, stored.Failed);

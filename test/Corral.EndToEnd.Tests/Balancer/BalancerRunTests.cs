@@ -111,6 +111,41 @@ public sealed class BalancerRunTests : IDisposable
     }
 
     [Fact]
+    public async Task The_example_topology_loses_no_request_while_one_of_three_workers_is_SIGKILLed_every_2_s()
+    {
+        // The scenario, bounded: the shipped example with its own retry settings (no widened budget), zero delay
+        // and failure, 16 clients on keep-alive connections through lb-1, and every 2 s for 20 s the next live worker
+        // (in turn, so none exceeds the example's restart cap) is SIGKILLed and restarted by the supervisor.
+        var example = Path.Combine(_folder.Path, "balancer.yaml");
+        File.Copy(CorralBinary.Example("balancer.yaml"), example);
+        await using var corral = CorralProcess.Start(_folder.Path, ["up", example, "--set", "failure=0", "--set", "avg-delay=0ms",
+            "--ports", "dynamic", "--data", Path.Combine(_folder.Path, "data")]);
+        var lb = await ReadyBalancerAsync(corral, "lb-1");
+        await using var load = HelloLoad.Start([lb], clients: 16);
+        await Eventually.TrueAsync(() => load.Ok >= 500, Bound, "steady load through lb-1");
+
+        var workers = new[] { "worker-1", "worker-2", "worker-3" };
+        for (var round = 0; round < 10; round++)
+        {
+            // One worker lost at a time: the previous victim is back (restarted, in the feed, up in lb-1) before the next
+            // kill, however long the supervisor's back-off and a loaded machine make its restart.
+            await Eventually.TrueAsync(async ct => (await LbWorkersAsync(lb, ct)).Count(w => w.Health == "up") == 3, Bound,
+                "all three workers to be up in lb-1 before the next kill");
+            var victim = corral.PidsOf(workers[round % workers.Length]).Last();
+            Posix.Signal(victim, Posix.SigKill);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
+        await load.StopAsync();
+        Assert.True(load.Failures.Count == 0,
+            $"{load.Failures.Count} client-visible failures out of {load.Sent} requests: "
+            + string.Join(" | ", load.Failures.GroupBy(f => f).Select(g => $"{g.Count()}× {g.Key}").Take(5))
+            + "\n" + string.Join("\n", corral.Lines.Where(l => !l.Contains("| worker-")).TakeLast(60)));
+        Assert.True(load.Ok > 1000, $"only {load.Ok} requests were answered");
+        await StopAsync(corral);
+    }
+
+    [Fact]
     public async Task An_outage_switched_on_and_off_through_put_faults_is_invisible_to_clients_and_the_worker_serves_again()
     {
         await using var corral = Up(_folder.Write("balancer.yaml", Topology(workers: 3, extra: WideBudget)));
