@@ -1,0 +1,40 @@
+using Corral.Counter.Config;
+using Corral.Hosting.Planning;
+
+namespace Corral.Counter;
+
+/// <summary>Turns a counter config into the supervisor's plan: the workers, then the coordinator once they are ready.</summary>
+public static class CounterPlanner
+{
+    public const string App = "counter";
+    public const string CoordinatorRole = "counter.coordinator";
+    public const string WorkerRole = "counter.worker";
+
+    public static AppPlan Plan(CounterConfig config) => new()
+    {
+        App = App,
+        Roles =
+        [
+            new RolePlan
+            {
+                Role = WorkerRole,
+                NodePrefix = "worker",
+                Count = config.Workers,
+                Ports = [new PlannedPort("http", config.WorkerPort)],
+                PortOverrides = config.WorkerPorts.Select((port, i) => new NodePortOverride(i + 1, "http", port)).ToArray(),
+                Scalable = true,
+                // A drain finishes the requests in hand and commits what they queued: seconds at most.
+                GracePeriod = TimeSpan.FromSeconds(15),
+            },
+            new RolePlan
+            {
+                Role = CoordinatorRole,
+                NodePrefix = "coordinator",
+                Count = 1,
+                Singleton = true,
+                Ports = [new PlannedPort("http", config.CoordinatorPort)],
+                DependsOn = [WorkerRole],
+            },
+        ],
+    };
+}
