@@ -1,4 +1,3 @@
-using System.Globalization;
 using Corral.Counter.Store;
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
@@ -163,9 +162,7 @@ internal static class CounterConfigReader
     }
 
     private static string Resolve(string path, string baseDirectory) =>
-        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+        Path.TrimEndingDirectorySeparator(Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(baseDirectory, path)));
 
     private static string Show(TopologyNode node) => node is TopologyScalar { IsNull: false } s ? $"'{s.Value}'" : node.Kind;
-
-    internal static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

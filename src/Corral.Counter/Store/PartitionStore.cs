@@ -145,6 +145,13 @@ public sealed class PartitionStore : IDisposable
         return total;
     }
 
+    /// <summary>The connection's <c>PRAGMA synchronous</c> (1 NORMAL, 2 FULL), to show which durability is in force.</summary>
+    internal long Synchronous()
+    {
+        using var command = Command("PRAGMA synchronous");
+        return (long)command.ExecuteScalar()!;
+    }
+
     private SqliteCommand Command(string sql)
     {
         var command = _connection.CreateCommand();
