@@ -80,9 +80,11 @@ public sealed partial class WorkerNode : IAsyncDisposable
         var layout = new StoreLayout(config.StoreFolder(context.DataDirectory), config.Partitions);
         layout.EnsureCreated();
         var builder = NodeHost.CreateBuilder(context).AddJsonContext(CounterJson.Default);
-        if (config.WorkerLogs is { } logs && context.Port() is > 0 and var port)
+        if (config.WorkerLogs is { } logs)
         {
-            builder.Logging.AddProvider(new FileLogProvider(Path.Combine(logs, port.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            // The original named each log after the worker's port; with ports chosen at start (--ports dynamic) the node id names it.
+            var name = context.Port() is > 0 and var port ? port.ToString(System.Globalization.CultureInfo.InvariantCulture) : context.NodeId;
+            builder.Logging.AddProvider(new FileLogProvider(Path.Combine(logs, name)));
         }
 
         var app = builder.Build();
