@@ -30,6 +30,21 @@ public sealed class CounterModule : IAppModule
         return new LoadedApp(this, plan, config.ToJson());
     }
 
+    /// <summary>The store's folder and partition count are fixed for a run: the nodes hold its files open.</summary>
+    public string? ReloadProblem(JsonElement running, JsonElement next)
+    {
+        var (was, now) = (CounterConfig.FromJson(running), CounterConfig.FromJson(next));
+        if (was.StorePath != now.StorePath)
+        {
+            return $"the store's folder changed from {was.StorePath ?? "<data>/counter"} to {now.StorePath ?? "<data>/counter"}; " +
+                "the store cannot move while the counter runs: stop corral, move the folder, and start it again";
+        }
+
+        return was.Partitions != now.Partitions
+            ? $"partitions changed from {was.Partitions} to {now.Partitions}; a store's partition count is fixed when it is created"
+            : null;
+    }
+
     public Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken) => role switch
     {
         CounterPlanner.CoordinatorRole => CoordinatorNode.RunAsync(context, cancellationToken),

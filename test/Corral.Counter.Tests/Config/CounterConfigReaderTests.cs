@@ -72,6 +72,16 @@ public sealed class CounterConfigReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_reload_may_change_workers_but_not_where_the_store_is_or_its_partition_count()
+    {
+        var module = new CounterModule();
+        var running = new CounterConfig { StorePath = "/data/db" }.ToJson();
+        Assert.Null(module.ReloadProblem(running, new CounterConfig { StorePath = "/data/db", Workers = 7 }.ToJson()));
+        Assert.Contains("the store's folder changed from /data/db to /data/other", module.ReloadProblem(running, new CounterConfig { StorePath = "/data/other" }.ToJson()));
+        Assert.Contains("partitions changed from 32 to 64", module.ReloadProblem(running, new CounterConfig { StorePath = "/data/db", Partitions = 64 }.ToJson()));
+    }
+
+    [Fact]
     public void A_partition_count_other_than_the_stores_is_refused_before_anything_starts()
     {
         new StoreLayout(_folder.Combine("store"), 16).EnsureCreated();

@@ -81,12 +81,22 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
             using var escape = await _http.PostAsync($"http://127.0.0.1:{port}/items", new StringContent("""[{"id":"1","tenant":"../x"}]"""));
             Assert.Equal(HttpStatusCode.BadRequest, escape.StatusCode);
             Assert.Contains(corral.Lines, l => l.Contains("durability sync") && l.Contains("the original's worker_persist (5 s) only sets the interval"));
+
+            // Hot reload of the original's file: the store cannot move while it runs; a fifth URL starts one more worker only.
+            var original = File.ReadAllText(config);
+            File.WriteAllText(config, original.Replace("database: db/", "database: elsewhere/"));
+            await corral.WaitForLineAsync(l => l.Contains("reload rejected, the running plan stays: the store's folder changed"), Bound, "the store move to be refused");
+            File.WriteAllText(config, original.Replace("    - http://localhost:5004\n", "    - http://localhost:5004\n    - http://localhost:5005\n"));
+            await corral.WaitForLineAsync(l => l.StartsWith("coordinator") && l.Contains("membership Joined worker-5"), Bound, "worker-5 to join");
+            Assert.All(Enumerable.Range(1, 4), i => Assert.Single(corral.PidsOf($"worker-{i}")));
+            Assert.False(Directory.Exists(Path.Combine(_folder.Path, "elsewhere")));
+            Assert.Equal(2, await CountAsync(port, "t1"));
             await StopAsync(corral);
         }
 
         Assert.True(File.Exists(Path.Combine(_folder.Path, "db", "counter.db")), "the store is not in the original's database folder");
         Assert.False(File.Exists(Path.Combine(_folder.Path, "x")));
-        Assert.Equal(4, Directory.GetFiles(Path.Combine(_folder.Path, "logs")).Length);
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(_folder.Path, "logs")).Length);
         Assert.Contains("worker worker-1 up", File.ReadAllText(Path.Combine(_folder.Path, "logs", "worker-1")));
 
         await using (var again = Up(config))
