@@ -205,6 +205,20 @@ public sealed class CounterNodesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Periodic_durability_answers_202_at_once_and_the_count_follows_within_the_persist_interval()
+    {
+        _config = _config with { Durability = Durability.Periodic, PersistInterval = TimeSpan.FromMilliseconds(300) };
+        var worker = await WorkerAsync("worker-1");
+        var coordinator = await CoordinatorAsync();
+        coordinator.UseWorkers(Members(("worker-1", worker.Port)));
+
+        using var response = await PostAsync(coordinator.Port, Items(("1", "p"), ("2", "p"), ("2", "p")));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(3, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        await Eventually.TrueAsync(async ct => await CountAsync(coordinator.Port, "p") == 2, TimeSpan.FromSeconds(10), "the periodic commit");
+    }
+
+    [Fact]
     public async Task With_no_worker_to_take_a_write_the_coordinator_answers_503_once_its_budget_is_spent()
     {
         var coordinator = await CoordinatorAsync(_config with { RetryBudget = TimeSpan.FromMilliseconds(300), ForwardTimeout = TimeSpan.FromMilliseconds(200) });
