@@ -21,12 +21,16 @@ internal sealed class CounterLoad : IAsyncDisposable
     private readonly Task[] _clients;
     private readonly bool _retry;
     private readonly int _port;
+    private readonly double _itemsPerSecond;
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+    private long _scheduled;
     private long _acknowledged;
     private long _retries;
 
-    private CounterLoad(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan deadline)
+    private CounterLoad(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan deadline, double itemsPerSecond)
     {
         _port = port;
+        _itemsPerSecond = itemsPerSecond;
         _retry = retry;
         _batches = new ConcurrentQueue<string>(batches);
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = clients }) { Timeout = TimeSpan.FromSeconds(60) };
@@ -82,8 +86,10 @@ internal sealed class CounterLoad : IAsyncDisposable
         return (batches, reference);
     }
 
-    public static CounterLoad Start(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan? deadline = null) =>
-        new(port, batches, clients, retry, deadline ?? TimeSpan.FromSeconds(120));
+    /// <summary>Starts the clients; <paramref name="itemsPerSecond"/> caps their total rate, so the load lasts long enough for what a test does meanwhile.</summary>
+    public static CounterLoad Start(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan? deadline = null,
+        double itemsPerSecond = double.PositiveInfinity) =>
+        new(port, batches, clients, retry, deadline ?? TimeSpan.FromSeconds(120), itemsPerSecond);
 
     public Task CompletedAsync() => Task.WhenAll(_clients);
 
@@ -93,6 +99,23 @@ internal sealed class CounterLoad : IAsyncDisposable
         while (!_stop.IsCancellationRequested && _batches.TryDequeue(out var batch))
         {
             var items = batch.Split("\"id\"").Length - 1;
+            if (!double.IsPositiveInfinity(_itemsPerSecond))
+            {
+                var due = TimeSpan.FromSeconds(Interlocked.Add(ref _scheduled, items) / _itemsPerSecond);
+                var wait = due - System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt);
+                if (wait > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await Task.Delay(wait, _stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }
+
             while (!_stop.IsCancellationRequested)
             {
                 string problem;

@@ -138,7 +138,9 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
         var random = new Random(5);
         var kills = 0;
         var started = DateTime.UtcNow;
-        await using (var load = CounterLoad.Start(port, batches, clients: 8, retry: true, deadline: TimeSpan.FromSeconds(60 + ChaosItems / 2_000)))
+        // Paced to last at least 8 s, so about eight kills land while items flow (a larger run is as fast as it can go).
+        await using (var load = CounterLoad.Start(port, batches, clients: 8, retry: true, deadline: TimeSpan.FromSeconds(60 + ChaosItems / 2_000),
+            itemsPerSecond: ChaosItems / 8.0))
         {
             // A random worker is SIGKILLed about every second while the clients run (the supervisor restarts it).
             while (!load.Finished)
@@ -176,7 +178,8 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
         await using var corral = Up(topology);
         var port = await ReadyCoordinatorAsync(corral);
         var (batches, reference) = CounterLoad.Plan(30_000, tenants: 1000, batchSize: 50, seed: 11);
-        await using (var load = CounterLoad.Start(port, batches, clients: 4, retry: false))
+        // 3,000 items/s: the load outlasts both edits.
+        await using (var load = CounterLoad.Start(port, batches, clients: 4, retry: false, itemsPerSecond: 3_000))
         {
             await Eventually.TrueAsync(() => load.Acknowledged > 3_000 || load.Finished, Bound, "load to flow");
             File.WriteAllText(topology, Topology(4));
@@ -186,6 +189,7 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
             var worker4 = corral.PidsOf("worker-4")[^1];
             File.WriteAllText(topology, Topology(3));
             await Eventually.TrueAsync(() => !Posix.IsAlive(worker4), Bound, "worker-4 to drain and exit");
+            Assert.False(load.Finished, "the load ended before worker-4 had joined and left: the test saw no reload under load");
             await load.CompletedAsync();
             Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} requests failed: {string.Join(" | ", load.Failures.Take(5))}");
             Assert.Equal(30_000, load.Acknowledged);
