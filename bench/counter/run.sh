@@ -17,8 +17,8 @@ setpriv --pdeathsig KILL redis-server --bind 127.0.0.1 --port "$port" --save '' 
 redis=$!
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'):"
-echo "  SADD, 16 clients, no pipelining: $(redis-benchmark -p "$port" -c 16 -n 1000000 -t sadd -q | tr -d '\r' | grep -o 'SADD.*' | tail -1)"
-echo "  SADD, 16 clients, pipeline 1000: $(redis-benchmark -p "$port" -c 16 -n 4000000 -P 1000 -t sadd -q | tr -d '\r' | grep -o 'SADD.*' | tail -1)"
+echo "  SADD, 16 clients, no pipelining: $(redis-benchmark -p "$port" -c 16 -n 1000000 -t sadd -q | tr '\r' '\n' | grep 'requests per second' | tail -1)"
+echo "  SADD, 16 clients, pipeline 1000: $(redis-benchmark -p "$port" -c 16 -n 4000000 -P 1000 -t sadd -q | tr '\r' '\n' | grep 'requests per second' | tail -1)"
 kill "$redis"
 
 dotnet build bench/counter/CounterBench -c Release -nologo -v quiet >/dev/null

@@ -30,7 +30,11 @@ public sealed class PartitionWriter : IAsyncDisposable
         _durability = durability;
         _persistInterval = persistInterval;
         _time = time;
-        _loop = Task.Run(durability == Durability.Periodic ? PeriodicLoopAsync : LoopAsync);
+        // A synchronous commit blocks its thread for the whole transaction: on a thread of its own, so that a worker with
+        // several busy partitions never starves the thread pool that serves its requests (reads waited behind commits).
+        _loop = durability == Durability.Periodic
+            ? Task.Run(PeriodicLoopAsync)
+            : Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public int Partition => _store.Partition;
@@ -57,11 +61,11 @@ public sealed class PartitionWriter : IAsyncDisposable
         return pending.Done?.Task ?? Task.CompletedTask;
     }
 
-    private async Task LoopAsync()
+    private void Loop()
     {
         var group = new List<PendingWrite>();
         var items = new List<Item>();
-        while (await _queue.Reader.WaitToReadAsync())
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             Gather(group, items);
             if (!Commit(group, items)) return;

@@ -82,6 +82,18 @@ public sealed class CounterConfigReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_reload_that_changes_durability_restarts_the_workers_and_one_that_changes_timeouts_the_coordinator()
+    {
+        var before = CounterPlanner.Plan(new CounterConfig());
+        var durable = CounterPlanner.Plan(new CounterConfig { Durability = Durability.Fsync });
+        var patient = CounterPlanner.Plan(new CounterConfig { RetryBudget = TimeSpan.FromMinutes(1) });
+        Assert.False(before.Find(CounterPlanner.WorkerRole)!.StartsLike(durable.Find(CounterPlanner.WorkerRole)!));
+        Assert.True(before.Find(CounterPlanner.CoordinatorRole)!.StartsLike(durable.Find(CounterPlanner.CoordinatorRole)!));
+        Assert.True(before.Find(CounterPlanner.WorkerRole)!.StartsLike(patient.Find(CounterPlanner.WorkerRole)!));
+        Assert.False(before.Find(CounterPlanner.CoordinatorRole)!.StartsLike(patient.Find(CounterPlanner.CoordinatorRole)!));
+    }
+
+    [Fact]
     public void A_partition_count_other_than_the_stores_is_refused_before_anything_starts()
     {
         new StoreLayout(_folder.Combine("store"), 16).EnsureCreated();
