@@ -39,8 +39,9 @@ public sealed class OwnerTable
     private readonly Lock _lock = new();
     private readonly Dictionary<(string NodeId, long Instance), DateTimeOffset> _suspects = [];
     private IReadOnlyList<WorkerRef> _members = [];
-    private OwnerView _view;
-    private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
+    private volatile OwnerView _view;
+    // UTC ticks, read without the lock on every request: a long can be read atomically, a DateTimeOffset cannot.
+    private long _nextExpiry = long.MaxValue;
     private long _version;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -60,7 +61,7 @@ public sealed class OwnerTable
     {
         get
         {
-            if (_time.GetUtcNow() < _nextExpiry) return _view;
+            if (_time.GetUtcNow().UtcTicks < Volatile.Read(ref _nextExpiry)) return _view;
             lock (_lock)
             {
                 Rebuild();
@@ -113,7 +114,7 @@ public sealed class OwnerTable
     {
         var now = _time.GetUtcNow();
         foreach (var key in _suspects.Where(s => s.Value <= now).Select(s => s.Key).ToArray()) _suspects.Remove(key);
-        _nextExpiry = _suspects.Count == 0 ? DateTimeOffset.MaxValue : _suspects.Values.Min();
+        Volatile.Write(ref _nextExpiry, _suspects.Count == 0 ? long.MaxValue : _suspects.Values.Min().UtcTicks);
         var live = _members.Where(m => !_suspects.ContainsKey((m.NodeId, m.Instance))).ToArray();
         if (!live.SequenceEqual(_view.Workers))
         {
