@@ -1,5 +1,6 @@
 using Corral.Hosting.Apps;
 using Corral.Balancer;
+using Corral.Counter;
 using Corral.Shootout;
 
 namespace Corral;
@@ -7,5 +8,5 @@ namespace Corral;
 /// <summary>The apps this binary ships. A new app module is added here and nowhere else.</summary>
 internal static class AppRegistry
 {
-    public static AppCatalog CreateCatalog() => new([new ShootoutModule(), new BalancerModule()]);
+    public static AppCatalog CreateCatalog() => new([new ShootoutModule(), new BalancerModule(), new CounterModule()]);
 }

@@ -23,6 +23,12 @@ public interface IAppModule
     /// <summary>Reads and validates the app's config; records every problem in <paramref name="diagnostics"/>.</summary>
     LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics);
 
+    /// <summary>
+    /// Why a reload may not move the running config to <paramref name="next"/> (a setting fixed for the run, such as
+    /// where the store lives), or null when it may. The supervisor keeps the running plan and says why.
+    /// </summary>
+    string? ReloadProblem(JsonElement running, JsonElement next) => null;
+
     /// <summary>Runs one node of <paramref name="role"/> until it drains (exit 0) or fails.</summary>
     Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken);
 

@@ -36,10 +36,7 @@ internal sealed record PlanDiff(IReadOnlyList<PlannedNode> Start, IReadOnlyList<
             }
 
             var kept = Math.Min(old.Count, role.Count);
-            if (ProcessChanged(old, role))
-            {
-                restart.AddRange(Enumerable.Range(1, kept).Select(i => new PlannedNode(role, i)));
-            }
+            restart.AddRange(Enumerable.Range(1, kept).Where(i => ProcessChanged(old, role, i)).Select(i => new PlannedNode(role, i)));
 
             start.AddRange(Enumerable.Range(kept + 1, Math.Max(0, role.Count - kept)).Select(i => new PlannedNode(role, i)));
             drain.AddRange(Enumerable.Range(kept + 1, Math.Max(0, old.Count - kept)).Select(old.NodeId));
@@ -53,6 +50,12 @@ internal sealed record PlanDiff(IReadOnlyList<PlannedNode> Start, IReadOnlyList<
         return new PlanDiff(start, drain, restart);
     }
 
-    /// <summary>Whether a running process would have been started differently (other arguments, ports, probe or program).</summary>
-    private static bool ProcessChanged(RolePlan old, RolePlan next) => !old.StartsLike(next);
+    /// <summary>
+    /// Whether node <paramref name="ordinal"/>'s running process would have been started differently (other arguments,
+    /// ports, probe or program). Other nodes' own ports do not count: adding a URL to an original's worker list starts one
+    /// worker and leaves the others running.
+    /// </summary>
+    private static bool ProcessChanged(RolePlan old, RolePlan next, int ordinal) =>
+        !old.StartsLike(next with { PortOverrides = old.PortOverrides }) ||
+        old.Ports.Any(port => old.PortOf(port, ordinal) != next.PortOf(port, ordinal));
 }

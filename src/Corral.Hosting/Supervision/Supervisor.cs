@@ -366,6 +366,12 @@ public sealed class Supervisor : IAsyncDisposable
                 continue;
             }
 
+            if (next.Module.ReloadProblem(_config!.Current.Config, next.Config) is { } fixedSetting)
+            {
+                Say($"reload rejected, the running plan stays: {fixedSetting}");
+                continue;
+            }
+
             Apply(next.Plan);
             if (_config!.Publish(next.Config))
             {

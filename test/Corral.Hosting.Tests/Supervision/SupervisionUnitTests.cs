@@ -35,6 +35,19 @@ public sealed class SupervisionUnitTests
     }
 
     [Fact]
+    public void A_change_of_one_nodes_own_port_restarts_that_node_only()
+    {
+        var a = StubApp.Role("a", 3) with { PortOverrides = [new NodePortOverride(1, "http", 5001), new NodePortOverride(2, "http", 5002), new NodePortOverride(3, "http", 5003)] };
+        var added = a with { Count = 4, PortOverrides = [.. a.PortOverrides, new NodePortOverride(4, "http", 5005)] };
+        var diff = PlanDiff.Compute(Plan(a), Plan(added));
+        Assert.Equal(["a-4"], diff.Start.Select(s => s.NodeId));
+        Assert.Empty(diff.Restart);
+
+        var moved = a with { PortOverrides = [a.PortOverrides[0], new NodePortOverride(2, "http", 5012), a.PortOverrides[2]] };
+        Assert.Equal(["a-2"], PlanDiff.Compute(Plan(a), Plan(moved)).Restart.Select(r => r.NodeId));
+    }
+
+    [Fact]
     public void Back_off_doubles_from_the_initial_delay_up_to_the_maximum()
     {
         var options = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(200), Max = TimeSpan.FromSeconds(1), Jitter = 0 };

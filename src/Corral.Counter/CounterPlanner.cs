@@ -1,0 +1,51 @@
+using System.Globalization;
+using Corral.Counter.Config;
+using Corral.Hosting.Planning;
+
+namespace Corral.Counter;
+
+/// <summary>Turns a counter config into the supervisor's plan: the workers, then the coordinator once they are ready.</summary>
+public static class CounterPlanner
+{
+    public const string App = "counter";
+    public const string CoordinatorRole = "counter.coordinator";
+    public const string WorkerRole = "counter.worker";
+
+    public static AppPlan Plan(CounterConfig config) => new()
+    {
+        App = App,
+        Roles =
+        [
+            new RolePlan
+            {
+                Role = WorkerRole,
+                NodePrefix = "worker",
+                Count = config.Workers,
+                Ports = [new PlannedPort("http", config.WorkerPort)],
+                PortOverrides = config.WorkerPorts.Select((port, i) => new NodePortOverride(i + 1, "http", port)).ToArray(),
+                Scalable = true,
+                // Not read by the node (its config comes from the control API): they make a reload that changes them
+                // restart the workers, which read these settings only at start.
+                Args = ["--durability", config.Durability.ToString().ToLowerInvariant(), "--persist", Seconds(config.PersistInterval),
+                    "--batch-limit", Invariant(config.BatchLimit)],
+                // A drain finishes the requests in hand and commits what they queued: seconds at most.
+                GracePeriod = TimeSpan.FromSeconds(15),
+            },
+            new RolePlan
+            {
+                Role = CoordinatorRole,
+                NodePrefix = "coordinator",
+                Count = 1,
+                Singleton = true,
+                Ports = [new PlannedPort("http", config.CoordinatorPort)],
+                DependsOn = [WorkerRole],
+                Args = ["--batch-limit", Invariant(config.BatchLimit), "--forward-timeout", Seconds(config.ForwardTimeout),
+                    "--retry-budget", Seconds(config.RetryBudget)],
+            },
+        ],
+    };
+
+    private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,169 @@
+using Corral.Counter.Config;
+using Corral.Counter.Items;
+using Microsoft.Data.Sqlite;
+
+namespace Corral.Counter.Store;
+
+/// <summary>A write refused because another owner opened the partition since (its epoch is newer than ours).</summary>
+public sealed class StaleEpochException(int partition, long ours, long current)
+    : Exception($"partition {partition} is owned at epoch {current} now; this owner holds epoch {ours} and may no longer write it")
+{
+    public int Partition { get; } = partition;
+}
+
+/// <summary>
+/// One partition's SQLite file (WAL), opened by its owner. Opening bumps the partition's epoch (the fencing token)
+/// inside a write transaction, so it waits for the previous owner's in-flight commit and every later commit of the
+/// previous owner sees the newer epoch and is refused: two workers can never both write a partition, whatever their
+/// views of the membership. A commit inserts items with <c>ON CONFLICT DO NOTHING</c> and adds only the new ones to
+/// their tenant's count in the same transaction, so counts are exact and a resent batch changes nothing.
+/// Not thread-safe: one writer loop uses it (<see cref="PartitionWriter"/>); reads use their own connection.
+/// </summary>
+public sealed class PartitionStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _readEpoch;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteCommand _addCount;
+    private readonly SqliteParameter _insertTenant;
+    private readonly SqliteParameter _insertId;
+    private readonly SqliteParameter _countTenant;
+    private readonly SqliteParameter _countDelta;
+
+    private PartitionStore(SqliteConnection connection, int partition, long epoch)
+    {
+        _connection = connection;
+        Partition = partition;
+        Epoch = epoch;
+        _readEpoch = Command("SELECT epoch FROM fence WHERE id = 1");
+        _insert = Command("INSERT INTO items (tenant, id) VALUES ($tenant, $id) ON CONFLICT DO NOTHING");
+        _insertTenant = _insert.Parameters.Add("$tenant", SqliteType.Text);
+        _insertId = _insert.Parameters.Add("$id", SqliteType.Text);
+        _addCount = Command("INSERT INTO counts (tenant, n) VALUES ($tenant, $delta) ON CONFLICT (tenant) DO UPDATE SET n = n + excluded.n");
+        _countTenant = _addCount.Parameters.Add("$tenant", SqliteType.Text);
+        _countDelta = _addCount.Parameters.Add("$delta", SqliteType.Integer);
+    }
+
+    public int Partition { get; }
+
+    /// <summary>The epoch this owner got when it opened the partition.</summary>
+    public long Epoch { get; }
+
+    /// <summary>Opens partition <paramref name="partition"/> as its new owner, taking the next epoch.</summary>
+    public static PartitionStore Open(StoreLayout layout, int partition, string owner, Durability durability)
+    {
+        var connection = new SqliteConnection(StoreLayout.ConnectionString(layout.PartitionPath(partition)));
+        try
+        {
+            connection.Open();
+            using (var pragma = connection.CreateCommand())
+            {
+                // NORMAL in WAL: a commit survives the process's death (it is in the OS's page cache in the WAL);
+                // FULL also syncs the WAL at each commit, so it survives power loss.
+                pragma.CommandText = $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {(durability == Durability.Fsync ? "FULL" : "NORMAL")};";
+                pragma.ExecuteNonQuery();
+            }
+
+            long epoch;
+            using (var transaction = connection.BeginTransaction())
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = """
+                    CREATE TABLE IF NOT EXISTS fence (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL, owner TEXT NOT NULL,
+                        partition INTEGER NOT NULL, partitions INTEGER NOT NULL);
+                    CREATE TABLE IF NOT EXISTS items (tenant TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant, id)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS counts (tenant TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO fence (id, epoch, owner, partition, partitions) VALUES (1, 0, '', $partition, $partitions) ON CONFLICT DO NOTHING;
+                    UPDATE fence SET epoch = epoch + 1, owner = $owner WHERE id = 1;
+                    SELECT epoch, partition, partitions FROM fence WHERE id = 1;
+                    """;
+                command.Parameters.AddWithValue("$partition", partition);
+                command.Parameters.AddWithValue("$partitions", layout.Partitions);
+                command.Parameters.AddWithValue("$owner", owner);
+                using (var reader = command.ExecuteReader())
+                {
+                    reader.Read();
+                    epoch = reader.GetInt64(0);
+                    if (reader.GetInt32(1) != partition || reader.GetInt32(2) != layout.Partitions)
+                    {
+                        throw new StoreMismatchException(
+                            $"{layout.PartitionPath(partition)} holds partition {reader.GetInt32(1)} of {reader.GetInt32(2)}, not {partition} of {layout.Partitions}");
+                    }
+                }
+
+                transaction.Commit();
+            }
+
+            return new PartitionStore(connection, partition, epoch);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="items"/> in one transaction if this owner still holds the partition; throws
+    /// <see cref="StaleEpochException"/> (writing nothing) when a newer owner has opened it. Returns how many were new.
+    /// </summary>
+    public int Commit(IReadOnlyList<Item> items)
+    {
+        using var transaction = _connection.BeginTransaction();
+        _readEpoch.Transaction = transaction;
+        _insert.Transaction = transaction;
+        _addCount.Transaction = transaction;
+        var current = (long)_readEpoch.ExecuteScalar()!;
+        if (current != Epoch)
+        {
+            transaction.Rollback();
+            throw new StaleEpochException(Partition, Epoch, current);
+        }
+
+        var added = new Dictionary<string, long>(StringComparer.Ordinal);
+        var total = 0;
+        foreach (var item in items)
+        {
+            _insertTenant.Value = item.Tenant;
+            _insertId.Value = item.Id;
+            if (_insert.ExecuteNonQuery() == 1)
+            {
+                added[item.Tenant] = added.GetValueOrDefault(item.Tenant) + 1;
+                total++;
+            }
+        }
+
+        foreach (var (tenant, delta) in added)
+        {
+            _countTenant.Value = tenant;
+            _countDelta.Value = delta;
+            _addCount.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return total;
+    }
+
+    /// <summary>The connection's <c>PRAGMA synchronous</c> (1 NORMAL, 2 FULL), to show which durability is in force.</summary>
+    internal long Synchronous()
+    {
+        using var command = Command("PRAGMA synchronous");
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private SqliteCommand Command(string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    public void Dispose()
+    {
+        _readEpoch.Dispose();
+        _insert.Dispose();
+        _addCount.Dispose();
+        _connection.Dispose();
+    }
+}
