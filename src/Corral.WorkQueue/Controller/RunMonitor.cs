@@ -15,6 +15,7 @@ internal sealed partial class RunMonitor(QueueService queue, ControlClient contr
     : BackgroundService
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ScanEvery = TimeSpan.FromMilliseconds(200);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,6 +62,8 @@ internal sealed partial class RunMonitor(QueueService queue, ControlClient contr
             }
 
             await Task.WhenAny(next, Task.Delay(ProgressEvery, time, stoppingToken));
+            // Each look reads every task: at most five a second, however fast tasks finish.
+            await Task.Delay(ScanEvery, time, stoppingToken);
         }
     }
 
