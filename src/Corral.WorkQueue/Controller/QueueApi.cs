@@ -31,16 +31,19 @@ internal static class QueueApi
                 ? TypedResults.Ok(new ReportReply("extended"))
                 : LeaseLost(body.Key, body.Attempt, body.Worker);
         });
-        workers.MapPost(QueueRoutes.Complete, async Task<Results<Ok<ReportReply>, ProblemHttpResult>> (HttpRequest request, QueueService queue) =>
+        workers.MapPost(QueueRoutes.Complete, async Task<Results<Ok<ReportReply>, ProblemHttpResult>> (HttpRequest request, QueueService queue, bool? next) =>
         {
             var (body, problem) = await JsonBody.ReadAsync(request, WorkQueueJson.Default.Completion, maxBytes: 256 * 1024);
             if (problem is not null) return problem;
             if (!IsName(body!.Worker)) return BadName("worker", body.Worker);
             if (body.Attempt < 1 || body.DurationMs < 0) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid report", "attempt must be ≥ 1 and durationMs ≥ 0");
-            return await queue.CompleteAsync(body with { OutputTail = Tail(body.OutputTail) }) switch
+            var (outcome, claim) = await queue.CompleteAsync(body with { OutputTail = Tail(body.OutputTail) }, next == true);
+            return outcome switch
             {
-                ReportOutcome.Recorded => TypedResults.Ok(new ReportReply("recorded")),
-                ReportOutcome.Duplicate => TypedResults.Ok(new ReportReply("duplicate")),
+                ReportOutcome.Recorded => TypedResults.Ok(new ReportReply("recorded") { Next = claim }),
+                ReportOutcome.Duplicate => TypedResults.Ok(new ReportReply("duplicate") { Next = claim }),
+                // The next task is claimed already: it travels with the refusal rather than being leased to no one.
+                _ when claim is not null => TypedResults.Ok(new ReportReply("refused") { Next = claim }),
                 _ => LeaseLost(body.Key, body.Attempt, body.Worker),
             };
         });

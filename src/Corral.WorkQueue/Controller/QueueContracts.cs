@@ -27,8 +27,14 @@ public sealed record ClaimedTask(TaskDefinition Task, int Attempt, long LeaseExp
 /// <summary>A worker renews its lease on a task.</summary>
 public sealed record HeartbeatRequest(string Key, int Attempt, string Worker);
 
-/// <summary>What the controller did with a heartbeat or a report: <c>recorded</c>, <c>duplicate</c>, <c>extended</c>.</summary>
-public sealed record ReportReply(string Outcome);
+/// <summary>
+/// What the controller did with a heartbeat or a report: <c>recorded</c>, <c>duplicate</c>, <c>extended</c> (or, only when
+/// the report asked for its next task, <c>refused</c>), and with <c>?next=true</c> the worker's next claim.
+/// </summary>
+public sealed record ReportReply(string Outcome)
+{
+    public ClaimReply? Next { get; init; }
+}
 
 /// <summary>One row of the reporter: the original's columns (result, status, spec, viewport, browser, duration) plus attempts and worker.</summary>
 public sealed record TaskView

@@ -54,10 +54,33 @@ internal sealed partial class QueueService(ITaskStore store, WorkQueueConfig con
 
     public async Task<ReportOutcome> CompleteAsync(Completion completion)
     {
-        var outcome = await store.CompleteAsync(completion, Now);
-        if (outcome == ReportOutcome.Refused) LogRefused(logger, completion.Key, completion.Attempt, completion.Worker);
-        if (outcome == ReportOutcome.Recorded) Signal();
+        var (outcome, _) = await CompleteAsync(completion, claimNext: false);
         return outcome;
+    }
+
+    /// <summary>
+    /// Records a report and, when asked, claims the reporter's next task in the same breath: both transitions are queued
+    /// together, so they share one commit (one fsync) and the worker one round trip.
+    /// </summary>
+    public async Task<(ReportOutcome Outcome, ClaimReply? Next)> CompleteAsync(Completion completion, bool claimNext)
+    {
+        var now = Now;
+        var completing = store.CompleteAsync(completion, now);
+        var claiming = claimNext ? store.ClaimAsync(completion.Worker, now) : null;
+        var outcome = await completing;
+        ClaimReply? next = null;
+        if (claiming is not null)
+        {
+            var claim = await claiming;
+            next = claim is null
+                ? new ClaimReply(null, _finished, RetryAfterMs())
+                : new ClaimReply(new ClaimedTask(claim.Task, claim.Attempt, claim.LeaseExpiresMs, runId, (long)config.Heartbeat.TotalMilliseconds), false, 0);
+            if (claim is not null) LogClaimed(logger, claim.Task.Key, claim.Attempt, completion.Worker);
+        }
+
+        if (outcome == ReportOutcome.Refused) LogRefused(logger, completion.Key, completion.Attempt, completion.Worker);
+        if (outcome == ReportOutcome.Recorded || next?.Task is not null) Signal();
+        return (outcome, next);
     }
 
     public async Task ExpireAsync()

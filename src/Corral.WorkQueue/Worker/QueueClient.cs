@@ -50,7 +50,12 @@ internal sealed class QueueClient : IDisposable
 
     /// <summary>False when the report was refused (409): the lease was lost and someone else runs the task.</summary>
     public async Task<bool> CompleteAsync(ClaimedTask task, RunResult result, CancellationToken cancellationToken) =>
-        await SendAsync(QueueRoutes.Complete, new Completion
+        (await CompleteAndClaimAsync(task, result, claimNext: false, cancellationToken)).Recorded;
+
+    /// <summary>Reports an attempt and, with <paramref name="claimNext"/>, gets the next task in the same request.</summary>
+    public async Task<(bool Recorded, ClaimReply? Next)> CompleteAndClaimAsync(ClaimedTask task, RunResult result, bool claimNext, CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(claimNext ? QueueRoutes.Complete + "?next=true" : QueueRoutes.Complete, new Completion
         {
             Key = task.Task.Key,
             Attempt = task.Attempt,
@@ -59,7 +64,9 @@ internal sealed class QueueClient : IDisposable
             ExitCode = result.ExitCode,
             DurationMs = result.DurationMs,
             OutputTail = result.OutputTail,
-        }, WorkQueueJson.Default.Completion, WorkQueueJson.Default.ReportReply, cancellationToken) is not null;
+        }, WorkQueueJson.Default.Completion, WorkQueueJson.Default.ReportReply, cancellationToken);
+        return (reply is not null && reply.Outcome != "refused", reply?.Next);
+    }
 
     /// <summary>The reply, or null for a 409; other failures are retried within the budget, then thrown.</summary>
     private async Task<TReply?> SendAsync<TRequest, TReply>(string route, TRequest body, JsonTypeInfo<TRequest> request, JsonTypeInfo<TReply> reply,

@@ -19,12 +19,14 @@ internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner,
     {
         try
         {
+            ClaimReply? next = null;
             while (!stoppingToken.IsCancellationRequested)
             {
-                var reply = await client.ClaimAsync(stoppingToken);
+                var reply = next ?? await client.ClaimAsync(stoppingToken);
+                next = null;
                 if (reply.Task is { } task)
                 {
-                    await RunAsync(task, stoppingToken);
+                    next = await RunAsync(task, stoppingToken);
                 }
                 else if (reply.RunFinished)
                 {
@@ -50,7 +52,8 @@ internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner,
         lifetime.StopApplication();
     }
 
-    private async Task RunAsync(ClaimedTask task, CancellationToken stoppingToken)
+    /// <summary>Runs one task and reports it; returns the next claim that came with the report (none while draining).</summary>
+    private async Task<ClaimReply?> RunAsync(ClaimedTask task, CancellationToken stoppingToken)
     {
         LogWorking(logger, task.Task.Key, task.Attempt, task.Task.Spec, task.Task.Viewport, task.Task.Browser);
         using var leaseLost = new CancellationTokenSource();
@@ -72,11 +75,10 @@ internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner,
             await heartbeats;
         }
 
-        if (result is null) return;
-        if (!await client.CompleteAsync(task, result, CancellationToken.None))
-        {
-            LogLeaseLost(logger, task.Task.Key, task.Attempt);
-        }
+        if (result is null) return null;
+        var (recorded, next) = await client.CompleteAndClaimAsync(task, result, claimNext: !stoppingToken.IsCancellationRequested, CancellationToken.None);
+        if (!recorded) LogLeaseLost(logger, task.Task.Key, task.Attempt);
+        return next;
     }
 
     private async Task HeartbeatAsync(ClaimedTask task, CancellationTokenSource leaseLost, CancellationToken done)

@@ -34,6 +34,29 @@ public sealed class QueueApiTests
     }
 
     [Fact]
+    public async Task A_report_asking_for_the_next_task_gets_it_in_the_same_reply_and_a_refused_one_still_carries_it()
+    {
+        await using var controller = await ControllerHarness.StartAsync(tasks: 3);
+        var first = (await controller.ClaimAsync("worker-1")).Task!;
+
+        using var recorded = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        {
+            Key = first.Task.Key, Attempt = 1, Worker = "worker-1", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
+        }, WorkQueueJson.Default.Completion);
+        var reply = (await recorded.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
+        Assert.Equal(("recorded", "task:g:1", 1), (reply.Outcome, reply.Next!.Task!.Task.Key, reply.Next.Task.Attempt));
+
+        using var late = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        {
+            Key = first.Task.Key, Attempt = 1, Worker = "worker-2", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
+        }, WorkQueueJson.Default.Completion);
+        var refused = (await late.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
+        Assert.Equal(("refused", "task:g:2"), (refused.Outcome, refused.Next!.Task!.Task.Key));
+        var states = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!.Tasks.Select(t => (t.Status, t.Worker));
+        Assert.Equal([("complete", "worker-1"), ("running", "worker-1"), ("running", "worker-2")], states);
+    }
+
+    [Fact]
     public async Task Worker_endpoints_refuse_a_missing_token_a_malformed_body_and_a_bad_worker_name_and_change_nothing()
     {
         await using var controller = await ControllerHarness.StartAsync(tasks: 1);
