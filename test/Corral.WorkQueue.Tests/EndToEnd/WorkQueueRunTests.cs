@@ -77,6 +77,11 @@ public sealed class WorkQueueRunTests
         });
         var (code, output) = await CorralProcess.RunAsync(Path.GetTempPath(), TimeSpan.FromSeconds(30), "check", WorkQueueRun.RunFolderOf(resumed));
         Assert.True(code == 0, output);
+        if (store == "redis")
+        {
+            // The plan's redis-server keeps its append-only file under the data folder, outside the run, so the resume found it.
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Data, "workqueue-redis"), "*.aof", SearchOption.AllDirectories));
+        }
     }
 
     [Fact]
