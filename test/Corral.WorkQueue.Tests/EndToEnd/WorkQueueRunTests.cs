@@ -85,6 +85,23 @@ public sealed class WorkQueueRunTests
     }
 
     [Fact]
+    public async Task The_controller_node_SIGKILLed_mid_run_is_restarted_and_continues_the_run_from_its_store()
+    {
+        using var run = new WorkQueueRun(WorkQueueRun.SpecList("medium", "medium", "medium", "medium", "medium", "medium"), "workers: 2\nlease: 1s\ntimeout: 60s");
+        await using var corral = run.Up();
+        await corral.WaitForLineAsync(l => l.Contains(" passed: ", StringComparison.Ordinal), RunTimeout, "a first task to pass");
+
+        Posix.Signal(corral.PidsOf("controller").Single(), Posix.SigKill);
+
+        Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
+        Assert.Equal(2, corral.PidsOf("controller").Count);
+        Assert.Contains(corral.Lines, l => l.Contains("resumed from the store: 6 tasks", StringComparison.Ordinal));
+        var results = WorkQueueRun.Results(corral);
+        Assert.All(results.Tasks, t => Assert.Single(t.Attempts, a => a.Result == AttemptResult.Passed));
+        Assert.Equal(6, results.Tasks.Count(t => t.Task.Result == "passed"));
+    }
+
+    [Fact]
     public async Task A_task_over_its_timeout_is_killed_with_its_children_recorded_timed_out_and_the_run_exits_1()
     {
         using var run = new WorkQueueRun(WorkQueueRun.SpecList("hang", "quick"), "workers: 1\nlease: 2s\ntimeout: 1s\nretries: 0");
