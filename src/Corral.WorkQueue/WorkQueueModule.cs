@@ -11,8 +11,13 @@ using Corral.WorkQueue.Worker;
 namespace Corral.WorkQueue;
 
 /// <summary>The work queue app (seed 004): a controller expands spec × browser × viewport into tasks; workers claim, run and report them.</summary>
-public sealed class WorkQueueModule : IAppModule
+public sealed class WorkQueueModule : IAppModule, ILiveStatus
 {
+    private readonly Reporter.WorkQueueLiveStatus _live = new();
+
+    public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(Hosting.Control.ControlClient control, CancellationToken cancellationToken) =>
+        _live.WatchAsync(control, cancellationToken);
+
     public string Name => WorkQueuePlan.App;
 
     public IReadOnlyList<string> Roles { get; } = [WorkQueuePlan.ControllerRole, WorkQueuePlan.WorkerRole];
