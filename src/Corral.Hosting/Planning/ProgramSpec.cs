@@ -23,12 +23,18 @@ public sealed record ProgramSpec
     /// <summary>Environment variables for the program; values are templates like the arguments.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// A folder under the data folder (<c>--data</c>) that <c>{data}</c> names instead of the run's <c>runs/&lt;id&gt;/data/&lt;node&gt;</c>,
+    /// for a program whose files must outlive the run (a store); null: the run's folder.
+    /// </summary>
+    public string? DataFolder { get; init; }
+
     /// <summary>How a person installs the program when it is missing (<c>apt-get install redis-server</c>).</summary>
     public string? InstallHint { get; init; }
 
     /// <summary>Whether two specs start the same process (records compare their lists by reference, this by content).</summary>
     public static bool SameProcess(ProgramSpec? a, ProgramSpec? b) =>
-        ReferenceEquals(a, b) || (a is not null && b is not null && a.Executable == b.Executable &&
+        ReferenceEquals(a, b) || (a is not null && b is not null && a.Executable == b.Executable && a.DataFolder == b.DataFolder &&
                                   a.Arguments.SequenceEqual(b.Arguments) &&
                                   a.Environment.Count == b.Environment.Count &&
                                   a.Environment.All(e => b.Environment.TryGetValue(e.Key, out var v) && v == e.Value));

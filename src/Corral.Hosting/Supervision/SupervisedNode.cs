@@ -435,7 +435,9 @@ internal sealed class SupervisedNode
     {
         if (role.Program is { } program)
         {
-            var data = Path.Combine(_owner.Run.Path, "data", NodeId);
+            var data = program.DataFolder is { } kept
+                ? Path.Combine(Path.GetFullPath(_options.DataDirectory), kept)
+                : Path.Combine(_owner.Run.Path, "data", NodeId);
             Directory.CreateDirectory(data);
             return Launch.Program(program, ProgramPorts(), data, NodeId, _options.BindAddress);
         }

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using Corral.Hosting.Nodes;
+using Corral.Testing;
+using Corral.WorkQueue;
+using Corral.WorkQueue.Config;
+using Corral.WorkQueue.Controller;
+using Corral.WorkQueue.Store;
+using Corral.WorkQueue.Worker;
+using Microsoft.Extensions.DependencyInjection;
+
+// Usage:
+//   cycles   [tasks=20000] [store=sqlite|redis://host:port]   claim + complete cycles/s through a real controller, 4 workers, no-op runner
+//   makespan [seeds=5]                                         100 tasks, skewed durations ±20% jitter: longest-first vs file order vs the bound
+var mode = args.ElementAtOrDefault(0) ?? "cycles";
+return mode switch
+{
+    "cycles" => await Cycles.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "20000", CultureInfo.InvariantCulture), args.ElementAtOrDefault(2) ?? "sqlite"),
+    "makespan" => await Makespan.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "5", CultureInfo.InvariantCulture)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: cycles [tasks] [sqlite|redis://host:port] | makespan [seeds]");
+    return 2;
+}
+
+/// <summary>Workers claim and complete over HTTP as real workers do (the same client), with a runner that does nothing.</summary>
+internal static class Cycles
+{
+    private const int Workers = 4;
+
+    public static async Task<int> RunAsync(int count, string storeName)
+    {
+        using var folder = new TempFolder("corral-bench-wq-");
+        await using var control = await ControlApiStub.StartAsync();
+        var context = control.Context("controller", WorkQueuePlan.ControllerRole, folder.Path) with { RunId = "bench-" + Guid.NewGuid().ToString("N")[..8] };
+        var config = new WorkQueueConfig
+        {
+            SpecList = "", SpecRoot = folder.Path, Command = ["true"], Workers = Workers, Lease = TimeSpan.FromSeconds(30), Store = storeName,
+            Tasks = Enumerable.Range(0, count).Select(i => new TaskDefinition
+            {
+                Key = $"task:bench:{i}", Group = "bench", Index = i, Ordinal = i, Spec = $"s{i % 50}.spec", Viewport = "desktop", Browser = "chrome",
+            }).ToArray(),
+        };
+        ITaskStore store = storeName == "sqlite"
+            ? SqliteTaskStore.Open(folder.Combine("workqueue.db"), context.RunId, ControllerNode.Rules(config))
+            : await RedisTaskStore.ConnectAsync(storeName, context.RunId, ControllerNode.Rules(config));
+        await using var storeLifetime = store;
+        await using var app = ControllerNode.Build(context, config, store);
+        await app.Services.GetRequiredService<QueueService>().StartAsync();
+        await app.StartAsync();
+        var controller = new Uri($"http://127.0.0.1:{app.BoundPort()}/");
+
+        var latencies = new List<double>[Workers];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(async w =>
+        {
+            var own = latencies[w] = new List<double>(count / Workers + 16);
+            var workerContext = control.Context($"worker-{w + 1}", WorkQueuePlan.WorkerRole, folder.Path);
+            using var client = new QueueClient(workerContext, null!, TimeSpan.FromSeconds(30)) { FixedController = controller };
+            var noop = new RunResult(AttemptResult.Passed, 0, 0, "");
+            // As a real worker: the first claim on its own, then each report brings the next claim (one request per task).
+            var started = Stopwatch.GetTimestamp();
+            var reply = await client.ClaimAsync(CancellationToken.None);
+            own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            while (reply.Task is { } task)
+            {
+                started = Stopwatch.GetTimestamp();
+                (_, var next) = await client.CompleteAndClaimAsync(task, noop, claimNext: true, CancellationToken.None);
+                own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                reply = next!;
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var done = (await store.ListAsync()).Count(t => t.State == TaskState.Passed);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"store {(storeName == "sqlite" ? "sqlite" : "redis")}: {done}/{count} tasks, {done / seconds:0} claim+complete cycles/s with {Workers} workers; claim (with the report before it) p50 {Percentile(all, 0.50):0.00} ms, p99 {Percentile(all, 0.99):0.00} ms"));
+        await app.StopAsync();
+        return done == count ? 0 : 1;
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+}
+
+/// <summary>
+/// 100 tasks whose durations come from a seeded skewed (log-normal) distribution; each run draws ±20% jitter on them, so
+/// history predicts a run only roughly. Run 1 (file order) teaches the store; run 2 is scheduled by the real store's claim
+/// order on a virtual clock with 4 workers, once in file order (a fresh store, no history) and once longest-first.
+/// </summary>
+internal static class Makespan
+{
+    private const int Tasks = 100;
+    private const int Workers = 4;
+
+    public static async Task<int> RunAsync(int seeds)
+    {
+        var ratios = new List<(double FileOrder, double LongestFirst)>();
+        for (var seed = 1; seed <= seeds; seed++)
+        {
+            var random = new Random(seed);
+            var baseMs = Enumerable.Range(0, Tasks).Select(_ => 500 * Math.Exp(Normal(random) * 1.0)).ToArray();
+            double[] Jitter() => baseMs.Select(d => d * (0.8 + 0.4 * random.NextDouble())).ToArray();
+            var tasks = Enumerable.Range(0, Tasks).Select(i => new TaskDefinition
+            {
+                Key = $"task:m:{i}", Group = "m", Index = i, Ordinal = i, Spec = $"s{i}.spec", Viewport = "desktop", Browser = "chrome",
+            }).ToArray();
+            using var folder = new TempFolder("corral-bench-makespan-");
+            await SimulateAsync(folder.Combine("history.db"), "run-1", tasks, Jitter());
+            var run2 = Jitter();
+            var longestFirst = await SimulateAsync(folder.Combine("history.db"), "run-2", tasks, run2);
+            var fileOrder = await SimulateAsync(folder.Combine("fresh.db"), "run-2", tasks, run2);
+            var bound = Math.Max(run2.Sum() / Workers, run2.Max());
+            ratios.Add((fileOrder / bound, longestFirst / bound));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"seed {seed}: total {run2.Sum() / 1000:0.0} s, longest {run2.Max() / 1000:0.0} s, bound {bound / 1000:0.00} s; file order {fileOrder / 1000:0.00} s ({fileOrder / bound:0.000}×), longest-first {longestFirst / 1000:0.00} s ({longestFirst / bound:0.000}×)"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"mean over {seeds} seeds: file order {ratios.Average(r => r.FileOrder):0.000}× the bound (worst {ratios.Max(r => r.FileOrder):0.000}×), longest-first {ratios.Average(r => r.LongestFirst):0.000}× (worst {ratios.Max(r => r.LongestFirst):0.000}×)"));
+        return 0;
+    }
+
+    /// <summary>Four workers on a virtual clock: whoever is free first claims from the store; returns the makespan in ms.</summary>
+    private static async Task<double> SimulateAsync(string database, string runId, IReadOnlyList<TaskDefinition> tasks, double[] durations)
+    {
+        await using var store = SqliteTaskStore.Open(database, runId, new QueueRules { Lease = TimeSpan.FromDays(1) });
+        await store.EnqueueAsync(tasks, 0);
+        var free = new PriorityQueue<int, double>();
+        for (var w = 0; w < Workers; w++) free.Enqueue(w, 0);
+        var running = new List<(double End, Claim Claim, int Worker)>();
+        double makespan = 0;
+        while (free.TryDequeue(out var worker, out var now))
+        {
+            // Finish what ended by now first, so its duration is recorded in order.
+            foreach (var done in running.Where(r => r.End <= now).OrderBy(r => r.End).ToArray())
+            {
+                await store.CompleteAsync(new Completion
+                {
+                    Key = done.Claim.Task.Key, Attempt = done.Claim.Attempt, Worker = $"w{done.Worker}", Result = AttemptResult.Passed,
+                    DurationMs = (long)durations[done.Claim.Task.Ordinal],
+                }, (long)done.End);
+                running.Remove(done);
+            }
+
+            var claim = await store.ClaimAsync($"w{worker}", (long)now);
+            if (claim is null) continue;
+            var end = now + durations[claim.Task.Ordinal];
+            running.Add((end, claim, worker));
+            makespan = Math.Max(makespan, end);
+            free.Enqueue(worker, end);
+        }
+
+        foreach (var done in running)
+        {
+            await store.CompleteAsync(new Completion
+            {
+                Key = done.Claim.Task.Key, Attempt = done.Claim.Attempt, Worker = $"w{done.Worker}", Result = AttemptResult.Passed,
+                DurationMs = (long)durations[done.Claim.Task.Ordinal],
+            }, (long)done.End);
+        }
+
+        return makespan;
+    }
+
+    private static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The work queue's benchmarks, in one run:
+#   1. claim + complete cycles/s through a real controller (Kestrel, the worker API, the real client) with 4 workers and a
+#      no-op runner, on SQLite (synchronous=FULL) and on Redis (appendonly yes, appendfsync always); claim p50/p99;
+#   2. end-to-end tasks/s when each task starts a real process (`true`): `corral up` with 4 workers, 200 tasks;
+#   3. makespan of 100 tasks with seeded skewed durations and ±20% jitter per run: longest-first against file order
+#      against the bound max(total / workers, longest), on a virtual clock through the real store's claim order.
+# Usage: bench/workqueue/run.sh [tasks for 1, default 20000] [binary for 2, default ./corral's native one]
+set -euo pipefail
+
+TASKS="${1:-20000}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+TMP="$(mktemp -d /tmp/corral-bench-workqueue.XXXXXX)"
+REDIS_PORT=21379
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+for tool in dotnet redis-server setpriv; do
+  command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
+done
+
+echo "building the benchmark (Release)..."
+dotnet build "$ROOT/bench/workqueue/WorkQueueBench" -c Release -o "$TMP/bench" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
+BINARY="${2:-}"
+if [ -z "$BINARY" ]; then
+  "$ROOT/corral" --version >/dev/null
+  BINARY="$ROOT/.corral/bin/corral"
+fi
+
+mkdir -p "$TMP/redis"
+setpriv --pdeathsig KILL -- redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP/redis" --save '' \
+  --appendonly yes --appendfsync always --daemonize no >"$TMP/redis.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null && break; sleep 0.1; done
+
+echo "== 1. claim + complete cycles ($TASKS tasks, 4 workers, no-op runner)"
+for store in sqlite "redis://127.0.0.1:$REDIS_PORT"; do
+  dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" cycles "$TASKS" "$store" | grep '^store'
+done
+
+echo "== 2. end-to-end: 200 tasks that run 'true', 4 workers ($BINARY)"
+mkdir -p "$TMP/e2e"
+python3 - "$TMP/e2e/map.json" <<'PY'
+import json, sys
+tasks = [{"spec": f"spec{i:03}", "viewports": ["desktop"], "browsers": ["chrome"]} for i in range(200)]
+json.dump({"groups": [{"name": "bench", "tasks": tasks}]}, open(sys.argv[1], "w"))
+PY
+printf 'app: workqueue\nspecs: map.json\ncommand: [true]\nworkers: 4\n' >"$TMP/e2e/wq.yaml"
+start=$(date +%s.%N)
+"$BINARY" up "$TMP/e2e/wq.yaml" --ports dynamic --data "$TMP/e2e/data" >"$TMP/e2e/out.log" 2>&1
+end=$(date +%s.%N)
+python3 - "$TMP/e2e/data" "$start" "$end" <<'PY'
+import json, glob, sys
+results = json.load(open(glob.glob(sys.argv[1] + "/runs/*/results/results.json")[0]))
+elapsed = results["progress"]["elapsedMs"] / 1000
+wall = float(sys.argv[3]) - float(sys.argv[2])
+n = results["progress"]["total"]
+print(f"{n} tasks passed {results['progress']['passed']}: {n / elapsed:.0f} tasks/s from the queue's start to the last result ({elapsed:.2f} s); "
+      f"{n / wall:.0f} tasks/s for the whole 'corral up' ({wall:.2f} s, start-up and drain included)")
+PY
+
+echo "== 3. makespan: 100 tasks, 4 workers, longest-first vs file order vs the bound"
+dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" makespan 5

@@ -1,0 +1,233 @@
+using Corral.Hosting.Planning;
+using Corral.Hosting.Topology;
+
+namespace Corral.WorkQueue.Config;
+
+/// <summary>
+/// Reads a work queue topology: Corral's own YAML (<c>app: workqueue</c>, <c>specs:</c> naming the original's spec list;
+/// unknown keys rejected) or the original's <c>spec_context_map.json</c> itself, run with the defaults (its own keys
+/// other than <c>groups</c> are ignored with a warning; Corral's keys may be added with <c>--set</c>).
+/// </summary>
+internal static class WorkQueueConfigReader
+{
+    private static readonly string[] SettingKeys =
+        ["spec-root", "command", "workers", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "seed", RestartCaps.Key];
+
+    public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
+
+    /// <summary>The config and the reader of the top level (for <c>restarts:</c>), or a null config when anything is wrong.</summary>
+    public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics)
+    {
+        var skipped = new List<string>();
+        var reader = MappingReader.From(document.Root, diagnostics, "");
+        if (reader is null) return (null, null, skipped);
+        var errors = diagnostics.Errors.Count;
+        var topologyFolder = Path.GetDirectoryName(Path.GetFullPath(document.Path)) ?? Directory.GetCurrentDirectory();
+        string specListPath;
+        TopologyMapping specListRoot;
+        var original = IsOriginal(document.Root);
+        if (original)
+        {
+            specListPath = Path.GetFullPath(document.Path);
+            specListRoot = reader.Mapping;
+        }
+        else
+        {
+            reader.Node("app");
+            var specs = reader.RequiredString("specs", "the path of the spec list (the original's spec_context_map.json), relative to this file");
+            if (specs.Length == 0) return (null, reader, skipped);
+            specListPath = Path.GetFullPath(Path.Combine(topologyFolder, specs));
+            if (LoadSpecList(specListPath, reader.Mapping["specs"]!, diagnostics) is not { } loaded) return (null, reader, skipped);
+            specListRoot = loaded;
+        }
+
+        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder);
+        IReadOnlyList<TaskDefinition>? tasks;
+        if (original)
+        {
+            tasks = SpecList.Read(reader, settings.Invalid, diagnostics, skipped);
+            foreach (var (key, _) in reader.Mapping.Entries)
+            {
+                if (key.Value != "groups" && !SettingKeys.Contains(key.Value))
+                {
+                    diagnostics.Warn(key, $"key '{key.Value}' has no meaning in Corral and is ignored");
+                }
+            }
+        }
+        else
+        {
+            var listReader = new MappingReader(specListRoot, diagnostics, "");
+            tasks = SpecList.Read(listReader, settings.Invalid, diagnostics, skipped);
+            listReader.WarnUnknownKeys();
+            reader.Node(RestartCaps.Key);
+            reader.RejectUnknownKeys();
+        }
+
+        if (tasks is null || diagnostics.Errors.Count > errors) return (null, reader, skipped);
+        return (settings with { SpecList = specListPath, Tasks = tasks }, reader, skipped);
+    }
+
+    private static TopologyMapping? LoadSpecList(string path, TopologyNode at, TopologyDiagnostics diagnostics)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Error(at, $"specs: cannot read the spec list '{path}': {e.Message}");
+            return null;
+        }
+
+        try
+        {
+            var root = TopologyParser.Parse(text, path);
+            if (root is TopologyMapping mapping) return mapping;
+            diagnostics.Error(root, $"the spec list must be a JSON object with \"groups\", not {root.Kind}");
+        }
+        catch (TopologyException e)
+        {
+            foreach (var error in e.Errors) diagnostics.Error(error.Position, error.Message);
+        }
+
+        return null;
+    }
+
+    private static WorkQueueConfig ReadSettings(MappingReader reader, string specListFolder, string topologyFolder)
+    {
+        var d = reader.Diagnostics;
+        var specRoot = reader.OptionalString("spec-root") is { } root
+            ? Path.GetFullPath(Path.Combine(topologyFolder, root))
+            : specListFolder;
+        if (!Directory.Exists(specRoot))
+        {
+            d.Error(reader.Mapping["spec-root"] ?? reader.Mapping, $"spec-root '{specRoot}' is not a folder: the spec commands run there (default: the spec list's folder)");
+        }
+
+        var command = ReadCommand(reader, specRoot);
+        var workers = reader.OptionalInt("workers", 1, 256) ?? 2;
+        var timeout = reader.OptionalDuration("timeout", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromMinutes(10);
+        var retries = reader.OptionalInt("retries", 0, 100) ?? 2;
+        var lease = reader.OptionalDuration("lease", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(30);
+        var reporterPort = reader.OptionalInt("reporter-port", 1, 32767) ?? WorkQueueConfig.DefaultReporterPort;
+        var store = ReadStore(reader);
+        reader.OptionalLong("seed");
+        return new WorkQueueConfig
+        {
+            SpecList = "",
+            SpecRoot = specRoot,
+            Command = command,
+            Workers = workers,
+            Timeout = timeout,
+            Retries = retries,
+            Lease = lease,
+            Invalid = ReadInvalid(reader),
+            ReporterPort = reporterPort,
+            Store = store,
+            Tasks = [],
+        };
+    }
+
+    private static IReadOnlyList<string> ReadCommand(MappingReader reader, string specRoot)
+    {
+        var d = reader.Diagnostics;
+        var node = reader.Mapping["command"];
+        var command = WorkQueueConfig.PlaywrightCommand;
+        if (reader.OptionalSequence("command") is { } list)
+        {
+            var parts = new List<string>();
+            foreach (var item in list.Items)
+            {
+                if (item is TopologyScalar { IsNull: false } scalar)
+                {
+                    if (CommandTemplate.Check(scalar.Value) is { } problem) d.Error(item, $"command: {problem}");
+                    parts.Add(scalar.Value);
+                }
+                else
+                {
+                    d.Error(item, "command: each argument must be a text value (the command is an argument list, run without a shell)");
+                }
+            }
+
+            if (parts.Count == 0 || parts[0].Trim().Length == 0)
+            {
+                d.Error(list, "command must name a program: a list such as [npx, playwright, test, \"--project={project}\", \"{spec}\"]");
+                return command;
+            }
+
+            command = parts;
+        }
+        else if (node is TopologyScalar { IsNull: false } text)
+        {
+            d.Error(text, $"command must be a list of arguments (it is never run through a shell), such as [{string.Join(", ", WorkQueueConfig.PlaywrightCommand.Select(a => a.Contains('{') ? $"\"{a}\"" : a))}], got '{text.Value}'");
+            return command;
+        }
+
+        if (command[0].Contains('{'))
+        {
+            d.Error(node ?? reader.Mapping, $"command: the program '{command[0]}' may not hold placeholders");
+        }
+        else if (Executables.Resolve(command[0], specRoot) is null)
+        {
+            var hint = command[0] is "npx" or "node" or "npm"
+                ? "install Node.js and npm (apt-get install npm) and the specs' packages (npm ci in the spec root), or"
+                : "install it, or";
+            d.Error(node ?? reader.Mapping,
+                $"command: the program '{command[0]}' is not {(command[0].Contains('/') ? $"an executable file (relative to the spec root {specRoot})" : "on the PATH")}: {hint} set command: to a runner that exists (see examples/workqueue.yaml)");
+        }
+
+        return command;
+    }
+
+    private static IReadOnlyList<Combination> ReadInvalid(MappingReader reader)
+    {
+        var list = reader.OptionalSequence("invalid");
+        if (list is null) return WorkQueueConfig.DefaultInvalid;
+        var combinations = new List<Combination>();
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            var item = MappingReader.From(list.Items[i], reader.Diagnostics, $"invalid[{i}]");
+            if (item is null) continue;
+            var viewport = item.RequiredString("viewport", "a viewport name such as mobile");
+            var browser = item.RequiredString("browser", "a browser name such as firefox");
+            item.RejectUnknownKeys();
+            combinations.Add(new Combination(viewport, browser));
+        }
+
+        return combinations;
+    }
+
+    private static string ReadStore(MappingReader reader)
+    {
+        var text = reader.OptionalString("store") ?? "sqlite";
+        if (text is "sqlite" or "redis") return text;
+        if (Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == "redis" && url.Host.Length > 0 && url.Port is > 0 and < 65536
+            && url.AbsolutePath is "" or "/")
+        {
+            return $"redis://{url.Host}:{url.Port}";
+        }
+
+        reader.Diagnostics.Error(reader.Mapping["store"]!, $"store must be sqlite, redis (the run starts redis-server) or redis://host:port (a running server), got '{text}'");
+        return "sqlite";
+    }
+}
+
+/// <summary>Finds a program the way a shell would, without one: a name on the PATH, or a path relative to a folder.</summary>
+internal static class Executables
+{
+    public static string? Resolve(string program, string folder)
+    {
+        if (program.Contains('/'))
+        {
+            var path = Path.GetFullPath(Path.Combine(folder, program));
+            return IsExecutable(path) ? path : null;
+        }
+
+        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        return searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, program)).FirstOrDefault(IsExecutable);
+    }
+
+    private static bool IsExecutable(string path) =>
+        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Corral.Hosting.Nodes;
+using Corral.WorkQueue.Reporter;
+using Corral.WorkQueue.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Corral.WorkQueue.Controller;
+
+/// <summary>The controller's endpoints: the worker API (token required) and the reporter (read-only, open on loopback).</summary>
+internal static class QueueApi
+{
+    public static IEndpointRouteBuilder MapWorkQueue(this IEndpointRouteBuilder app, string token)
+    {
+        var workers = app.MapGroup("").RequireClusterToken(token);
+        workers.MapPost(QueueRoutes.Claim, async Task<Results<Ok<ClaimReply>, ProblemHttpResult>> (HttpRequest request, QueueService queue) =>
+        {
+            var (body, problem) = await JsonBody.ReadAsync(request, WorkQueueJson.Default.ClaimRequest);
+            if (problem is not null) return problem;
+            if (!IsName(body!.Worker)) return BadName("worker", body.Worker);
+            return TypedResults.Ok(await queue.ClaimAsync(body.Worker));
+        });
+        workers.MapPost(QueueRoutes.Heartbeat, async Task<Results<Ok<ReportReply>, ProblemHttpResult>> (HttpRequest request, QueueService queue) =>
+        {
+            var (body, problem) = await JsonBody.ReadAsync(request, WorkQueueJson.Default.HeartbeatRequest);
+            if (problem is not null) return problem;
+            if (!IsName(body!.Worker)) return BadName("worker", body.Worker);
+            return await queue.HeartbeatAsync(body)
+                ? TypedResults.Ok(new ReportReply("extended"))
+                : LeaseLost(body.Key, body.Attempt, body.Worker);
+        });
+        workers.MapPost(QueueRoutes.Complete, async Task<Results<Ok<ReportReply>, ProblemHttpResult>> (HttpRequest request, QueueService queue, bool? next) =>
+        {
+            var (body, problem) = await JsonBody.ReadAsync(request, WorkQueueJson.Default.Completion, maxBytes: 256 * 1024);
+            if (problem is not null) return problem;
+            if (!IsName(body!.Worker)) return BadName("worker", body.Worker);
+            if (body.Attempt < 1 || body.DurationMs < 0) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid report", "attempt must be ≥ 1 and durationMs ≥ 0");
+            var (outcome, claim) = await queue.CompleteAsync(body with { OutputTail = Tail(body.OutputTail) }, next == true);
+            return outcome switch
+            {
+                ReportOutcome.Recorded => TypedResults.Ok(new ReportReply("recorded") { Next = claim }),
+                ReportOutcome.Duplicate => TypedResults.Ok(new ReportReply("duplicate") { Next = claim }),
+                // The next task is claimed already: it travels with the refusal rather than being leased to no one.
+                _ when claim is not null => TypedResults.Ok(new ReportReply("refused") { Next = claim }),
+                _ => LeaseLost(body.Key, body.Attempt, body.Worker),
+            };
+        });
+
+        app.MapGet(QueueRoutes.Health, () => TypedResults.Ok());
+        app.MapGet(QueueRoutes.Results, async (QueueService queue) => TypedResults.Json(await SnapshotAsync(queue), WorkQueueJson.Default.ResultsDocument));
+        app.MapGet(QueueRoutes.Page, () => TypedResults.Content(ReporterPage.Html, "text/html; charset=utf-8"));
+        app.MapGet(QueueRoutes.Events, (HttpContext http, QueueService queue) => StreamAsync(http, queue));
+        return app;
+    }
+
+    public static async Task<ResultsDocument> SnapshotAsync(QueueService queue) =>
+        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Workers);
+
+    /// <summary>Server-sent events: the whole results document now and after every change (at most ten a second), a comment every 5 s.</summary>
+    private static async Task StreamAsync(HttpContext http, QueueService queue)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-store";
+        var cancel = http.RequestAborted;
+        try
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                var next = queue.NextChange;
+                var json = JsonSerializer.Serialize(await SnapshotAsync(queue), WorkQueueJson.Default.ResultsDocument);
+                await http.Response.WriteAsync($"data: {json}\n\n", cancel);
+                await http.Response.Body.FlushAsync(cancel);
+                while (!next.IsCompleted)
+                {
+                    if (await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(5), cancel)) != next)
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        await http.Response.WriteAsync(": ping\n\n", cancel);
+                        await http.Response.Body.FlushAsync(cancel);
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancel);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The page went away.
+        }
+    }
+
+    private static ProblemHttpResult LeaseLost(string key, int attempt, string worker) => JsonBody.Problem(StatusCodes.Status409Conflict, "Lease lost",
+        $"{worker} does not hold the lease of {key} attempt {attempt} (it expired and the task went back to the queue, or the task is final)");
+
+    private static ProblemHttpResult BadName(string field, string value) => JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid name",
+        $"{field} '{value}' must be 1 to 64 letters, digits, '-', '_' or '.'");
+
+    private static bool IsName(string? name) =>
+        name is { Length: > 0 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private static string Tail(string text) => text.Length <= 8192 ? text : text[^8192..];
+}

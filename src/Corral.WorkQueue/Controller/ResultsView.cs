@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text;
+using Corral.WorkQueue.Store;
+
+namespace Corral.WorkQueue.Controller;
+
+/// <summary>Turns the store's tasks into what the reporter, the API and the outcome show. Pure: the clock is passed in.</summary>
+internal static class ResultsView
+{
+    public static ResultsDocument Build(string runId, IReadOnlyList<QueuedTask> tasks, long startedMs, long nowMs, int workers) =>
+        new(runId, Progress(tasks, startedMs, nowMs, workers), tasks.Select(Row).ToArray());
+
+    public static TaskView Row(QueuedTask t) => new()
+    {
+        Key = t.Task.Key,
+        Group = t.Task.Group,
+        Spec = t.Task.Spec,
+        Viewport = t.Task.Viewport,
+        Browser = t.Task.Browser,
+        Status = t.State switch { TaskState.Waiting => "waiting", TaskState.Running => "running", _ => "complete" },
+        Result = t.IsFinal ? SqliteTaskStore.StateName(t.State) : "unknown",
+        State = t.State,
+        Attempts = t.Attempt,
+        Worker = t.Worker,
+        DurationMs = t.DurationMs,
+        Duration = GoDuration(t.IsFinal ? t.DurationMs ?? 0 : 0),
+        ExitCode = t.ExitCode,
+        ExpectedMs = t.ExpectedMs,
+        OutputTail = t.OutputTail,
+    };
+
+    public static ProgressView Progress(IReadOnlyList<QueuedTask> tasks, long startedMs, long nowMs, int workers)
+    {
+        int Count(TaskState s) => tasks.Count(t => t.State == s);
+        var done = tasks.Count(t => t.IsFinal);
+        var finished = tasks.Count > 0 && done == tasks.Count;
+        return new ProgressView
+        {
+            Total = tasks.Count,
+            Done = done,
+            Passed = Count(TaskState.Passed),
+            Flaky = Count(TaskState.Flaky),
+            Failed = Count(TaskState.Failed),
+            Errors = Count(TaskState.Error),
+            TimedOut = Count(TaskState.TimedOut),
+            Running = Count(TaskState.Running),
+            Waiting = Count(TaskState.Waiting),
+            ElapsedMs = Math.Max(0, nowMs - startedMs),
+            EstimatedRemainingMs = finished ? 0 : Remaining(tasks, nowMs, workers),
+            Finished = finished,
+            AllPassed = finished && tasks.All(t => t.State is TaskState.Passed or TaskState.Flaky),
+        };
+    }
+
+    /// <summary>
+    /// The work left divided among the workers: each waiting task costs what earlier runs predict (or the mean of this
+    /// run's finished ones), a running one what is left of that. Null when nothing predicts anything yet.
+    /// </summary>
+    private static long? Remaining(IReadOnlyList<QueuedTask> tasks, long nowMs, int workers)
+    {
+        var finished = tasks.Where(t => t.IsFinal && t.DurationMs is not null).Select(t => (double)t.DurationMs!.Value).ToArray();
+        double? mean = finished.Length > 0 ? finished.Average() : null;
+        double work = 0;
+        foreach (var t in tasks.Where(t => !t.IsFinal))
+        {
+            if ((t.ExpectedMs ?? mean) is not { } cost) return null;
+            work += t.State == TaskState.Running && t.StartedMs is { } started ? Math.Max(0, cost - (nowMs - started)) : cost;
+        }
+
+        return (long)Math.Ceiling(work / Math.Max(1, workers));
+    }
+
+    /// <summary>The original's <c>durationstring</c>: Go's <c>Duration.Truncate(time.Second).String()</c> (<c>0s</c>, <c>7s</c>, <c>1m3s</c>, <c>2h0m5s</c>).</summary>
+    public static string GoDuration(long ms)
+    {
+        var seconds = ms / 1000;
+        if (seconds == 0) return "0s";
+        var text = new StringBuilder();
+        var h = seconds / 3600;
+        var m = seconds / 60 % 60;
+        var s = seconds % 60;
+        if (h > 0) text.Append(h.ToString(CultureInfo.InvariantCulture)).Append('h');
+        if (h > 0 || m > 0) text.Append(m.ToString(CultureInfo.InvariantCulture)).Append('m');
+        text.Append(s.ToString(CultureInfo.InvariantCulture)).Append('s');
+        return text.ToString();
+    }
+}

@@ -1,0 +1,383 @@
+using System.Threading.Channels;
+using Corral.WorkQueue.Config;
+using Microsoft.Data.Sqlite;
+
+namespace Corral.WorkQueue.Store;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c>. Every transition runs on one writer
+/// loop; the transitions that queue up while one commit is being fsynced share the next transaction (group commit), and
+/// none is acknowledged before its commit is on disk.
+/// </summary>
+internal sealed class SqliteTaskStore : ITaskStore
+{
+    public const string FileName = "workqueue.db";
+    private const int MaxBatch = 256;
+
+    private readonly SqliteConnection _connection;
+    private readonly string _runId;
+    private readonly QueueRules _rules;
+    private readonly Channel<IWork> _work = Channel.CreateUnbounded<IWork>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    private SqliteTaskStore(SqliteConnection connection, string runId, QueueRules rules)
+    {
+        _connection = connection;
+        _runId = runId;
+        _rules = rules;
+        _writer = Task.Run(WriteLoop);
+    }
+
+    public static SqliteTaskStore Open(string path, string runId, QueueRules rules)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        Execute(connection, """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=FULL;
+            PRAGMA busy_timeout=30000;
+            CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, total INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS tasks(
+              run_id TEXT NOT NULL, key TEXT NOT NULL, grp TEXT NOT NULL, idx INTEGER NOT NULL, ordinal INTEGER NOT NULL,
+              spec TEXT NOT NULL, viewport TEXT NOT NULL, browser TEXT NOT NULL, rank INTEGER NOT NULL, expected_ms INTEGER,
+              state TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, lost INTEGER NOT NULL DEFAULT 0,
+              worker TEXT, lease_ms INTEGER, exit_code INTEGER, duration_ms INTEGER, tail TEXT, started_ms INTEGER, ended_ms INTEGER,
+              PRIMARY KEY(run_id, key));
+            CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(run_id, state, rank);
+            CREATE INDEX IF NOT EXISTS tasks_leases ON tasks(run_id, state, lease_ms);
+            CREATE TABLE IF NOT EXISTS attempts(
+              run_id TEXT NOT NULL, key TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL, result TEXT NOT NULL,
+              exit_code INTEGER, duration_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL, PRIMARY KEY(run_id, key, attempt));
+            CREATE TABLE IF NOT EXISTS history(history_key TEXT PRIMARY KEY, expected_ms REAL NOT NULL, samples INTEGER NOT NULL);
+            """);
+        return new SqliteTaskStore(connection, runId, rules);
+    }
+
+    public Task<bool> EnqueueAsync(IReadOnlyList<TaskDefinition> tasks, long nowMs) => Run(c =>
+    {
+        if (Scalar(c, "SELECT COUNT(*) FROM runs WHERE run_id=$run", ("$run", _runId)) > 0) return false;
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var history = c.CreateCommand())
+        {
+            history.CommandText = "SELECT history_key, expected_ms FROM history";
+            using var reader = history.ExecuteReader();
+            while (reader.Read()) expected[reader.GetString(0)] = (long)Math.Round(reader.GetDouble(1));
+        }
+
+        Exec(c, "INSERT INTO runs(run_id, created_ms, total) VALUES($run, $now, $total)", ("$run", _runId), ("$now", nowMs), ("$total", tasks.Count));
+        using var insert = c.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO tasks(run_id, key, grp, idx, ordinal, spec, viewport, browser, rank, expected_ms, state)
+            VALUES($run, $key, $grp, $idx, $ordinal, $spec, $viewport, $browser, $rank, $expected, 'waiting')
+            """;
+        var p = new[] { "$run", "$key", "$grp", "$idx", "$ordinal", "$spec", "$viewport", "$browser", "$rank", "$expected" }
+            .Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+        var ranked = QueueOrder.Rank(tasks, t => expected.TryGetValue(t.HistoryKey, out var e) ? e : null);
+        for (var rank = 0; rank < ranked.Count; rank++)
+        {
+            var (t, e) = ranked[rank];
+            object?[] values = [_runId, t.Key, t.Group, t.Index, t.Ordinal, t.Spec, t.Viewport, t.Browser, rank, e];
+            for (var i = 0; i < p.Length; i++) p[i].Value = values[i] ?? DBNull.Value;
+            insert.ExecuteNonQuery();
+        }
+
+        return true;
+    });
+
+    public Task<Claim?> ClaimAsync(string worker, long nowMs) => Run(c =>
+    {
+        Reap(c, nowMs);
+        using var pick = c.CreateCommand();
+        pick.CommandText = """
+            UPDATE tasks SET state='running', attempt=attempt+1, worker=$worker, lease_ms=$lease, started_ms=$now
+            WHERE run_id=$run AND key=(SELECT key FROM tasks WHERE run_id=$run AND state='waiting' ORDER BY rank LIMIT 1)
+            RETURNING key, grp, idx, ordinal, spec, viewport, browser, attempt
+            """;
+        Bind(pick, ("$run", _runId), ("$worker", worker), ("$lease", nowMs + (long)_rules.Lease.TotalMilliseconds), ("$now", nowMs));
+        using var reader = pick.ExecuteReader();
+        if (!reader.Read()) return null;
+        return new Claim(ReadTask(reader, 0), reader.GetInt32(7), nowMs + (long)_rules.Lease.TotalMilliseconds);
+    });
+
+    public Task<bool> HeartbeatAsync(string key, int attempt, string worker, long nowMs) => Run(c =>
+    {
+        Reap(c, nowMs);
+        return Exec(c, "UPDATE tasks SET lease_ms=$lease WHERE run_id=$run AND key=$key AND state='running' AND attempt=$attempt AND worker=$worker",
+            ("$lease", nowMs + (long)_rules.Lease.TotalMilliseconds), ("$run", _runId), ("$key", key), ("$attempt", attempt), ("$worker", worker)) == 1;
+    });
+
+    public Task<ReportOutcome> CompleteAsync(Completion report, long nowMs) => Run(c =>
+    {
+        if (Scalar(c, "SELECT COUNT(*) FROM attempts WHERE run_id=$run AND key=$key AND attempt=$attempt AND worker=$worker",
+                ("$run", _runId), ("$key", report.Key), ("$attempt", report.Attempt), ("$worker", report.Worker)) > 0)
+        {
+            return ReportOutcome.Duplicate;
+        }
+
+        Reap(c, nowMs);
+        using var read = c.CreateCommand();
+        read.CommandText = "SELECT failures, spec, browser, viewport FROM tasks WHERE run_id=$run AND key=$key AND state='running' AND attempt=$attempt AND worker=$worker";
+        Bind(read, ("$run", _runId), ("$key", report.Key), ("$attempt", report.Attempt), ("$worker", report.Worker));
+        int failures;
+        string historyKey;
+        using (var reader = read.ExecuteReader())
+        {
+            if (!reader.Read()) return ReportOutcome.Refused;
+            failures = reader.GetInt32(0);
+            historyKey = $"{reader.GetString(1)}|{reader.GetString(2)}|{reader.GetString(3)}";
+        }
+
+        var passed = report.Result == AttemptResult.Passed;
+        if (!passed) failures++;
+        var state = passed ? (failures > 0 ? TaskState.Flaky : TaskState.Passed) : QueueOrder.FinalAfterFailure(report.Result, failures, _rules.Retries);
+        Exec(c, """
+            UPDATE tasks SET state=$state, failures=$failures, lease_ms=NULL, exit_code=$exit, duration_ms=$duration, tail=$tail,
+              ended_ms=CASE WHEN $final THEN $now ELSE NULL END
+            WHERE run_id=$run AND key=$key
+            """,
+            ("$state", state is { } s ? StateName(s) : "waiting"), ("$failures", failures), ("$exit", report.ExitCode), ("$duration", report.DurationMs),
+            ("$tail", report.OutputTail), ("$final", state is not null), ("$now", nowMs), ("$run", _runId), ("$key", report.Key));
+        Exec(c, "INSERT INTO attempts(run_id, key, attempt, worker, result, exit_code, duration_ms, ended_ms) VALUES($run, $key, $attempt, $worker, $result, $exit, $duration, $now)",
+            ("$run", _runId), ("$key", report.Key), ("$attempt", report.Attempt), ("$worker", report.Worker), ("$result", ResultName(report.Result)),
+            ("$exit", report.ExitCode), ("$duration", report.DurationMs), ("$now", nowMs));
+        using (var history = c.CreateCommand())
+        {
+            history.CommandText = "SELECT expected_ms FROM history WHERE history_key=$h";
+            Bind(history, ("$h", historyKey));
+            var previous = history.ExecuteScalar() is double d ? d : (double?)null;
+            Exec(c, "INSERT INTO history(history_key, expected_ms, samples) VALUES($h, $e, 1) ON CONFLICT(history_key) DO UPDATE SET expected_ms=$e, samples=samples+1",
+                ("$h", historyKey), ("$e", QueueOrder.NextExpected(previous, report.DurationMs)));
+        }
+
+        return ReportOutcome.Recorded;
+    });
+
+    public Task<IReadOnlyList<string>> ExpireAsync(long nowMs) => Run(c => Reap(c, nowMs));
+
+    public Task<IReadOnlyList<QueuedTask>> ListAsync() => Run(c =>
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = """
+            SELECT key, grp, idx, ordinal, spec, viewport, browser, state, attempt, failures, lost, worker, lease_ms, exit_code,
+                   duration_ms, tail, expected_ms, started_ms, ended_ms
+            FROM tasks WHERE run_id=$run ORDER BY ordinal
+            """;
+        Bind(command, ("$run", _runId));
+        using var reader = command.ExecuteReader();
+        var list = new List<QueuedTask>();
+        while (reader.Read())
+        {
+            list.Add(new QueuedTask
+            {
+                Task = ReadTask(reader, 0),
+                State = ParseState(reader.GetString(7)),
+                Attempt = reader.GetInt32(8),
+                Failures = reader.GetInt32(9),
+                LostLeases = reader.GetInt32(10),
+                Worker = reader.IsDBNull(11) ? null : reader.GetString(11),
+                LeaseExpiresMs = reader.IsDBNull(12) ? null : reader.GetInt64(12),
+                ExitCode = reader.IsDBNull(13) ? null : reader.GetInt32(13),
+                DurationMs = reader.IsDBNull(14) ? null : reader.GetInt64(14),
+                OutputTail = reader.IsDBNull(15) ? null : reader.GetString(15),
+                ExpectedMs = reader.IsDBNull(16) ? null : reader.GetInt64(16),
+                StartedMs = reader.IsDBNull(17) ? null : reader.GetInt64(17),
+                EndedMs = reader.IsDBNull(18) ? null : reader.GetInt64(18),
+            });
+        }
+
+        return (IReadOnlyList<QueuedTask>)list;
+    });
+
+    public Task<IReadOnlyList<AttemptRecord>> AttemptsAsync() => Run(c =>
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = "SELECT key, attempt, worker, result, exit_code, duration_ms, ended_ms FROM attempts WHERE run_id=$run ORDER BY ended_ms, key";
+        Bind(command, ("$run", _runId));
+        using var reader = command.ExecuteReader();
+        var list = new List<AttemptRecord>();
+        while (reader.Read())
+        {
+            list.Add(new AttemptRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), ParseResult(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.GetInt64(5), reader.GetInt64(6)));
+        }
+
+        return (IReadOnlyList<AttemptRecord>)list;
+    });
+
+    /// <summary>Expired leases go back to waiting without using a retry; the last allowed loss makes the task final as error.</summary>
+    private IReadOnlyList<string> Reap(SqliteConnection c, long nowMs)
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = """
+            UPDATE tasks SET lost=lost+1, lease_ms=NULL,
+              state=CASE WHEN lost+1 >= $max THEN 'error' ELSE 'waiting' END,
+              ended_ms=CASE WHEN lost+1 >= $max THEN $now ELSE NULL END
+            WHERE run_id=$run AND state='running' AND lease_ms < $now
+            RETURNING key
+            """;
+        Bind(command, ("$run", _runId), ("$now", nowMs), ("$max", _rules.MaxLostLeases));
+        using var reader = command.ExecuteReader();
+        var keys = new List<string>();
+        while (reader.Read()) keys.Add(reader.GetString(0));
+        return keys;
+    }
+
+    private static TaskDefinition ReadTask(SqliteDataReader r, int at) => new()
+    {
+        Key = r.GetString(at), Group = r.GetString(at + 1), Index = r.GetInt32(at + 2), Ordinal = r.GetInt32(at + 3),
+        Spec = r.GetString(at + 4), Viewport = r.GetString(at + 5), Browser = r.GetString(at + 6),
+    };
+
+    internal static string StateName(TaskState state) => state switch
+    {
+        TaskState.Waiting => "waiting",
+        TaskState.Running => "running",
+        TaskState.Passed => "passed",
+        TaskState.Flaky => "flaky",
+        TaskState.Failed => "failed",
+        TaskState.Error => "error",
+        _ => "timed-out",
+    };
+
+    internal static TaskState ParseState(string text) => text switch
+    {
+        "waiting" => TaskState.Waiting,
+        "running" => TaskState.Running,
+        "passed" => TaskState.Passed,
+        "flaky" => TaskState.Flaky,
+        "failed" => TaskState.Failed,
+        "error" => TaskState.Error,
+        "timed-out" => TaskState.TimedOut,
+        _ => throw new InvalidDataException($"unknown task state '{text}' in the store"),
+    };
+
+    internal static string ResultName(AttemptResult result) => result switch
+    {
+        AttemptResult.Passed => "passed",
+        AttemptResult.Failed => "failed",
+        AttemptResult.Error => "error",
+        _ => "timed-out",
+    };
+
+    internal static AttemptResult ParseResult(string text) => text switch
+    {
+        "passed" => AttemptResult.Passed,
+        "failed" => AttemptResult.Failed,
+        "error" => AttemptResult.Error,
+        "timed-out" => AttemptResult.TimedOut,
+        _ => throw new InvalidDataException($"unknown attempt result '{text}' in the store"),
+    };
+
+    private interface IWork
+    {
+        void Run(SqliteConnection connection);
+        void Committed();
+        void Failed(Exception error);
+    }
+
+    private sealed class Work<T>(Func<SqliteConnection, T> body) : IWork
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+        private Exception? _error;
+
+        public Task<T> Task => _done.Task;
+
+        public void Run(SqliteConnection connection)
+        {
+            // Each transition in its own savepoint: one that throws is undone alone and fails alone.
+            Execute(connection, "SAVEPOINT work");
+            try
+            {
+                _result = body(connection);
+                Execute(connection, "RELEASE work");
+            }
+            catch (SqliteException e)
+            {
+                Execute(connection, "ROLLBACK TO work; RELEASE work");
+                _error = e;
+            }
+        }
+
+        public void Committed()
+        {
+            if (_error is not null) _done.TrySetException(_error);
+            else _done.TrySetResult(_result);
+        }
+
+        public void Failed(Exception error) => _done.TrySetException(error);
+    }
+
+    private Task<T> Run<T>(Func<SqliteConnection, T> body)
+    {
+        var work = new Work<T>(body);
+        if (!_work.Writer.TryWrite(work)) throw new ObjectDisposedException(nameof(SqliteTaskStore));
+        return work.Task;
+    }
+
+    private async Task WriteLoop()
+    {
+        var batch = new List<IWork>(MaxBatch);
+        while (await _work.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _work.Reader.TryRead(out var item)) batch.Add(item);
+            try
+            {
+                Execute(_connection, "BEGIN IMMEDIATE");
+                foreach (var work in batch) work.Run(_connection);
+                Execute(_connection, "COMMIT");
+                foreach (var work in batch) work.Committed();
+            }
+            catch (Exception e) when (e is SqliteException or InvalidOperationException)
+            {
+                try
+                {
+                    Execute(_connection, "ROLLBACK");
+                }
+                catch (SqliteException)
+                {
+                    // Nothing open to roll back.
+                }
+
+                foreach (var work in batch) work.Failed(e);
+            }
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static int Exec(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        Bind(command, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static long Scalar(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        Bind(command, parameters);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Bind(SqliteCommand command, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _work.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

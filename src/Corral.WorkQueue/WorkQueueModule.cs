@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+using Corral.Hosting.Apps;
+using Corral.Hosting.Nodes;
+using Corral.Hosting.Planning;
+using Corral.Hosting.Topology;
+using Corral.WorkQueue.Config;
+using Corral.WorkQueue.Controller;
+using Corral.WorkQueue.Worker;
+
+namespace Corral.WorkQueue;
+
+/// <summary>The work queue app (seed 004): a controller expands spec × browser × viewport into tasks; workers claim, run and report them.</summary>
+public sealed class WorkQueueModule : IAppModule, ILiveStatus
+{
+    private readonly Reporter.WorkQueueLiveStatus _live = new();
+
+    public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(Hosting.Control.ControlClient control, CancellationToken cancellationToken) =>
+        _live.WatchAsync(control, cancellationToken);
+
+    public string Name => WorkQueuePlan.App;
+
+    public IReadOnlyList<string> Roles { get; } = [WorkQueuePlan.ControllerRole, WorkQueuePlan.WorkerRole];
+
+    public bool RecognisesOriginal(TopologyNode root) => WorkQueueConfigReader.IsOriginal(root);
+
+    public LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics)
+    {
+        var (config, reader, _) = WorkQueueConfigReader.Read(document, diagnostics);
+        if (config is null)
+        {
+            // With errors recorded the caller throws before using the result.
+            return new LoadedApp(this, new AppPlan { App = WorkQueuePlan.App, Roles = [] }, default);
+        }
+
+        var plan = WorkQueuePlan.Create(config);
+        if (reader is not null && reader.Mapping[RestartCaps.Key] is not null)
+        {
+            plan = RestartCaps.Apply(new MappingReader(reader.Mapping, diagnostics), plan);
+        }
+
+        return new LoadedApp(this, plan, config.ToJson());
+    }
+
+    public Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken)
+    {
+        if (args.Length > 0) throw new ArgumentException($"{role} takes no arguments, got '{string.Join(' ', args)}'");
+        var config = WorkQueueConfig.FromJson(context.Config);
+        return role switch
+        {
+            WorkQueuePlan.ControllerRole => ControllerNode.RunAsync(context, config, cancellationToken),
+            WorkQueuePlan.WorkerRole => WorkerNode.RunAsync(context, config, cancellationToken),
+            _ => throw new ArgumentException($"unknown role '{role}': the work queue runs {string.Join(" and ", Roles)}", nameof(role)),
+        };
+    }
+
+    /// <summary>The results files are the record: the check reads them back and says whether every task is final once.</summary>
+    public CheckReport Check(string runFolder)
+    {
+        var path = Path.Combine(runFolder, ResultsWriter.Folder, ResultsWriter.JsonFile);
+        if (!File.Exists(path)) return new CheckReport(false, [$"{path} does not exist: the run did not finish"], []);
+        var results = JsonSerializer.Deserialize(File.ReadAllText(path), WorkQueueJson.Default.ResultsFile)!;
+        var violations = new List<string>();
+        foreach (var t in results.Tasks)
+        {
+            if (t.Task.Status != "complete") violations.Add($"{t.Task.Key} is {t.Task.Status}, not final");
+            var numbers = t.Attempts.Select(a => a.Attempt).ToArray();
+            if (numbers.Distinct().Count() != numbers.Length) violations.Add($"{t.Task.Key} has an attempt recorded twice");
+        }
+
+        if (results.Tasks.Select(t => t.Task.Key).Distinct().Count() != results.Tasks.Count) violations.Add("a task key appears twice");
+        return new CheckReport(violations.Count == 0, violations,
+            [string.Create(CultureInfo.InvariantCulture, $"{results.Tasks.Count} tasks, {results.Tasks.Sum(t => t.Attempts.Count)} attempts recorded")]);
+    }
+
+    public IEnumerable<string> DescribeOutcome(JsonElement summary, string runFolder)
+    {
+        WorkQueueSummary? s;
+        try
+        {
+            s = summary.Deserialize(WorkQueueJson.Default.WorkQueueSummary);
+        }
+        catch (JsonException)
+        {
+            s = null;
+        }
+
+        if (s is null)
+        {
+            yield return $"workqueue finished; results in {Path.Combine(runFolder, ResultsWriter.Folder)}";
+            yield break;
+        }
+
+        var p = s.Progress;
+        yield return string.Create(CultureInfo.InvariantCulture,
+            $"workqueue: {p.Total} tasks: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors} error, {p.TimedOut} timed-out in {ResultsView.GoDuration(p.ElapsedMs)}");
+        foreach (var line in s.NotPassed) yield return "  " + line;
+        yield return $"junit: {s.JUnit}";
+        yield return $"results: {s.ResultsJson}";
+    }
+}

@@ -1,0 +1,13 @@
+using Corral.WorkQueue.Controller;
+using Corral.WorkQueue.Store;
+
+namespace Corral.WorkQueue.Worker;
+
+/// <summary>How one attempt ended, as the worker reports it.</summary>
+public sealed record RunResult(AttemptResult Result, int? ExitCode, long DurationMs, string OutputTail);
+
+/// <summary>Runs one claimed task to its end (or its timeout). The process runner is the real one; benchmarks use a no-op.</summary>
+public interface ISpecRunner
+{
+    Task<RunResult> RunAsync(ClaimedTask task, CancellationToken cancellationToken);
+}

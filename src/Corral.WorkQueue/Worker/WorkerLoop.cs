@@ -1,0 +1,120 @@
+using Corral.WorkQueue.Controller;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.WorkQueue.Worker;
+
+/// <summary>
+/// A worker's loop: claim, run with heartbeats, report; leave (exit 0) once the controller says every task of the run is
+/// final, not merely when nothing waits, since an expired lease can bring a task back. A lost lease stops the command:
+/// the task is someone else's now.
+/// </summary>
+internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<WorkerLoop> logger)
+    : BackgroundService
+{
+    /// <summary>Set when the loop ended because the controller was unreachable past the budget: the node exits non-zero.</summary>
+    public bool GaveUp { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            ClaimReply? next = null;
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var reply = next ?? await client.ClaimAsync(stoppingToken);
+                next = null;
+                if (reply.Task is { } task)
+                {
+                    next = await RunAsync(task, stoppingToken);
+                }
+                else if (reply.RunFinished)
+                {
+                    LogDrained(logger);
+                    break;
+                }
+                else
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(reply.RetryAfterMs), time, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
+        {
+            LogGaveUp(logger, e.Message);
+            GaveUp = true;
+        }
+
+        lifetime.StopApplication();
+    }
+
+    /// <summary>Runs one task and reports it; returns the next claim that came with the report (none while draining).</summary>
+    private async Task<ClaimReply?> RunAsync(ClaimedTask task, CancellationToken stoppingToken)
+    {
+        LogWorking(logger, task.Task.Key, task.Attempt, task.Task.Spec, task.Task.Viewport, task.Task.Browser);
+        using var leaseLost = new CancellationTokenSource();
+        using var heartbeatsDone = new CancellationTokenSource();
+        var heartbeats = HeartbeatAsync(task, leaseLost, heartbeatsDone.Token);
+        RunResult? result = null;
+        try
+        {
+            // The current task is finished even when the node is asked to drain; only a lost lease stops it.
+            result = await runner.RunAsync(task, leaseLost.Token);
+        }
+        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested)
+        {
+            LogLeaseLost(logger, task.Task.Key, task.Attempt);
+        }
+        finally
+        {
+            await heartbeatsDone.CancelAsync();
+            await heartbeats;
+        }
+
+        if (result is null) return null;
+        var (recorded, next) = await client.CompleteAndClaimAsync(task, result, claimNext: !stoppingToken.IsCancellationRequested, CancellationToken.None);
+        if (!recorded) LogLeaseLost(logger, task.Task.Key, task.Attempt);
+        return next;
+    }
+
+    private async Task HeartbeatAsync(ClaimedTask task, CancellationTokenSource leaseLost, CancellationToken done)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(task.HeartbeatMs), time, done);
+                if (!await client.HeartbeatAsync(task, done))
+                {
+                    await leaseLost.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The task ended.
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
+        {
+            // The controller stayed away past the budget: the lease will expire there; stop the command here.
+            await leaseLost.CancelAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "working on {Key} attempt {Attempt}: {Spec} [{Viewport}-{Browser}]")]
+    private static partial void LogWorking(ILogger logger, string key, int attempt, string spec, string viewport, string browser);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key} attempt {Attempt}: lease lost; the task runs elsewhere")]
+    private static partial void LogLeaseLost(ILogger logger, string key, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "every task of the run is final; worker exiting")]
+    private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "giving up: {Error}")]
+    private static partial void LogGaveUp(ILogger logger, string error);
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Corral.EndToEnd.Tests.Harness;
+using Corral.WorkQueue.Controller;
+
+namespace Corral.WorkQueue.Tests.EndToEnd;
+
+/// <summary>
+/// A spec folder for one end-to-end test: a tiny runner script whose behaviour each spec name picks, a spec list, and a
+/// workqueue.yaml; runs the real corral binary on it with dynamic ports and its own data folder.
+/// </summary>
+internal sealed partial class WorkQueueRun : IDisposable
+{
+    /// <summary>
+    /// quick: 0.3 s. slow: on attempt 1 starts a child and waits (long), later attempts 0.2 s. hang: a child and a long wait on
+    /// every attempt. flaky: fails attempt 1. Each attempt writes its pid (and its child's) under pids/.
+    /// </summary>
+    private const string Runner = """
+        #!/bin/sh
+        set -u
+        spec="$1"
+        echo $$ > "pids/$TASK_KEY.$ATTEMPT.pid"
+        echo "spec $spec $TASK_KEY attempt $ATTEMPT on $VIEWPORT-$BROWSER run $RUN_ID token=${CORRAL_TOKEN:-none}"
+        case "$spec" in
+          quick) sleep 0.3 ;;
+          medium) sleep 0.8 ;;
+          flaky) sleep 0.2; [ "$ATTEMPT" -gt 1 ] || { echo "flaky failure"; exit 1; } ;;
+          slow) if [ "$ATTEMPT" = 1 ]; then sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait; fi; sleep 0.2 ;;
+          hang) sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait ;;
+        esac
+        echo done
+        """;
+
+    private readonly TempFolder _folder = new("corral-wq-e2e-");
+
+    public WorkQueueRun(string specs, string settings)
+    {
+        Directory.CreateDirectory(_folder.Combine("specs", "pids"));
+        File.WriteAllText(_folder.Combine("specs", "run.sh"), Runner.Replace("\r", ""));
+        File.WriteAllText(_folder.Combine("specs", "map.json"), specs);
+        Topology = _folder.Write("workqueue.yaml", $"""
+            app: workqueue
+            specs: specs/map.json
+            command: [sh, run.sh, "{"{spec}"}"]
+            {settings}
+            """);
+    }
+
+    public string Topology { get; }
+    public string Data => _folder.Combine("data");
+    public string Pids => _folder.Combine("specs", "pids");
+
+    /// <summary>A spec list of one group <c>g</c> with one desktop/chrome task per spec name.</summary>
+    public static string SpecList(params string[] specs) =>
+        "{\"groups\": [{\"name\": \"g\", \"tasks\": [" +
+        string.Join(", ", specs.Select(s => $"{{\"spec\": \"{s}\", \"viewports\": [\"desktop\"], \"browsers\": [\"chrome\"]}}")) + "]}]}";
+
+    public CorralProcess Up(params string[] extra) =>
+        CorralProcess.Start(_folder.Path, ["up", Topology, "--ports", "dynamic", "--data", Data, "--grace", "3s", .. extra]);
+
+    public static string RunFolderOf(CorralProcess corral) =>
+        RunLine().Match(corral.Output).Groups["folder"].Value is { Length: > 0 } folder ? folder : throw new Xunit.Sdk.XunitException("no run line:\n" + corral.Output);
+
+    public static string RunIdOf(CorralProcess corral) => Path.GetFileName(RunFolderOf(corral));
+
+    public static ResultsFile Results(CorralProcess corral) =>
+        JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(RunFolderOf(corral), "results", "results.json")), WorkQueueJson.Default.ResultsFile)!;
+
+    /// <summary>A pid a spec wrote, once it exists.</summary>
+    public async Task<int> PidAsync(string file, TimeSpan timeout)
+    {
+        var path = Path.Combine(Pids, file);
+        await Eventually.TrueAsync(() => File.Exists(path) && File.ReadAllText(path).Trim().Length > 0, timeout, $"the spec to write {file}");
+        return int.Parse(File.ReadAllText(path).Trim());
+    }
+
+    /// <summary>The parent of a process, from <c>/proc/PID/stat</c>.</summary>
+    public static int ParentOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+    }
+
+    [GeneratedRegex(@"run (?<id>\S+) of workqueue in (?<folder>\S+)")]
+    private static partial Regex RunLine();
+
+    public void Dispose() => _folder.Dispose();
+}

@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Corral.Hosting.Nodes;
+using Corral.WorkQueue.Config;
+using Corral.WorkQueue.Controller;
+using Corral.WorkQueue.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Corral.WorkQueue.Tests.Reporter;
+
+/// <summary>A real controller node in-process on a real port, with a real SQLite store, talking to a control API stub.</summary>
+internal sealed class ControllerHarness : IAsyncDisposable
+{
+    private readonly TempFolder _folder = new();
+    private ControlApiStub _control = null!;
+    private WebApplication _app = null!;
+    private ITaskStore _store = null!;
+
+    public HttpClient Http { get; } = new();
+    public Uri Url { get; private set; } = null!;
+    public QueueService Queue => _app.Services.GetRequiredService<QueueService>();
+
+    public static async Task<ControllerHarness> StartAsync(int tasks)
+    {
+        var harness = new ControllerHarness();
+        harness._control = await ControlApiStub.StartAsync();
+        var context = harness._control.Context("controller", WorkQueuePlan.ControllerRole, harness._folder.Path);
+        var config = new WorkQueueConfig
+        {
+            SpecList = harness._folder.Combine("map.json"),
+            SpecRoot = harness._folder.Path,
+            Command = ["true"],
+            Lease = TimeSpan.FromSeconds(30),
+            Tasks = Enumerable.Range(0, tasks).Select(i => new TaskDefinition
+            {
+                Key = $"task:g:{i}", Group = "g", Index = i, Ordinal = i, Spec = $"spec-{i}.spec.ts", Viewport = "desktop", Browser = "chrome",
+            }).ToArray(),
+        };
+        harness._store = SqliteTaskStore.Open(harness._folder.Combine("workqueue.db"), context.RunId, ControllerNode.Rules(config));
+        harness._app = ControllerNode.Build(context, config, harness._store);
+        await harness.Queue.StartAsync();
+        await harness._app.StartAsync();
+        harness.Url = new Uri($"http://127.0.0.1:{harness._app.BoundPort()}/");
+        harness.Http.BaseAddress = harness.Url;
+        harness.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
+        return harness;
+    }
+
+    public async Task<ClaimReply> ClaimAsync(string worker)
+    {
+        using var response = await Http.PostAsJsonAsync("/api/claim", new ClaimRequest(worker), WorkQueueJson.Default.ClaimRequest);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync(WorkQueueJson.Default.ClaimReply))!;
+    }
+
+    public Task<HttpResponseMessage> CompleteAsync(ClaimedTask task, string worker, AttemptResult result) =>
+        Http.PostAsJsonAsync("/api/complete", new Completion
+        {
+            Key = task.Task.Key, Attempt = task.Attempt, Worker = worker, Result = result, ExitCode = result == AttemptResult.Passed ? 0 : 1, DurationMs = 1500,
+        }, WorkQueueJson.Default.Completion);
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _store.DisposeAsync();
+        await _control.DisposeAsync();
+        _folder.Dispose();
+    }
+}

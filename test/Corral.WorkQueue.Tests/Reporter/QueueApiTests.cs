@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Corral.WorkQueue.Store;
+
+namespace Corral.WorkQueue.Tests.Reporter;
+
+/// <summary>The controller's HTTP API on a real port: the worker endpoints want the token and a well-formed body; the reporter's are open.</summary>
+public sealed class QueueApiTests
+{
+    [Fact]
+    public async Task Claim_complete_and_the_results_api_follow_the_queue_and_a_late_report_is_a_409()
+    {
+        await using var controller = await ControllerHarness.StartAsync(tasks: 2);
+
+        var claim = (await controller.ClaimAsync("worker-1")).Task!;
+        Assert.Equal(("task:g:0", 1), (claim.Task.Key, claim.Attempt));
+        using (var refused = await controller.CompleteAsync(claim, "worker-2", AttemptResult.Passed))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("does not hold the lease", await refused.Content.ReadAsStringAsync());
+        }
+
+        using (var accepted = await controller.CompleteAsync(claim, "worker-1", AttemptResult.Passed))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        var results = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!;
+        Assert.Equal([("passed", "complete", "worker-1", "1s"), ("unknown", "waiting", null, "0s")],
+            results.Tasks.Select(t => (t.Result, t.Status, t.Worker, t.Duration)));
+        Assert.Equal((2, 1, 1), (results.Progress.Total, results.Progress.Done, results.Progress.Passed));
+        Assert.Equal(HttpStatusCode.OK, (await controller.Http.GetAsync("/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_report_asking_for_the_next_task_gets_it_in_the_same_reply_and_a_refused_one_still_carries_it()
+    {
+        await using var controller = await ControllerHarness.StartAsync(tasks: 3);
+        var first = (await controller.ClaimAsync("worker-1")).Task!;
+
+        using var recorded = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        {
+            Key = first.Task.Key, Attempt = 1, Worker = "worker-1", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
+        }, WorkQueueJson.Default.Completion);
+        var reply = (await recorded.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
+        Assert.Equal(("recorded", "task:g:1", 1), (reply.Outcome, reply.Next!.Task!.Task.Key, reply.Next.Task.Attempt));
+
+        using var late = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        {
+            Key = first.Task.Key, Attempt = 1, Worker = "worker-2", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
+        }, WorkQueueJson.Default.Completion);
+        var refused = (await late.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
+        Assert.Equal(("refused", "task:g:2"), (refused.Outcome, refused.Next!.Task!.Task.Key));
+        var states = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!.Tasks.Select(t => (t.Status, t.Worker));
+        Assert.Equal([("complete", "worker-1"), ("running", "worker-1"), ("running", "worker-2")], states);
+    }
+
+    [Fact]
+    public async Task Worker_endpoints_refuse_a_missing_token_a_malformed_body_and_a_bad_worker_name_and_change_nothing()
+    {
+        await using var controller = await ControllerHarness.StartAsync(tasks: 1);
+        using var anonymous = new HttpClient { BaseAddress = controller.Url };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/claim", Json("""{"worker":"w"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await controller.Http.PostAsync("/api/claim", Json("{\"worker\":\"w\""))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await controller.Http.PostAsync("/api/claim", Json("""{"worker":"w","extra":1}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await controller.Http.PostAsync("/api/claim", Json("""{"worker":"../x"}"""))).StatusCode);
+
+        var results = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!;
+        Assert.Equal("waiting", Assert.Single(results.Tasks).Status);
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}
