@@ -20,8 +20,11 @@ namespace Corral.Shootout.Peer;
 internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig config, PeerView view, ControlClient control,
     NodeReadiness readiness, IHostApplicationLifetime lifetime, ILogger<PeerCowboy> logger) : BackgroundService
 {
-    /// <summary>A dead process's presence and leadership go after about this long; a new leader follows within 3 s.</summary>
-    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// A dead process's presence and leadership go after about this long (etcd checks expiry twice a second), so a new
+    /// leader follows within 3 s. A cluster with slow raft timings may raise it (etcd's minimum is 1.5 election timeouts).
+    /// </summary>
+    public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(250);
     private readonly TimeProvider _time = context.Time;

@@ -106,11 +106,12 @@ internal sealed class EtcdStore : IDisposable
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken ct) =>
         await Kv.TxnAsync(request, deadline: Deadline(), cancellationToken: ct);
 
-    public async Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken ct)
+    /// <summary>A new lease and the TTL etcd granted (it raises a TTL below its minimum, which depends on its raft timings).</summary>
+    public async Task<(long Id, TimeSpan Ttl)> GrantLeaseAsync(TimeSpan ttl, CancellationToken ct)
     {
         var granted = await Leases.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)Math.Ceiling(ttl.TotalSeconds) }, deadline: Deadline(), cancellationToken: ct);
         if (!string.IsNullOrEmpty(granted.Error)) throw new InvalidOperationException($"etcd refused a lease: {granted.Error}");
-        return granted.ID;
+        return (granted.ID, TimeSpan.FromSeconds(granted.TTL));
     }
 
     /// <summary>Seconds the lease has left, or -1 when it has expired (or never existed).</summary>

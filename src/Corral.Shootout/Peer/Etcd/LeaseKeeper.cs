@@ -28,6 +28,9 @@ internal sealed class LeaseKeeper : IAsyncDisposable
 
     public long Id { get; }
 
+    /// <summary>The TTL etcd granted (at least what was asked).</summary>
+    public TimeSpan Ttl => _ttl;
+
     /// <summary>Completes, with the reason, once the lease has expired or could not be renewed within its TTL.</summary>
     public Task<string> Lost => _lost.Task;
 
@@ -39,8 +42,8 @@ internal sealed class LeaseKeeper : IAsyncDisposable
     /// <summary>Grants a lease of <paramref name="ttl"/> and keeps it alive until disposed or lost.</summary>
     public static async Task<LeaseKeeper> StartAsync(EtcdStore etcd, TimeSpan ttl, CancellationToken ct)
     {
-        var id = await etcd.GrantLeaseAsync(ttl, ct);
-        return new LeaseKeeper(etcd, id, ttl);
+        var (id, granted) = await etcd.GrantLeaseAsync(ttl, ct);
+        return new LeaseKeeper(etcd, id, granted);
     }
 
     private async Task RunAsync()
