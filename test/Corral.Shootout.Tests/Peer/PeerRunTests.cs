@@ -41,7 +41,20 @@ public sealed class PeerRunTests
         {
             var config = Seeded(seed, etcd.Endpoints);
             await using var run = await PeerHarness.StartAsync(config, $"seeded-{seed}");
-            var outcome = await run.Finished.WaitAsync(TimeSpan.FromSeconds(60));
+            try
+            {
+                // Generous: a loaded machine (other builds, other test runs) slows etcd's fsyncs and every cowboy.
+                await run.Finished.WaitAsync(TimeSpan.FromSeconds(120));
+            }
+            catch (TimeoutException)
+            {
+                var state = await run.Views.Values.First().SnapshotAsync(CancellationToken.None);
+                lock (failures) failures.Add($"seed {seed} ({config.Cowboys.Count} cowboys): no outcome within 120 s; state {state?.Status}, round {state?.Round}, " +
+                                             $"leader {state?.Leader}, alive {state?.Cowboys.Count(c => c.Alive)}");
+                return;
+            }
+
+            var outcome = await run.Finished;
             var result = ShootoutChecker.CheckFile(run.EventsFile);
             lock (failures)
             {
