@@ -148,7 +148,7 @@ internal sealed class PeerGame(EtcdStore etcd, PeerKeys keys, ShootoutConfig con
             Compare = { Absent(keys.Winner(round.Round)), Unchanged(keys.Round, state.RoundModRevision), Unchanged(keys.Cowboy(winner.Spec.Name), winner.ModRevision) },
             Success =
             {
-                Put(keys.Winner(round.Round), winner.Spec.Name),
+                Put(keys.Winner(round.Round), Json(new RoundWinner(round.Round, winner.Spec.Name, now), PeerJson.Default.RoundWinner)),
                 Put(keys.Round, Json(round with { Over = true, Winner = winner.Spec.Name, EndedAt = now }, PeerJson.Default.RoundRecord)),
                 Log([new GameEvent { Kind = EventKinds.Winner, Seq = 0, Round = round.Round, Time = now, Cowboy = winner.Spec.Name }]),
             },

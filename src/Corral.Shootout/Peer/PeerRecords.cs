@@ -8,7 +8,7 @@ namespace Corral.Shootout.Peer;
 /// Where a peer shootout keeps its agreed state in etcd, under one prefix per run (so runs sharing a cluster never
 /// meet). <c>ids/NAME</c> and <c>nodes/NODE</c> bind an identity to a node once and forever; <c>cowboys/NAME</c> is
 /// the cowboy's permanent state; <c>presence/NAME</c> lives under the process's lease; <c>round</c>, <c>beat</c> and
-/// <c>winners/R</c> are the leader's; <c>log</c> is rewritten by every transaction that changes the game, so etcd's
+/// <c>winners/R</c> (the round's winner, written once) are the leader's; <c>log</c> is rewritten by every transaction that changes the game, so etcd's
 /// revisions of it are the history.
 /// </summary>
 internal sealed class PeerKeys(string runId)
@@ -60,5 +60,6 @@ internal sealed record BeatRecord(int Round, long Beat);
 [JsonSerializable(typeof(CowboyRecord))]
 [JsonSerializable(typeof(RoundRecord))]
 [JsonSerializable(typeof(BeatRecord))]
+[JsonSerializable(typeof(RoundWinner))]
 [JsonSerializable(typeof(GameEvent[]))]
 internal sealed partial class PeerJson : JsonSerializerContext;

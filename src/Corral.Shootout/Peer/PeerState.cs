@@ -33,7 +33,7 @@ internal sealed class PeerState
     public long RoundModRevision { get; private set; }
     public BeatRecord? Beat { get; private set; }
     public long BeatModRevision { get; private set; }
-    public SortedDictionary<int, string> Winners { get; } = [];
+    public SortedDictionary<int, RoundWinner> Winners { get; } = [];
     public string? Leader { get; set; }
 
     public int Registered => Cowboys.Count(c => c.Node is not null);
@@ -69,7 +69,7 @@ internal sealed class PeerState
             }
             else if (rest.StartsWith("winners/", StringComparison.Ordinal) && int.TryParse(rest["winners/".Length..], out var round))
             {
-                state.Winners[round] = kv.Value.ToStringUtf8();
+                state.Winners[round] = JsonSerializer.Deserialize(value, PeerJson.Default.RoundWinner)!;
             }
             else if (rest == "round")
             {
@@ -128,13 +128,13 @@ internal sealed class PeerState
         NextRoundAt = Round is { Over: true, EndedAt: { } ended } r && r.Round < Config.Rounds ? ended + Config.Intermission : null,
         Seq = Revision,
         Leader = Leader,
-        Winners = Winners.Select(w => new RoundWinner(w.Key, w.Value, w.Key == Round?.Round && Round.EndedAt is { } at ? at : default)).ToArray(),
+        Winners = Winners.Values.ToArray(),
         Cowboys = Cowboys.Select(c => new CowboyView
         {
             Name = c.Spec.Name, Health = c.Health, MaxHealth = c.Spec.Health, Damage = c.Spec.Damage, Alive = c.Alive,
             Node = c.Node is null ? null : c.Present ? c.Node : $"{c.Node} (away)",
             ShotsFired = c.Record?.ShotsFired ?? 0, DamageDealt = c.Record?.DamageDealt ?? 0, DamageTaken = c.Record?.DamageTaken ?? 0,
-            Wins = Winners.Values.Count(w => w == c.Spec.Name),
+            Wins = Winners.Values.Count(w => w.Winner == c.Spec.Name),
         }).ToArray(),
     };
 }

@@ -141,4 +141,24 @@ public sealed class PeerRunTests
         Assert.True(result.Passed, string.Join("\n", result.Violations));
         Assert.Single(result.Winners);
     }
+
+    [Fact]
+    public async Task Every_cowboy_shows_the_same_agreed_state_with_the_winner_and_the_leader()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        var config = Seeded(21, etcd.Endpoints, cowboys: 4) with { Rounds = 1 };
+        await using var run = await PeerHarness.StartAsync(config, "state");
+        await run.Finished.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var snapshots = await Task.WhenAll(run.Views.Values.Select(v => v.SnapshotAsync(CancellationToken.None)));
+        var json = snapshots.Select(s => System.Text.Json.JsonSerializer.Serialize(s!, ShootoutJson.Default.GameSnapshot)).ToArray();
+        Assert.All(json, j => Assert.Equal(json[0], j));
+        var state = snapshots[0]!;
+        Assert.Equal("finished", state.Status);
+        var winner = Assert.Single(state.Winners);
+        Assert.Equal([winner.Winner], state.Cowboys.Where(c => c.Alive).Select(c => c.Name));
+        Assert.NotEqual(default, winner.At);
+        Assert.Contains(state.Leader, config.Cowboys.Select(c => c.Name));
+        Assert.Equal(ShootoutChecker.CheckFile(run.EventsFile).Shots, state.Cowboys.Sum(c => c.ShotsFired));
+    }
 }
