@@ -15,6 +15,7 @@ need() { # need <command> <apt package>
 need setpriv util-linux
 need redis-server redis-server
 need chromium chromium
+need etcd etcd-server
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}

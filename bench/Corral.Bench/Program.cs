@@ -5,4 +5,5 @@ var root = new RootCommand("Corral's benchmark scenarios; each prints its figure
 root.Subcommands.Add(StartupScenario.Command());
 root.Subcommands.Add(ClusterScenario.Command());
 root.Subcommands.Add(MemoryScenario.Command());
+root.Subcommands.Add(PeerScenario.Command());
 return await root.Parse(args).InvokeAsync();

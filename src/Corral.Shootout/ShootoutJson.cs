@@ -20,4 +20,5 @@ namespace Corral.Shootout;
 [JsonSerializable(typeof(WinnerResponse))]
 [JsonSerializable(typeof(ServerStats))]
 [JsonSerializable(typeof(ShootoutSummary))]
+[JsonSerializable(typeof(Peer.PeerStatsView))]
 internal sealed partial class ShootoutJson : JsonSerializerContext;

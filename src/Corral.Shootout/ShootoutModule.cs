@@ -8,11 +8,15 @@ using Corral.Hosting.Topology;
 using Corral.Shootout.Checking;
 using Corral.Shootout.Config;
 using Corral.Shootout.Cowboy;
+using Corral.Shootout.Peer;
 using Corral.Shootout.Server;
 
 namespace Corral.Shootout;
 
-/// <summary>The shootout app (server mode): cowboys register with a game server and shoot a random live rival every tick.</summary>
+/// <summary>
+/// The shootout app: cowboys shoot a random live rival every tick, and the last one standing wins. In server mode a
+/// game server owns the game; in peer mode the cowboys agree through etcd and an elected leader keeps the beat.
+/// </summary>
 public sealed class ShootoutModule : IAppModule, ILiveStatus, IDashboardPanel
 {
     public DashboardPanel Panel { get; } = Dashboard.ShootoutPanel.Create();
@@ -45,6 +49,7 @@ public sealed class ShootoutModule : IAppModule, ILiveStatus, IDashboardPanel
         {
             ShootoutPlan.ServerRole when args.Length == 0 => await ShootoutServer.RunAsync(context, config, cancellationToken),
             ShootoutPlan.ServerRole => throw new ArgumentException($"shootout.server takes no arguments, got '{string.Join(' ', args)}'"),
+            ShootoutPlan.CowboyRole when config.Mode == ShootoutMode.Peer => await PeerNode.RunAsync(context, config, cancellationToken),
             ShootoutPlan.CowboyRole => await CowboyNode.RunAsync(context, config, CowboyNode.ParseArgs(args), cancellationToken),
             _ => throw new ArgumentException($"unknown shootout role '{role}': expected {string.Join(" or ", Roles)}"),
         };

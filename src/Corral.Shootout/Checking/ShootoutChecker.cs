@@ -25,6 +25,9 @@ internal static class ViolationKinds
     public const string DeathTwice = "death-twice";
     public const string DeathWhileAlive = "death-while-alive";
     public const string DeathNotRecorded = "death-not-recorded";
+    public const string TwoShotsInBeat = "two-shots-in-beat";
+    public const string RevisionOutOfOrder = "revision-out-of-order";
+    public const string MissingRevision = "missing-revision";
 }
 
 /// <summary>One broken rule: its kind, the line of <c>events.jsonl</c> (1-based) and what happened.</summary>
@@ -42,6 +45,9 @@ internal sealed record CheckResult(IReadOnlyList<Violation> Violations, IReadOnl
 /// <summary>
 /// Checks a shootout history (<c>events.jsonl</c>) against the rules, independently of the game code:
 /// it rebuilds health from the round-start line-ups and the shots, and names every rule a line breaks.
+/// A peer history (rounds started with <c>mode: peer</c>) is checked by its own clock: every event carries the etcd
+/// revision that committed it, sequence numbers must follow revision order, and the one-shot limit applies per
+/// leader's beat rather than per wall-clock tick (beats pause while a new leader is elected).
 /// </summary>
 internal static class ShootoutChecker
 {
@@ -86,8 +92,9 @@ internal static class ShootoutChecker
         return new CheckResult(state.Violations, state.Facts(), state.Winners, state.Shots);
     }
 
-    private sealed class RoundState(int round, int line, DateTimeOffset start, double tickMs)
+    private sealed class RoundState(int round, int line, DateTimeOffset start, double tickMs, bool peer)
     {
+        public bool Peer { get; } = peer;
         public int Round { get; } = round;
         public int StartLine { get; } = line;
         public DateTimeOffset Start { get; } = start;
@@ -103,6 +110,8 @@ internal static class ShootoutChecker
     private sealed class CheckState
     {
         private long _lastSeq;
+        private long _lastRevision;
+        private bool _peer;
         private RoundState? _round;
         private readonly List<RoundWinner> _winners = [];
         private readonly List<string> _notes = [];
@@ -124,6 +133,22 @@ internal static class ShootoutChecker
             }
 
             _lastSeq = e.Seq;
+            if (e.Kind == EventKinds.RoundStarted && e.Mode == "peer") _peer = true;
+            if (e.Revision is { } revision)
+            {
+                // Events of one transaction share its revision; a later sequence number never has an earlier one.
+                if (revision < _lastRevision)
+                {
+                    Violate(ViolationKinds.RevisionOutOfOrder, $"event {e.Seq} has revision {revision}, before the previous event's {_lastRevision}");
+                }
+
+                _lastRevision = Math.Max(_lastRevision, revision);
+            }
+            else if (_peer)
+            {
+                Violate(ViolationKinds.MissingRevision, $"event {e.Seq} of a peer history carries no etcd revision");
+            }
+
             switch (e.Kind)
             {
                 case EventKinds.RoundStarted: RoundStarted(e); break;
@@ -149,7 +174,7 @@ internal static class ShootoutChecker
                 Violate(ViolationKinds.MalformedLine, $"round {e.Round} starts without a line-up of at least 2 cowboys");
             }
 
-            _round = new RoundState(e.Round, Line, e.Time, e.TickMs ?? 0);
+            _round = new RoundState(e.Round, Line, e.Time, e.TickMs ?? 0, e.Mode == "peer");
             foreach (var cowboy in e.Cowboys ?? [])
             {
                 _round.Cowboys[cowboy.Name] = (cowboy.Health, cowboy.Damage);
@@ -184,7 +209,14 @@ internal static class ShootoutChecker
             if (shooter == target) Violate(ViolationKinds.ShotAtSelf, $"{shooter} shot itself in round {e.Round}");
             if (s.Health <= 0) Violate(ViolationKinds.ShotByDead, $"{what}, but {shooter} was dead");
             if (t.Health <= 0) Violate(ViolationKinds.ShotAtDead, $"{what}, but {target} was already dead");
-            if (round.TickMs > 0)
+            if (round.Peer)
+            {
+                if (round.TickMs > 0 && !round.ShotTicks.Add((shooter, e.Beat ?? -1)))
+                {
+                    Violate(ViolationKinds.TwoShotsInBeat, $"{shooter} fired twice in beat {e.Beat} of round {e.Round}");
+                }
+            }
+            else if (round.TickMs > 0)
             {
                 var tick = e.Tick ?? -1;
                 // In whole 100 ns ticks, as the server counts, so no floating-point rounding sits on a tick boundary.

@@ -41,6 +41,9 @@ public sealed record ShootoutConfig
 
     public required IReadOnlyList<CowboySpec> Cowboys { get; init; }
 
+    /// <summary>Peer mode: the etcd cluster's client URLs, comma-separated; null runs a throwaway etcd as a role of the plan.</summary>
+    public string? Etcd { get; init; }
+
     /// <summary>Whether each group commit is fsynced (full, the default) or only handed to the OS (normal: survives kill -9, not a power cut).</summary>
     public Durability Durability { get; init; } = Durability.Full;
 

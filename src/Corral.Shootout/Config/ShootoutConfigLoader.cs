@@ -1,5 +1,7 @@
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
+using Corral.Shootout.Peer;
+using Corral.Shootout.Peer.Etcd;
 using Corral.Shootout.Store;
 
 namespace Corral.Shootout.Config;
@@ -40,7 +42,9 @@ internal static class ShootoutConfigLoader
         };
 
         // restarts: is read even when the rest failed, so its own mistakes are reported in the same pass.
-        var plan = ShootoutPlan.Create(config?.Cowboys.Count ?? 0);
+        var plan = config?.Mode == ShootoutMode.Peer
+            ? PeerPlan.Create(config.Cowboys.Count, config.Etcd)
+            : ShootoutPlan.Create(config?.Cowboys.Count ?? 0);
         if (reader is not null)
         {
             plan = RestartCaps.Apply(reader, plan);
@@ -63,7 +67,7 @@ internal static class ShootoutConfigLoader
     {
         var reader = new MappingReader(root, diagnostics);
         reader.Node("app");
-        var settings = ReadSettings(reader, ShootoutMode.Server, root);
+        var settings = ReadSettings(reader, ShootoutMode.Server);
         var cowboysNode = reader.Node("cowboys");
         IReadOnlyList<CowboySpec>? cowboys = null;
         if (cowboysNode is null)
@@ -89,7 +93,7 @@ internal static class ShootoutConfigLoader
         }
 
         var reader = new MappingReader(overrides, diagnostics);
-        return (Build(ReadSettings(reader, ShootoutMode.Server, overrides), cowboys), reader);
+        return (Build(ReadSettings(reader, ShootoutMode.Server), cowboys), reader);
     }
 
     private static (ShootoutConfig?, MappingReader?) ReadOriginal001(TopologyMapping root, TopologyDiagnostics diagnostics)
@@ -99,7 +103,7 @@ internal static class ShootoutConfigLoader
         reader.Node("kind");
 
         // Corral's own keys may be added to the resource with --set (mode=server); they keep their meaning.
-        var settings = ReadSettings(reader, ShootoutMode.Peer, root["kind"]!);
+        var settings = ReadSettings(reader, ShootoutMode.Peer);
         IReadOnlyList<CowboySpec>? cowboys = null;
         var spec = reader.OptionalMapping("spec");
         if (spec is null)
@@ -153,23 +157,35 @@ internal static class ShootoutConfigLoader
         return cowboys;
     }
 
-    private sealed record Settings(ShootoutMode Mode, TimeSpan Tick, long? Seed, int Rounds, TimeSpan Intermission, Durability Durability = Durability.Full);
+    private sealed record Settings(ShootoutMode Mode, TimeSpan Tick, long? Seed, int Rounds, TimeSpan Intermission, Durability Durability = Durability.Full,
+        string? Etcd = null);
 
-    private static Settings ReadSettings(MappingReader reader, ShootoutMode defaultMode, TopologyNode modeSource)
+    private static Settings ReadSettings(MappingReader reader, ShootoutMode defaultMode)
     {
-        var errors = reader.Diagnostics.Errors.Count;
         var modeText = reader.OptionalChoice("mode", "server", "peer");
-        var modeWasInvalid = reader.Diagnostics.Errors.Count > errors;
         var mode = modeText switch
         {
             "server" => ShootoutMode.Server,
             "peer" => ShootoutMode.Peer,
             _ => defaultMode,
         };
-        if (mode == ShootoutMode.Peer && !modeWasInvalid)
+        var etcd = reader.OptionalString("etcd");
+        if (etcd is not null)
         {
-            reader.Diagnostics.Error(reader.Mapping["mode"] ?? modeSource,
-                "mode peer (cowboys agreeing without a game server) is not available yet: run this shootout with a game server with --set mode=server");
+            try
+            {
+                EtcdStore.Parse(etcd);
+            }
+            catch (ArgumentException e)
+            {
+                reader.Diagnostics.Error(reader.Mapping["etcd"]!, $"{reader.Name("etcd")}: {e.Message}");
+                etcd = null;
+            }
+
+            if (mode != ShootoutMode.Peer)
+            {
+                reader.Diagnostics.Warn(reader.Mapping["etcd"]!, $"{reader.Name("etcd")} is used only in peer mode (mode: peer); ignored in server mode");
+            }
         }
 
         var tick = reader.OptionalDuration("tick", min: TimeSpan.Zero) ?? ShootoutConfig.DefaultTick;
@@ -177,7 +193,7 @@ internal static class ShootoutConfigLoader
         var rounds = reader.OptionalInt("rounds", min: 1, max: 10_000) ?? 1;
         var intermission = reader.OptionalDuration("intermission", min: TimeSpan.Zero) ?? ShootoutConfig.DefaultIntermission;
         var durability = reader.OptionalChoice("durability", "full", "normal") == "normal" ? Durability.Normal : Durability.Full;
-        return new Settings(mode, tick, seed, rounds, intermission, durability);
+        return new Settings(mode, tick, seed, rounds, intermission, durability, etcd);
     }
 
     private static ShootoutConfig? Build(Settings settings, IReadOnlyList<CowboySpec>? cowboys) =>
@@ -192,6 +208,7 @@ internal static class ShootoutConfigLoader
                 Intermission = settings.Intermission,
                 Durability = settings.Durability,
                 Cowboys = cowboys,
+                Etcd = settings.Mode == ShootoutMode.Peer ? settings.Etcd : null,
             };
 
     private static IReadOnlyList<CowboySpec>? ReadCowboys(TopologySequence sequence, string path, TopologyDiagnostics diagnostics, bool original)

@@ -40,6 +40,12 @@ internal sealed record GameEvent
     /// <summary>The tick a shot fell in: floor((time − round start) / tick); 0 for every shot when the tick is 0.</summary>
     public long? Tick { get; init; }
 
+    /// <summary>Peer mode: the leader's beat a shot fell in (the per-beat limit replaces the per-tick one).</summary>
+    public long? Beat { get; init; }
+
+    /// <summary>Peer mode: the etcd revision that committed the event (the agreed order; the sequence follows it).</summary>
+    public long? Revision { get; init; }
+
     /// <summary>The cowboy a registration, death or win is about.</summary>
     public string? Cowboy { get; init; }
 
@@ -50,6 +56,9 @@ internal sealed record GameEvent
     public double? TickMs { get; init; }
 
     public IReadOnlyList<CowboySpec>? Cowboys { get; init; }
+
+    /// <summary>On round start: "peer" when cowboys agreed through etcd (beats, revisions), absent in server mode.</summary>
+    public string? Mode { get; init; }
 }
 
 /// <summary>Source-generated JSON for the hot path (store, events.jsonl, server-sent events).</summary>

@@ -13,7 +13,7 @@ internal static class HealthTable
         var width = Math.Max(6, state.Cowboys.Max(c => c.Name.Length));
         var lines = new List<string>(state.Cowboys.Count + 1)
         {
-            $"── round {state.Round}/{state.Rounds} · {state.Status} · {state.Cowboys.Count(c => c.Alive)} alive ──",
+            $"── round {state.Round}/{state.Rounds} · {state.Status} · {state.Cowboys.Count(c => c.Alive)} alive{(state.Leader is { } l ? $" · leader {l}" : "")} ──",
         };
         foreach (var cowboy in state.Cowboys)
         {

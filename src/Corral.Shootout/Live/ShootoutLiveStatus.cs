@@ -8,7 +8,7 @@ using Corral.Shootout.Server;
 
 namespace Corral.Shootout.Live;
 
-/// <summary>Polls the game server's <c>/state</c> a few times a second for the terminal's health table.</summary>
+/// <summary>Polls <c>/state</c> (the game server's, or in peer mode a cowboy's) a few times a second for the terminal's health table.</summary>
 internal sealed class ShootoutLiveStatus : ILiveStatus
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
@@ -22,9 +22,10 @@ internal sealed class ShootoutLiveStatus : ILiveStatus
             try
             {
                 var membership = await control.GetMembershipAsync(cancellationToken);
-                if (membership.OfRole(ShootoutPlan.ServerRole).FirstOrDefault() is { } server)
+                // Server mode asks the game server; peer mode any cowboy, since each shows the state agreed in etcd.
+                if ((membership.OfRole(ShootoutPlan.ServerRole).FirstOrDefault() ?? membership.OfRole(ShootoutPlan.CowboyRole).FirstOrDefault()) is { } node)
                 {
-                    state = await http.GetFromJsonAsync(new Uri(new Uri(server.Url()), "/state"), ShootoutJson.Default.GameSnapshot, cancellationToken);
+                    state = await http.GetFromJsonAsync(new Uri(new Uri(node.Url()), "/state"), ShootoutJson.Default.GameSnapshot, cancellationToken);
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)

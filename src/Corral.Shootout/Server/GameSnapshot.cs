@@ -27,6 +27,10 @@ internal sealed record GameSnapshot
     public DateTimeOffset? RoundStartedAt { get; init; }
     public DateTimeOffset? NextRoundAt { get; init; }
     public required long Seq { get; init; }
+
+    /// <summary>Peer mode: the cowboy that leads (keeps the beat); null in server mode.</summary>
+    public string? Leader { get; init; }
+
     public required IReadOnlyList<RoundWinner> Winners { get; init; }
     public required IReadOnlyList<CowboyView> Cowboys { get; init; }
 

@@ -2,6 +2,7 @@ using Corral.Hosting.Apps;
 using Corral.Hosting.Planning;
 using Corral.Hosting.Topology;
 using Corral.Shootout.Config;
+using Corral.Shootout.Peer;
 
 namespace Corral.Shootout.Tests.Config;
 
@@ -199,7 +200,7 @@ public sealed class ShootoutConfigLoaderTests
     {
         var error = SingleError(Valid + "\ntickk: 2s\n");
         Assert.Equal("t.yaml:7:1", error.Position.ToString());
-        Assert.StartsWith("unknown key 'tickk': valid keys here are app, cowboys, durability, intermission, mode,", error.Message);
+        Assert.StartsWith("unknown key 'tickk': valid keys here are app, cowboys, durability, etcd, intermission, mode,", error.Message);
     }
 
     [Fact]
@@ -211,11 +212,36 @@ public sealed class ShootoutConfigLoaderTests
     }
 
     [Fact]
-    public void Peer_mode_is_refused_until_it_exists()
+    public void Peer_mode_without_endpoints_plans_an_etcd_role_the_cowboys_wait_for()
     {
-        var error = SingleError(Valid, "mode=peer");
-        Assert.Contains("mode peer", error.Message);
-        Assert.Contains("--set mode=server", error.Message);
+        var (result, diagnostics) = Load(Valid, "mode=peer");
+        Assert.Empty(diagnostics.Errors);
+        var plan = result.Plan!;
+        Assert.Null(plan.Find(ShootoutPlan.ServerRole));
+        var etcd = plan.Find(PeerPlan.EtcdRole)!;
+        Assert.Equal("etcd", etcd.Program!.Executable);
+        Assert.Contains("apt-get install etcd-server", etcd.Program.InstallHint);
+        Assert.Contains("etcd: http://HOST:2379", etcd.Program.InstallHint);
+        Assert.Contains("{data}", etcd.Program.Arguments);
+        Assert.All(etcd.Ports, p => Assert.True(p.Base < 32768));
+        Assert.Equal([PeerPlan.EtcdRole], plan.Find(ShootoutPlan.CowboyRole)!.DependsOn);
+    }
+
+    [Fact]
+    public void Peer_mode_with_endpoints_plans_only_cowboys()
+    {
+        var (result, diagnostics) = Load(Valid, "mode=peer", "etcd=http://127.0.0.1:2379,http://127.0.0.1:22379");
+        Assert.Empty(diagnostics.Errors);
+        Assert.Equal("http://127.0.0.1:2379,http://127.0.0.1:22379", result.Config!.Etcd);
+        Assert.Equal([ShootoutPlan.CowboyRole], result.Plan!.Roles.Select(r => r.Role));
+        Assert.Empty(result.Plan.Roles[0].DependsOn);
+    }
+
+    [Fact]
+    public void A_bad_etcd_endpoint_is_refused_naming_it()
+    {
+        var error = SingleError(Valid, "mode=peer", "etcd=http://127.0.0.1:2379,localhost");
+        Assert.Contains("etcd endpoint 'localhost' is not http://HOST:PORT", error.Message);
     }
 
     [Fact]
@@ -270,17 +296,25 @@ public sealed class ShootoutConfigLoaderTests
     }
 
     [Fact]
-    public void Seed_001_resource_needs_server_mode_until_peer_mode_exists()
+    public void Seed_001_resource_runs_in_peer_mode_as_its_original()
     {
         var module = new ShootoutModule();
         var path = Repo.File("examples", "originals", "shootout-001-shootout.yaml");
         var document = TopologyLoader.Load(path);
         Assert.True(module.RecognisesOriginal(document.Root));
-        var e = Assert.Throws<TopologyException>(() => new AppCatalog([module]).Load(document));
-        var error = Assert.Single(e.Errors);
-        Assert.Equal($"{path}:2:7", error.Position.ToString());
-        Assert.Contains("not available yet", error.Message);
-        Assert.Contains("--set mode=server", error.Message);
+        var (app, _) = new AppCatalog([module]).Load(document);
+        var config = ShootoutConfig.FromJson(app.Config);
+        Assert.Equal(ShootoutMode.Peer, config.Mode);
+        Assert.Equal(5, app.Plan.Find(ShootoutPlan.CowboyRole)!.Count);
+        Assert.NotNull(app.Plan.Find(PeerPlan.EtcdRole));
+    }
+
+    [Fact]
+    public void Peer_example_loads_in_peer_mode()
+    {
+        var (app, warnings) = new AppCatalog([new ShootoutModule()]).Load(TopologyLoader.Load(Repo.File("examples", "shootout-peer.yaml")));
+        Assert.Empty(warnings);
+        Assert.Equal(ShootoutMode.Peer, ShootoutConfig.FromJson(app.Config).Mode);
     }
 
     [Fact]

@@ -1,0 +1,164 @@
+using System.Globalization;
+using Corral.Shootout.Checking;
+using Corral.Shootout.Config;
+using Corral.Shootout.Peer;
+using Corral.Shootout.Peer.Etcd;
+
+namespace Corral.Shootout.Tests.Peer;
+
+/// <summary>Peer shootouts played by the real cowboy loops through a real etcd, checked by the history checker.</summary>
+public sealed class PeerRunTests
+{
+    /// <summary>How many seeded runs the checker test plays; <c>CORRAL_PEER_RUNS</c> raises it.</summary>
+    private static int RunCount =>
+        int.TryParse(Environment.GetEnvironmentVariable("CORRAL_PEER_RUNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 30;
+
+    internal static ShootoutConfig Seeded(int seed, string etcd, int? cowboys = null, TimeSpan? tick = null)
+    {
+        var random = new Random(seed);
+        var count = cowboys ?? 3 + seed * 7 % 18; // 3 to 20
+        return new ShootoutConfig
+        {
+            Mode = ShootoutMode.Peer,
+            Tick = tick ?? TimeSpan.FromMilliseconds(20),
+            Seed = seed,
+            Rounds = 1 + seed % 2,
+            Intermission = TimeSpan.FromMilliseconds(50),
+            Etcd = etcd,
+            Cowboys = Enumerable.Range(1, count).Select(i => new CowboySpec { Name = $"c{i}", Health = random.Next(2, 7), Damage = random.Next(1, 4) }).ToArray(),
+        };
+    }
+
+    [Fact]
+    public async Task Seeded_peer_runs_of_3_to_20_cowboys_end_with_one_winner_per_round_and_pass_the_checker()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        var failures = new List<string>();
+        var seeds = Enumerable.Range(1, RunCount).ToArray();
+
+        // A few runs at once (each under its own prefix) keep the test short on two cores.
+        await Parallel.ForEachAsync(seeds, new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (seed, _) =>
+        {
+            var config = Seeded(seed, etcd.Endpoints);
+            await using var run = await PeerHarness.StartAsync(config, $"seeded-{seed}");
+            try
+            {
+                // Generous: a loaded machine (other builds, other test runs) slows etcd's fsyncs and every cowboy.
+                await run.Finished.WaitAsync(TimeSpan.FromSeconds(120));
+            }
+            catch (TimeoutException)
+            {
+                var state = await run.Views.Values.First().SnapshotAsync(CancellationToken.None);
+                lock (failures) failures.Add($"seed {seed} ({config.Cowboys.Count} cowboys): no outcome within 120 s; state {state?.Status}, round {state?.Round}, " +
+                                             $"leader {state?.Leader}, alive {state?.Cowboys.Count(c => c.Alive)}");
+                return;
+            }
+
+            var outcome = await run.Finished;
+            var result = ShootoutChecker.CheckFile(run.EventsFile);
+            lock (failures)
+            {
+                if (!outcome.Passed) failures.Add($"seed {seed}: the outcome is not passed");
+                if (!result.Passed) failures.Add($"seed {seed} ({config.Cowboys.Count} cowboys): {string.Join("; ", result.Violations.Take(5))}");
+                if (result.Winners.Count != config.Rounds) failures.Add($"seed {seed}: {result.Winners.Count} winners for {config.Rounds} rounds");
+                if (result.Shots == 0) failures.Add($"seed {seed}: no shots");
+            }
+        });
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task A_restarted_cowboy_takes_its_identity_back_with_its_health_and_a_stranger_never_can()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        var config = Seeded(7, etcd.Endpoints, cowboys: 3) with { Tick = TimeSpan.FromSeconds(30) }; // one beat: the game stands still
+        using var store = new EtcdStore(etcd.Endpoints);
+        var game = new PeerGame(store, new PeerKeys("identity"), config, 7, TimeProvider.System);
+        var bound = new List<string?>();
+        foreach (var node in new[] { "cowboy-1", "cowboy-2", "cowboy-3" }) bound.Add(await game.RegisterAsync(node, CancellationToken.None));
+        Assert.Equal(["c1", "c2", "c3"], bound);
+
+        var state = await game.ReadAsync(CancellationToken.None);
+        Assert.True(await game.StartRoundAsync(state, 1, CancellationToken.None));
+        state = await game.ReadAsync(CancellationToken.None);
+        var (attempt, shot, _) = await game.ShootAsync(state, "c1", CancellationToken.None);
+        Assert.Equal(ShotAttempt.Hit, attempt);
+
+        // The same node id, as a restarted process: its own identity, with the health the shot left.
+        Assert.Equal(shot!.Target == "c2" ? "c2" : "c3", await game.RegisterAsync(shot.Target == "c2" ? "cowboy-2" : "cowboy-3", CancellationToken.None));
+        var after = (await game.ReadAsync(CancellationToken.None)).Find(shot.Target!)!;
+        Assert.Equal(shot.HealthAfter, after.Health);
+
+        // A node id the game has never seen gets nothing.
+        Assert.Null(await game.RegisterAsync("cowboy-9", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_second_shot_in_the_same_beat_is_refused_and_a_stale_read_conflicts()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        var config = Seeded(3, etcd.Endpoints, cowboys: 3) with { Tick = TimeSpan.FromSeconds(30) };
+        using var store = new EtcdStore(etcd.Endpoints);
+        var game = new PeerGame(store, new PeerKeys("beat"), config, 3, TimeProvider.System);
+        foreach (var node in new[] { "n1", "n2", "n3" }) await game.RegisterAsync(node, CancellationToken.None);
+        Assert.True(await game.StartRoundAsync(await game.ReadAsync(CancellationToken.None), 1, CancellationToken.None));
+
+        var stale = await game.ReadAsync(CancellationToken.None);
+        Assert.Equal(ShotAttempt.Hit, (await game.ShootAsync(stale, "c1", CancellationToken.None)).Attempt);
+        Assert.Equal(ShotAttempt.Conflict, (await game.ShootAsync(stale, "c1", CancellationToken.None)).Attempt);
+        Assert.Equal(ShotAttempt.NotNow, (await game.ShootAsync(await game.ReadAsync(CancellationToken.None), "c1", CancellationToken.None)).Attempt);
+
+        var beat = await game.ReadAsync(CancellationToken.None);
+        Assert.True(await game.BeatAsync(beat, CancellationToken.None));
+        Assert.Equal(ShotAttempt.Hit, (await game.ShootAsync(await game.ReadAsync(CancellationToken.None), "c1", CancellationToken.None)).Attempt);
+    }
+
+    [Fact]
+    public async Task When_the_leader_stops_another_cowboy_leads_within_3_seconds_and_the_game_ends()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        var config = Seeded(11, etcd.Endpoints, cowboys: 4, tick: TimeSpan.FromMilliseconds(100)) with { Rounds = 1 };
+        await using var run = await PeerHarness.StartAsync(config, "failover");
+        using var store = new EtcdStore(etcd.Endpoints);
+        var keys = new PeerKeys(run.RunId);
+        string? leader = null;
+        await Eventually.TrueAsync(async ct => (leader = (await store.LeaderAsync(keys.Election, ct))?.Value.ToStringUtf8()) is not null,
+            TimeSpan.FromSeconds(20), "a first leader");
+        var state = await new PeerGame(store, keys, config, 11, TimeProvider.System).ReadAsync(CancellationToken.None);
+        var node = state.Find(leader!)!.Node!;
+
+        var stopped = System.Diagnostics.Stopwatch.StartNew();
+        await run.StopCowboyAsync(node);
+        string? next = null;
+        await Eventually.TrueAsync(async ct => (next = (await store.LeaderAsync(keys.Election, ct))?.Value.ToStringUtf8()) is { } n && n != leader,
+            TimeSpan.FromSeconds(3), "a new leader within 3 s");
+        Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(3), $"the new leader took {stopped.Elapsed}");
+
+        var outcome = await run.Finished.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(outcome.Passed);
+        var result = ShootoutChecker.CheckFile(run.EventsFile);
+        Assert.True(result.Passed, string.Join("\n", result.Violations));
+        Assert.Single(result.Winners);
+    }
+
+    [Fact]
+    public async Task Every_cowboy_shows_the_same_agreed_state_with_the_winner_and_the_leader()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        var config = Seeded(21, etcd.Endpoints, cowboys: 4) with { Rounds = 1 };
+        await using var run = await PeerHarness.StartAsync(config, "state");
+        await run.Finished.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var snapshots = await Task.WhenAll(run.Views.Values.Select(v => v.SnapshotAsync(CancellationToken.None)));
+        var json = snapshots.Select(s => System.Text.Json.JsonSerializer.Serialize(s!, ShootoutJson.Default.GameSnapshot)).ToArray();
+        Assert.All(json, j => Assert.Equal(json[0], j));
+        var state = snapshots[0]!;
+        Assert.Equal("finished", state.Status);
+        var winner = Assert.Single(state.Winners);
+        Assert.Equal([winner.Winner], state.Cowboys.Where(c => c.Alive).Select(c => c.Name));
+        Assert.NotEqual(default, winner.At);
+        Assert.Contains(state.Leader, config.Cowboys.Select(c => c.Name));
+        Assert.Equal(ShootoutChecker.CheckFile(run.EventsFile).Shots, state.Cowboys.Sum(c => c.ShotsFired));
+    }
+}
