@@ -15,12 +15,12 @@ public sealed class TimeoutTests
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(Balancers.Config(c => c with
         {
-            Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(200), Request = TimeSpan.FromMilliseconds(300), Activity = TimeSpan.FromSeconds(5) },
+            Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(500), Request = TimeSpan.FromMilliseconds(600), Activity = TimeSpan.FromSeconds(5) },
         }), backend.Url);
         using var client = TestNodes.Client(lb.Port);
 
-        // Six chunks 150 ms apart: about 0.9 s of upload, three times the request timeout, and never idle for long.
-        var content = new SlowContent(chunks: 6, chunkBytes: 1000, pause: TimeSpan.FromMilliseconds(150));
+        // Six chunks 300 ms apart: 1.5 s of upload, over twice the request timeout, and never idle for long.
+        var content = new SlowContent(chunks: 6, chunkBytes: 1000, pause: TimeSpan.FromMilliseconds(300));
         using var response = await client.PostAsync("/upload", content);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -62,7 +62,8 @@ public sealed class TimeoutTests
         await using var second = await TestBackend.StartAsync("second");
         await using var lb = await Balancers.StartAsync(Balancers.Config(c => c with
         {
-            Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromMilliseconds(200) },
+            // Generous for the fast worker's first answer on a loaded machine, far below the slow one's 20 s.
+            Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromSeconds(1) },
         }), first.Url, second.Url);
         using var client = TestNodes.Client(lb.Port);
         using (var response = await client.GetAsync("/slow-on/first"))
@@ -70,7 +71,7 @@ public sealed class TimeoutTests
 
         // Reloaded: the slow worker now gets 60 s, so the next request to it waits for it, and is cut only by the client.
         lb.State.Update(lb.State.Config with { Timeouts = new TimeoutConfig { Attempt = TimeSpan.FromSeconds(60) } });
-        using var impatient = TestNodes.Client(lb.Port, TimeSpan.FromSeconds(1));
+        using var impatient = TestNodes.Client(lb.Port, TimeSpan.FromSeconds(3));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient.GetAsync("/slow-on/first"));
         Assert.Equal(2, first.SlowStarted);
     }
