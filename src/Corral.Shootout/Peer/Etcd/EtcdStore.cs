@@ -93,18 +93,39 @@ internal sealed class EtcdStore : IDisposable
         return ByteString.CopyFrom(0);
     }
 
-    public async Task<RangeResponse> GetAsync(string key, CancellationToken ct, long revision = 0) =>
-        await Kv.RangeAsync(new RangeRequest { Key = Bytes(key), Revision = revision }, deadline: Deadline(), cancellationToken: ct);
+    public Task<RangeResponse> GetAsync(string key, CancellationToken ct, long revision = 0) =>
+        OnAnyMemberAsync(() => Kv.RangeAsync(new RangeRequest { Key = Bytes(key), Revision = revision }, deadline: Deadline(), cancellationToken: ct).ResponseAsync, ct);
 
-    public async Task<RangeResponse> GetPrefixAsync(string prefix, CancellationToken ct, long revision = 0) =>
-        await Kv.RangeAsync(new RangeRequest { Key = Bytes(prefix), RangeEnd = PrefixEnd(prefix), Revision = revision },
-            deadline: Deadline(), cancellationToken: ct);
+    public Task<RangeResponse> GetPrefixAsync(string prefix, CancellationToken ct, long revision = 0) =>
+        OnAnyMemberAsync(() => Kv.RangeAsync(new RangeRequest { Key = Bytes(prefix), RangeEnd = PrefixEnd(prefix), Revision = revision },
+            deadline: Deadline(), cancellationToken: ct).ResponseAsync, ct);
 
-    public async Task<PutResponse> PutAsync(string key, string value, CancellationToken ct, long lease = 0) =>
-        await Kv.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct);
+    public Task<PutResponse> PutAsync(string key, string value, CancellationToken ct, long lease = 0) =>
+        OnAnyMemberAsync(() => Kv.PutAsync(new PutRequest { Key = Bytes(key), Value = Bytes(value), Lease = lease }, deadline: Deadline(), cancellationToken: ct).ResponseAsync, ct);
 
-    public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken ct) =>
-        await Kv.TxnAsync(request, deadline: Deadline(), cancellationToken: ct);
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken ct) =>
+        OnAnyMemberAsync(() => Kv.TxnAsync(request, deadline: Deadline(), cancellationToken: ct).ResponseAsync, ct);
+
+    /// <summary>
+    /// A unary call, tried again (a moment later, so the channel can pick another member) while it fails with
+    /// Unavailable, once per endpoint: a member that just died refuses the connection before the channel has noticed.
+    /// Safe for every call made here: reads and puts are idempotent, and each transaction compares mod revisions, so a
+    /// repeat of one that did commit fails its compare instead of applying twice.
+    /// </summary>
+    private async Task<T> OnAnyMemberAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && attempt <= Endpoints.Count && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), _time, ct);
+            }
+        }
+    }
 
     /// <summary>A new lease and the TTL etcd granted (it raises a TTL below its minimum, which depends on its raft timings).</summary>
     public async Task<(long Id, TimeSpan Ttl)> GrantLeaseAsync(TimeSpan ttl, CancellationToken ct)
