@@ -15,7 +15,7 @@ Corral.panel(function (root, api) {
     var winner = last && last.round === game.round ? last.winner : null;
     var leader = game.leader || null;
     status.textContent = 'Round ' + game.round + ' of ' + game.rounds + ' — ' + game.status + (winner ? ' — winner: ' + winner : '') +
-      (peer ? ' — peer mode, leader: ' + (leader || 'none yet') : '');
+      (peer ? ' — peer mode, leader: ' + (leader ? leader + leaderNode(leader) : 'none yet') : '');
     status.setAttribute('data-winner', winner || '');
     status.setAttribute('data-leader', leader || '');
     cards.textContent = '';
@@ -28,7 +28,7 @@ Corral.panel(function (root, api) {
       var leads = leader === c.name;
       cards.appendChild(el('li', { class: 'card' + (c.alive ? '' : ' dead') + (winner === c.name ? ' winner' : '') + (leads ? ' leader' : ''),
         'data-cowboy': c.name, 'data-health': c.health, 'data-alive': c.alive, 'data-leader': leads },
-        el('strong', null, c.name), leads ? el('span', { class: 'badge', title: 'keeps the beat of the peer game' }, ' ★ leader') : null, bar,
+        el('strong', null, c.name), leads ? el('span', { class: 'badge', title: 'keeps the beat of the peer game' }, el('span', { 'aria-hidden': 'true' }, ' ★'), ' leader') : null, bar,
         el('div', null, c.health + ' / ' + c.maxHealth + ' · ' + (c.alive ? 'alive' : 'dead') + (winner === c.name ? ' · winner' : '')),
         c.node ? el('div', { class: 'dim' }, c.node) : null,
         el('div', { class: 'dim' }, 'damage ' + c.damage + ' · shots ' + c.shotsFired)));
@@ -41,6 +41,8 @@ Corral.panel(function (root, api) {
     shots.textContent = '';
     feed.forEach(function (t) { shots.appendChild(el('li', null, t)); });
   }
+
+  function leaderNode(name) { var c = cowboy(name); return c && c.node ? ' (' + c.node + ')' : ''; }
 
   function cowboy(name) { return game && game.cowboys.find(function (c) { return c.name === name; }); }
 
