@@ -40,6 +40,9 @@ public sealed partial class AppPanelTests(Chromium chromium)
         Assert.Equal(8, owned.Sum());
         Assert.Equal("6", ingested);
         Assert.Equal("1", await page.GetAttributeAsync("#panel tr[data-tenant='other']", "data-count"));
+        await page.SetViewportSizeAsync(400, 900);
+        await Chromium.ScreenshotAsync(page, "counter-panel-400");
+        await AssertNothingCutOffAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -84,6 +87,9 @@ public sealed partial class AppPanelTests(Chromium chromium)
         Assert.Equal("complete/passed", seen[^1]);
         Assert.True(Array.IndexOf(seen, "running/unknown") < seen.Length - 1, $"running came before passed: {string.Join(", ", seen)}");
         Assert.Equal("1", await page.GetAttributeAsync("#panel [role=progressbar]", "aria-valuenow"));
+        await page.SetViewportSizeAsync(400, 900);
+        await Chromium.ScreenshotAsync(page, "workqueue-panel-400");
+        await AssertNothingCutOffAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -112,6 +118,8 @@ public sealed partial class AppPanelTests(Chromium chromium)
         await Chromium.ScreenshotAsync(page, "shootout-peer");
         Assert.Equal(LeaderLine().Match(leaderLine).Groups["cowboy"].Value, Assert.Single(leaders));
         Assert.Contains($"leader: {leaders[0]}", status);
+        await page.SetViewportSizeAsync(400, 900);
+        await AssertNothingCutOffAsync(page);
         await page.Context.CloseAsync();
     }
 
