@@ -12,6 +12,7 @@ namespace Corral.Counter;
 [JsonSerializable(typeof(CountReply))]
 [JsonSerializable(typeof(KillReply))]
 [JsonSerializable(typeof(OwnersView))]
+[JsonSerializable(typeof(TenantsView))]
 internal sealed partial class CounterJson : JsonSerializerContext;
 
 /// <summary><c>POST /items</c>'s answer: how many items of the batch were taken (all of them, or the request failed).</summary>

@@ -10,8 +10,10 @@ using Corral.Hosting.Topology;
 namespace Corral.Counter;
 
 /// <summary>The counter app (seed 003): exact, durable per-tenant distinct counts behind a coordinator. It runs until stopped.</summary>
-public sealed class CounterModule : IAppModule
+public sealed class CounterModule : IAppModule, Hosting.Dashboard.IDashboardPanel
 {
+    public Hosting.Dashboard.DashboardPanel Panel { get; } = Dashboard.CounterPanel.Create();
+
     public string Name => CounterPlanner.App;
 
     public IReadOnlyList<string> Roles { get; } = [CounterPlanner.CoordinatorRole, CounterPlanner.WorkerRole];

@@ -11,8 +11,10 @@ using Corral.WorkQueue.Worker;
 namespace Corral.WorkQueue;
 
 /// <summary>The work queue app (seed 004): a controller expands spec × browser × viewport into tasks; workers claim, run and report them.</summary>
-public sealed class WorkQueueModule : IAppModule, ILiveStatus
+public sealed class WorkQueueModule : IAppModule, ILiveStatus, Hosting.Dashboard.IDashboardPanel
 {
+    public Hosting.Dashboard.DashboardPanel Panel { get; } = Dashboard.WorkQueuePanel.Create();
+
     private readonly Reporter.WorkQueueLiveStatus _live = new();
 
     public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(Hosting.Control.ControlClient control, CancellationToken cancellationToken) =>

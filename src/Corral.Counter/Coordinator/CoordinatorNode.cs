@@ -42,6 +42,7 @@ public sealed partial class CoordinatorNode : IAsyncDisposable
     public WebApplication App { get; }
     public OwnerTable Owners { get; }
     public Forwarder Forwarder { get; }
+    internal IngestActivity Ingest { get; } = new();
     public int Port => App.BoundPort();
 
     public static async Task<int> RunAsync(NodeContext context, CancellationToken cancellationToken)
@@ -108,6 +109,7 @@ public sealed partial class CoordinatorNode : IAsyncDisposable
         routes.MapPost("/items", WriteAsync);
         routes.MapGet("/items/{tenant}/count", CountAsync);
         routes.MapGet("/counter/owners", () => TypedResults.Ok(OwnersNow()));
+        routes.MapGet("/counter/tenants", TenantsAsync);
     }
 
     internal OwnersView OwnersNow()
@@ -127,6 +129,7 @@ public sealed partial class CoordinatorNode : IAsyncDisposable
         var items = parsed.Items!;
         if (items.Count == 0) return TypedResults.Ok(new AcceptedReply(0));
         var outcome = await Forwarder.WriteAsync(items, request.HttpContext.RequestAborted);
+        if (outcome.Status is WriteStatus.Written or WriteStatus.Queued) Ingest.Record(items);
         return outcome.Status switch
         {
             WriteStatus.Written => TypedResults.Ok(new AcceptedReply(items.Count)),
@@ -134,6 +137,15 @@ public sealed partial class CoordinatorNode : IAsyncDisposable
             WriteStatus.Refused => JsonBody.Problem(StatusCodes.Status502BadGateway, "Worker refused the items", outcome.Detail!),
             _ => JsonBody.Problem(StatusCodes.Status503ServiceUnavailable, "No worker can take the write", outcome.Detail!),
         };
+    }
+
+    /// <summary>The dashboard's view: recent tenants' counts, read from their owners as <c>GET /items/{tenant}/count</c> reads them.</summary>
+    private async Task<Ok<TenantsView>> TenantsAsync(CancellationToken cancellationToken)
+    {
+        var ingested = Ingest.Ingested;
+        var counts = await Task.WhenAll(Ingest.Recent().Select(async tenant =>
+            new TenantCount(tenant, (await Forwarder.CountAsync(tenant, cancellationToken)).Count)));
+        return TypedResults.Ok(new TenantsView(ingested, counts));
     }
 
     private async Task<Results<Ok<CountReply>, ProblemHttpResult>> CountAsync(string tenant, HttpContext http)

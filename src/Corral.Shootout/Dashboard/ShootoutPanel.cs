@@ -3,7 +3,7 @@ using Corral.Shootout.Config;
 
 namespace Corral.Shootout.Dashboard;
 
-/// <summary>The shootout's dashboard panel: each cowboy's health, the shot feed, the round and the winner, from the game server's read endpoints.</summary>
+/// <summary>The shootout's dashboard panel: each cowboy's health, the shot feed, the round and the winner, from the game server's read endpoints (in peer mode, any cowboy's, with the leader marked).</summary>
 internal static class ShootoutPanel
 {
     public static DashboardPanel Create() => new()
@@ -15,6 +15,8 @@ internal static class ShootoutPanel
         [
             new PanelRoute(ShootoutPlan.ServerRole, "GET", "/state"),
             new PanelRoute(ShootoutPlan.ServerRole, "GET", "/events"),
+            // Peer mode has no server: every cowboy serves the agreed state, with the leader.
+            new PanelRoute(ShootoutPlan.CowboyRole, "GET", "/state"),
         ],
     };
 }
