@@ -293,7 +293,7 @@ internal sealed class SqliteTaskStore : ITaskStore
                 _result = body(connection);
                 Execute(connection, "RELEASE work");
             }
-            catch (SqliteException e)
+            catch (Exception e) when (e is SqliteException or InvalidDataException or FormatException or InvalidCastException)
             {
                 Execute(connection, "ROLLBACK TO work; RELEASE work");
                 _error = e;
@@ -330,8 +330,9 @@ internal sealed class SqliteTaskStore : ITaskStore
                 Execute(_connection, "COMMIT");
                 foreach (var work in batch) work.Committed();
             }
-            catch (Exception e) when (e is SqliteException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Whatever went wrong fails this batch alone: the loop must live on, or every later transition would wait forever.
                 try
                 {
                     Execute(_connection, "ROLLBACK");

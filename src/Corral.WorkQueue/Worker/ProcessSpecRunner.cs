@@ -84,7 +84,17 @@ internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext cont
         }
 
         if (forced is not null) PosixSpawn.KillGroup(group);
-        var code = await exited.Task;
+        int code;
+        try
+        {
+            code = await exited.Task;
+        }
+        catch (IOException e)
+        {
+            PosixSpawn.KillGroup(group);
+            return new RunResult(AttemptResult.Error, null, (long)time.GetElapsedTime(started).TotalMilliseconds, e.Message);
+        }
+
         // Children that outlived the command (a runner that left a server behind) go with its group.
         PosixSpawn.KillGroup(group);
         var duration = (long)time.GetElapsedTime(started).TotalMilliseconds;
