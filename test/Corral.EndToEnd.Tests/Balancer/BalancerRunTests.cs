@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Corral.EndToEnd.Tests.Harness;
 
 namespace Corral.EndToEnd.Tests.Balancer;
 

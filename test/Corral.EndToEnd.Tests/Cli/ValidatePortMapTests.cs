@@ -1,4 +1,3 @@
-using Corral.EndToEnd.Tests.Harness;
 
 namespace Corral.EndToEnd.Tests.Cli;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Corral.EndToEnd.Tests.Harness;
 
 namespace Corral.EndToEnd.Tests.Shootout;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Corral.EndToEnd.Tests.Harness;
 
 namespace Corral.EndToEnd.Tests.Shootout;
 

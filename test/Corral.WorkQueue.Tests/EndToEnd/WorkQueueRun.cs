@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Corral.EndToEnd.Tests.Harness;
 using Corral.WorkQueue.Controller;
 
 namespace Corral.WorkQueue.Tests.EndToEnd;

@@ -1,5 +1,4 @@
 using System.Xml.Linq;
-using Corral.EndToEnd.Tests.Harness;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Tests.EndToEnd;

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Corral.EndToEnd.Tests.Harness;
+namespace Corral.Testing;
 
 /// <summary>Signals and process-table checks the tests need (real processes, real signals).</summary>
-internal static partial class Posix
+public static partial class Posix
 {
     public const int SigInt = 2;
     public const int SigKill = 9;

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace Corral.EndToEnd.Tests.Harness;
+namespace Corral.Testing;
 
 /// <summary>
 /// Concurrent clients looping <c>GET /api/v1/hello</c> through balancers (127.0.0.1 only), counting every answer.
 /// Each client stops by itself after its request quota or at the hard deadline, whichever comes first, or when
 /// <see cref="StopAsync"/> is called, so a test can never leave load running.
 /// </summary>
-internal sealed class HelloLoad : IAsyncDisposable
+public sealed class HelloLoad : IAsyncDisposable
 {
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stop;

@@ -2,14 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Corral.EndToEnd.Tests.Harness;
+namespace Corral.Testing;
 
 /// <summary>
 /// One real <c>corral</c> process: its output lines as they arrive, its exit, and the node pids it
 /// announces (<c>corral | server started (pid 123)</c>). Disposing kills it if it still runs; its nodes
 /// end with it (they are started with a parent-death signal).
 /// </summary>
-internal sealed partial class CorralProcess : IAsyncDisposable
+public sealed partial class CorralProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
@@ -122,7 +122,7 @@ internal sealed partial class CorralProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"corral did not exit within {timeout.TotalSeconds:0} s:\n{Output}");
+            Xunit.Assert.Fail($"corral did not exit within {timeout.TotalSeconds:0} s:\n{Output}");
         }
 
         return _process.ExitCode;

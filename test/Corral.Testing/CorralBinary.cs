@@ -1,9 +1,9 @@
-namespace Corral.EndToEnd.Tests.Harness;
+namespace Corral.Testing;
 
 /// <summary>Where the built <c>corral</c> executable and the repository's files are.</summary>
-internal static class CorralBinary
+public static class CorralBinary
 {
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => Repo.Root;
 
     /// <summary>The variable <c>./test.sh</c> sets to the native binary it published, so these tests run what users run.</summary>
     public const string Variable = "CORRAL_BINARY";
@@ -16,19 +16,6 @@ internal static class CorralBinary
         System.IO.Path.Combine(RepositoryRoot, "src", "Corral", "bin", Configuration(), "net10.0", "corral");
 
     public static string Example(string name) => System.IO.Path.Combine(RepositoryRoot, "examples", name);
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Corral.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("cannot find the repository root (Corral.slnx) above " + AppContext.BaseDirectory);
-    }
 
     private static string? FromEnvironment()
     {
