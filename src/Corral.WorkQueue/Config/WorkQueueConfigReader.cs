@@ -11,7 +11,7 @@ namespace Corral.WorkQueue.Config;
 internal static class WorkQueueConfigReader
 {
     private static readonly string[] SettingKeys =
-        ["spec-root", "command", "workers", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "seed", RestartCaps.Key];
+        ["spec-root", "command", "workers", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key];
 
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
@@ -112,6 +112,7 @@ internal static class WorkQueueConfigReader
         var lease = reader.OptionalDuration("lease", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(30);
         var reporterPort = reader.OptionalInt("reporter-port", 1, 32767) ?? WorkQueueConfig.DefaultReporterPort;
         var store = ReadStore(reader);
+        var durability = reader.OptionalChoice("durability", "sync", "fsync") == "fsync" ? StoreDurability.Fsync : StoreDurability.Sync;
         reader.OptionalLong("seed");
         return new WorkQueueConfig
         {
@@ -125,6 +126,7 @@ internal static class WorkQueueConfigReader
             Invalid = ReadInvalid(reader),
             ReporterPort = reporterPort,
             Store = store,
+            Durability = durability,
             Tasks = [],
         };
     }
