@@ -27,6 +27,12 @@ public sealed record WorkQueueConfig
 
     public int Workers { get; init; } = 2;
 
+    /// <summary>How many tasks one worker runs at once, each with its own lease, heartbeat, process group and report.</summary>
+    public int Concurrency { get; init; } = 1;
+
+    /// <summary>How many tasks the run can have running at once.</summary>
+    public int Slots => Workers * Concurrency;
+
     /// <summary>How long one attempt may run before its process group is killed and it counts as timed-out.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -82,6 +82,8 @@ public sealed class ConfigReaderTests : IDisposable
     [InlineData("command: [true]\nworkers: 0", "workers must be a whole number from 1 to 256")]
     [InlineData("command: [true]\nstore: mysql", "store must be sqlite, redis")]
     [InlineData("command: [true]\nlease: 5", "lease must be")]
+    [InlineData("command: [true]\nconcurrency: 0", "concurrency must be a whole number from 1 to 64")]
+    [InlineData("command: [true]\nconcurrency: 65", "concurrency must be a whole number from 1 to 64")]
     [InlineData("command: [true]\ndurability: full", "durability must be one of sync, fsync, got")]
     [InlineData("command: [true]\ncolour: red", "unknown key 'colour'")]
     [InlineData("command: [true]\nspec-root: nowhere", "is not a folder")]
@@ -102,6 +104,17 @@ public sealed class ConfigReaderTests : IDisposable
 
         Assert.Equal(expected, config.Durability);
         Assert.Equal(expected, WorkQueueConfig.FromJson(config.ToJson()).Durability);
+    }
+
+    [Theory]
+    [InlineData("", 1)]
+    [InlineData("concurrency: 16\n", 16)]
+    public void Concurrency_is_1_by_default_and_read_when_set(string setting, int expected)
+    {
+        var config = Load($"app: workqueue\nspecs: specs.json\ncommand: [true]\nworkers: 4\n{setting}");
+
+        Assert.Equal((expected, 4 * expected), (config.Concurrency, config.Slots));
+        Assert.Equal(expected, WorkQueueConfig.FromJson(config.ToJson()).Concurrency);
     }
 
     [Fact]
