@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The work queue's benchmarks, in one run:
 #   1. claim + complete cycles/s through a real controller (Kestrel, the worker API, the real client) with 4 workers and a
-#      no-op runner, on SQLite (synchronous=FULL) and on Redis (appendonly yes, appendfsync always); claim p50/p99;
+#      no-op runner, each worker at concurrency 1 and 16 ($CONCURRENCY), on SQLite with durability sync (WAL,
+#      synchronous=NORMAL, the default) and fsync (synchronous=FULL), and on Redis (appendonly yes, appendfsync always);
+#      claim p50/p99;
 #   2. end-to-end tasks/s when each task starts a real process (`true`): `corral up` with 4 workers, 200 tasks;
 #   3. makespan of 100 tasks with seeded skewed durations and ±20% jitter per run: longest-first against file order
 #      against the bound max(total / workers, longest), on a virtual clock through the real store's claim order.
 # Usage: bench/workqueue/run.sh [tasks for 1, default 20000] [binary for 2, default ./corral's native one]
+#   PARTS="1 2 3" (default) picks the parts; CONCURRENCY="1 16" (default) the per-worker concurrencies of part 1.
 set -euo pipefail
 
 TASKS="${1:-20000}"
+PARTS="${PARTS:-1 2 3}"
+CONCURRENCY="${CONCURRENCY:-1 16}"
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TMP="$(mktemp -d /tmp/corral-bench-workqueue.XXXXXX)"
 REDIS_PORT=21379
@@ -27,7 +33,7 @@ done
 echo "building the benchmark (Release)..."
 dotnet build "$ROOT/bench/workqueue/WorkQueueBench" -c Release -o "$TMP/bench" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
 BINARY="${2:-}"
-if [ -z "$BINARY" ]; then
+if [ -z "$BINARY" ] && part 2; then
   "$ROOT/corral" --version >/dev/null
   BINARY="$ROOT/.corral/bin/corral"
 fi
@@ -38,11 +44,17 @@ setpriv --pdeathsig KILL -- redis-server --bind 127.0.0.1 --port "$REDIS_PORT" -
 PIDS+=($!)
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null && break; sleep 0.1; done
 
-echo "== 1. claim + complete cycles ($TASKS tasks, 4 workers, no-op runner)"
-for store in sqlite "redis://127.0.0.1:$REDIS_PORT"; do
-  dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" cycles "$TASKS" "$store" | grep '^store'
+if part 1; then
+echo "== 1. claim + complete cycles ($TASKS tasks, 4 workers, no-op runner; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+for concurrency in $CONCURRENCY; do
+  for store in "sqlite sync" "sqlite fsync" "redis://127.0.0.1:$REDIS_PORT"; do
+    set -- $store
+    dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" cycles "$TASKS" "$1" "$concurrency" "${2:-sync}" | grep '^store'
+  done
 done
+fi
 
+if part 2; then
 echo "== 2. end-to-end: 200 tasks that run 'true', 4 workers ($BINARY)"
 mkdir -p "$TMP/e2e"
 python3 - "$TMP/e2e/map.json" <<'PY'
@@ -63,6 +75,9 @@ n = results["progress"]["total"]
 print(f"{n} tasks passed {results['progress']['passed']}: {n / elapsed:.0f} tasks/s from the queue's start to the last result ({elapsed:.2f} s); "
       f"{n / wall:.0f} tasks/s for the whole 'corral up' ({wall:.2f} s, start-up and drain included)")
 PY
+fi
 
+if part 3; then
 echo "== 3. makespan: 100 tasks, 4 workers, longest-first vs file order vs the bound"
 dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" makespan 5
+fi

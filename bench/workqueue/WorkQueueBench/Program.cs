@@ -10,42 +10,48 @@ using Corral.WorkQueue.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
 // Usage:
-//   cycles   [tasks=20000] [store=sqlite|redis://host:port]   claim + complete cycles/s through a real controller, 4 workers, no-op runner
+//   cycles   [tasks=20000] [store=sqlite|redis://host:port] [concurrency=1] [durability=sync|fsync]
+//            claim + complete cycles/s through a real controller, 4 workers each running `concurrency` tasks at once, no-op runner
 //   makespan [seeds=5]                                         100 tasks, skewed durations ±20% jitter: longest-first vs file order vs the bound
 var mode = args.ElementAtOrDefault(0) ?? "cycles";
 return mode switch
 {
-    "cycles" => await Cycles.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "20000", CultureInfo.InvariantCulture), args.ElementAtOrDefault(2) ?? "sqlite"),
+    "cycles" => await Cycles.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "20000", CultureInfo.InvariantCulture), args.ElementAtOrDefault(2) ?? "sqlite",
+        int.Parse(args.ElementAtOrDefault(3) ?? "1", CultureInfo.InvariantCulture),
+        args.ElementAtOrDefault(4) == "fsync" ? StoreDurability.Fsync : StoreDurability.Sync),
     "makespan" => await Makespan.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "5", CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: cycles [tasks] [sqlite|redis://host:port] | makespan [seeds]");
+    Console.Error.WriteLine("usage: cycles [tasks] [sqlite|redis://host:port] [concurrency] [sync|fsync] | makespan [seeds]");
     return 2;
 }
 
-/// <summary>Workers claim and complete over HTTP as real workers do (the same client), with a runner that does nothing.</summary>
+/// <summary>
+/// Workers claim and complete over HTTP as real workers do (the same client), with a runner that does nothing; each worker
+/// runs <c>concurrency</c> slots at once, as <see cref="WorkerLoop"/> does, under the worker's one name.
+/// </summary>
 internal static class Cycles
 {
     private const int Workers = 4;
 
-    public static async Task<int> RunAsync(int count, string storeName)
+    public static async Task<int> RunAsync(int count, string storeName, int concurrency, StoreDurability durability)
     {
         using var folder = new TempFolder("corral-bench-wq-");
         await using var control = await ControlApiStub.StartAsync();
         var context = control.Context("controller", WorkQueuePlan.ControllerRole, folder.Path) with { RunId = "bench-" + Guid.NewGuid().ToString("N")[..8] };
         var config = new WorkQueueConfig
         {
-            SpecList = "", SpecRoot = folder.Path, Command = ["true"], Workers = Workers, Lease = TimeSpan.FromSeconds(30), Store = storeName,
+            SpecList = "", SpecRoot = folder.Path, Command = ["true"], Workers = Workers, Concurrency = concurrency, Lease = TimeSpan.FromSeconds(30), Store = storeName,
             Tasks = Enumerable.Range(0, count).Select(i => new TaskDefinition
             {
                 Key = $"task:bench:{i}", Group = "bench", Index = i, Ordinal = i, Spec = $"s{i % 50}.spec", Viewport = "desktop", Browser = "chrome",
             }).ToArray(),
         };
         ITaskStore store = storeName == "sqlite"
-            ? SqliteTaskStore.Open(folder.Combine("workqueue.db"), context.RunId, ControllerNode.Rules(config))
+            ? SqliteTaskStore.Open(folder.Combine("workqueue.db"), context.RunId, ControllerNode.Rules(config), durability)
             : await RedisTaskStore.ConnectAsync(storeName, context.RunId, ControllerNode.Rules(config));
         await using var storeLifetime = store;
         await using var app = ControllerNode.Build(context, config, store);
@@ -53,13 +59,15 @@ internal static class Cycles
         await app.StartAsync();
         var controller = new Uri($"http://127.0.0.1:{app.BoundPort()}/");
 
-        var latencies = new List<double>[Workers];
+        var latencies = new List<double>[Workers * concurrency];
+        var clients = Enumerable.Range(0, Workers).Select(w => new QueueClient(control.Context($"worker-{w + 1}", WorkQueuePlan.WorkerRole, folder.Path), null!,
+            TimeSpan.FromSeconds(30)) { FixedController = controller }).ToArray();
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Workers).Select(async w =>
+        await Task.WhenAll(Enumerable.Range(0, Workers * concurrency).Select(async slot =>
         {
-            var own = latencies[w] = new List<double>(count / Workers + 16);
-            var workerContext = control.Context($"worker-{w + 1}", WorkQueuePlan.WorkerRole, folder.Path);
-            using var client = new QueueClient(workerContext, null!, TimeSpan.FromSeconds(30)) { FixedController = controller };
+            await Task.Yield();
+            var own = latencies[slot] = new List<double>(count / (Workers * concurrency) + 16);
+            var client = clients[slot % Workers];
             var noop = new RunResult(AttemptResult.Passed, 0, 0, "");
             // As a real worker: the first claim on its own, then each report brings the next claim (one request per task).
             var started = Stopwatch.GetTimestamp();
@@ -74,10 +82,15 @@ internal static class Cycles
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
+        foreach (var client in clients) client.Dispose();
         var all = latencies.SelectMany(l => l).Order().ToArray();
         var done = (await store.ListAsync()).Count(t => t.State == TaskState.Passed);
+        // What one look of the progress line and the reporter costs: it reads every task (up to five times a second).
+        var reading = Stopwatch.StartNew();
+        for (var i = 0; i < 5; i++) await store.ListAsync();
+        var readMs = reading.Elapsed.TotalMilliseconds / 5;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"store {(storeName == "sqlite" ? "sqlite" : "redis")}: {done}/{count} tasks, {done / seconds:0} claim+complete cycles/s with {Workers} workers; claim (with the report before it) p50 {Percentile(all, 0.50):0.00} ms, p99 {Percentile(all, 0.99):0.00} ms"));
+            $"store {(storeName == "sqlite" ? $"sqlite ({(durability == StoreDurability.Fsync ? "fsync, synchronous=FULL" : "sync, synchronous=NORMAL")})" : "redis (appendfsync always)")}, concurrency {concurrency}: {done}/{count} tasks, {done / seconds:0} claim+complete cycles/s with {Workers} workers; claim (with the report before it) p50 {Percentile(all, 0.50):0.00} ms, p99 {Percentile(all, 0.99):0.00} ms; reading every task once {readMs:0} ms"));
         await app.StopAsync();
         return done == count ? 0 : 1;
     }

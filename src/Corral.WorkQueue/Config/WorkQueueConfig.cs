@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Corral.WorkQueue.Config;
 
@@ -26,6 +27,12 @@ public sealed record WorkQueueConfig
 
     public int Workers { get; init; } = 2;
 
+    /// <summary>How many tasks one worker runs at once, each with its own lease, heartbeat, process group and report.</summary>
+    public int Concurrency { get; init; } = 1;
+
+    /// <summary>How many tasks the run can have running at once.</summary>
+    public int Slots => Workers * Concurrency;
+
     /// <summary>How long one attempt may run before its process group is killed and it counts as timed-out.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -42,6 +49,9 @@ public sealed record WorkQueueConfig
     /// <summary><c>sqlite</c> (the default), <c>redis</c> (the plan runs redis-server), or a <c>redis://host:port</c> URL.</summary>
     public string Store { get; init; } = "sqlite";
 
+    /// <summary>How hard a SQLite commit waits for the disk; Redis keeps <c>appendfsync always</c> either way.</summary>
+    public StoreDurability Durability { get; init; } = StoreDurability.Sync;
+
     /// <summary>Every task, in the original's expansion order.</summary>
     public required IReadOnlyList<TaskDefinition> Tasks { get; init; }
 
@@ -56,4 +66,15 @@ public sealed record WorkQueueConfig
     public static WorkQueueConfig FromJson(JsonElement json) =>
         json.Deserialize(WorkQueueJson.Default.WorkQueueConfig)
         ?? throw new InvalidOperationException("the work queue config from the supervisor is empty");
+}
+
+/// <summary>How hard the SQLite store's commits wait for the disk (topology key <c>durability: sync | fsync</c>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<StoreDurability>))]
+public enum StoreDurability
+{
+    /// <summary>WAL with <c>synchronous=NORMAL</c>: a committed transition survives SIGKILL of any process, not power loss.</summary>
+    Sync,
+
+    /// <summary>WAL with <c>synchronous=FULL</c>: every commit is fsynced, so it also survives power loss or an OS crash.</summary>
+    Fsync,
 }

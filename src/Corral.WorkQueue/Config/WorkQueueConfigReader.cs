@@ -11,7 +11,7 @@ namespace Corral.WorkQueue.Config;
 internal static class WorkQueueConfigReader
 {
     private static readonly string[] SettingKeys =
-        ["spec-root", "command", "workers", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "seed", RestartCaps.Key];
+        ["spec-root", "command", "workers", "concurrency", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key];
 
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
@@ -107,11 +107,13 @@ internal static class WorkQueueConfigReader
 
         var command = ReadCommand(reader, specRoot);
         var workers = reader.OptionalInt("workers", 1, 256) ?? 2;
+        var concurrency = reader.OptionalInt("concurrency", 1, 64) ?? 1;
         var timeout = reader.OptionalDuration("timeout", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromMinutes(10);
         var retries = reader.OptionalInt("retries", 0, 100) ?? 2;
         var lease = reader.OptionalDuration("lease", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(30);
         var reporterPort = reader.OptionalInt("reporter-port", 1, 32767) ?? WorkQueueConfig.DefaultReporterPort;
         var store = ReadStore(reader);
+        var durability = reader.OptionalChoice("durability", "sync", "fsync") == "fsync" ? StoreDurability.Fsync : StoreDurability.Sync;
         reader.OptionalLong("seed");
         return new WorkQueueConfig
         {
@@ -119,12 +121,14 @@ internal static class WorkQueueConfigReader
             SpecRoot = specRoot,
             Command = command,
             Workers = workers,
+            Concurrency = concurrency,
             Timeout = timeout,
             Retries = retries,
             Lease = lease,
             Invalid = ReadInvalid(reader),
             ReporterPort = reporterPort,
             Store = store,
+            Durability = durability,
             Tasks = [],
         };
     }

@@ -44,7 +44,7 @@ internal static class ControllerNode
     {
         if (!config.UsesRedis)
         {
-            return SqliteTaskStore.Open(Path.Combine(context.DataDirectory, SqliteTaskStore.FileName), context.RunId, Rules(config));
+            return SqliteTaskStore.Open(Path.Combine(context.DataDirectory, SqliteTaskStore.FileName), context.RunId, Rules(config), config.Durability);
         }
 
         var url = config.Store;

@@ -56,7 +56,7 @@ internal static class QueueApi
     }
 
     public static async Task<ResultsDocument> SnapshotAsync(QueueService queue) =>
-        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Workers);
+        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots);
 
     /// <summary>Server-sent events: the whole results document now and after every change (at most ten a second), a comment every 5 s.</summary>
     private static async Task StreamAsync(HttpContext http, QueueService queue)

@@ -5,9 +5,10 @@ using Microsoft.Data.Sqlite;
 namespace Corral.WorkQueue.Store;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c>. Every transition runs on one writer
-/// loop; the transitions that queue up while one commit is being fsynced share the next transaction (group commit), and
-/// none is acknowledged before its commit is on disk.
+/// The embedded store: one SQLite file in WAL mode, <c>synchronous=NORMAL</c> (a commit is in the WAL, in the OS's
+/// hands, before it is acknowledged: it survives SIGKILL of any process) or <c>synchronous=FULL</c> (fsynced: it also
+/// survives power loss). Every transition runs on one writer loop; the transitions that queue up while one commit is
+/// written share the next transaction (group commit), and none is acknowledged before its commit.
 /// </summary>
 internal sealed class SqliteTaskStore : ITaskStore
 {
@@ -28,14 +29,14 @@ internal sealed class SqliteTaskStore : ITaskStore
         _writer = Task.Run(WriteLoop);
     }
 
-    public static SqliteTaskStore Open(string path, string runId, QueueRules rules)
+    public static SqliteTaskStore Open(string path, string runId, QueueRules rules, StoreDurability durability = StoreDurability.Sync)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
         connection.Open();
-        Execute(connection, """
+        Execute(connection, $"""
             PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=FULL;
+            PRAGMA synchronous={(durability == StoreDurability.Fsync ? "FULL" : "NORMAL")};
             PRAGMA busy_timeout=30000;
             CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, total INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS tasks(
@@ -204,6 +205,9 @@ internal sealed class SqliteTaskStore : ITaskStore
 
         return (IReadOnlyList<AttemptRecord>)list;
     });
+
+    /// <summary>The writer connection's <c>PRAGMA synchronous</c> (NORMAL or FULL), read on the writer loop.</summary>
+    internal Task<string> SynchronousAsync() => Run(c => Scalar(c, "PRAGMA synchronous") switch { 1 => "NORMAL", 2 => "FULL", var other => other.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     /// <summary>Expired leases go back to waiting without using a retry; the last allowed loss makes the task final as error.</summary>
     private IReadOnlyList<string> Reap(SqliteConnection c, long nowMs)

@@ -1,3 +1,4 @@
+using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,9 +8,12 @@ namespace Corral.WorkQueue.Worker;
 /// <summary>
 /// A worker's loop: claim, run with heartbeats, report; leave (exit 0) once the controller says every task of the run is
 /// final, not merely when nothing waits, since an expired lease can bring a task back. A lost lease stops the command:
-/// the task is someone else's now.
+/// the task is someone else's now. With <c>concurrency</c> N the worker runs N such slots side by side, each holding
+/// its own claim (own lease, heartbeat, process group and report); the worker leaves once every slot has heard that
+/// the run is finished.
 /// </summary>
-internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<WorkerLoop> logger)
+internal sealed partial class WorkerLoop(
+    QueueClient client, ISpecRunner runner, WorkQueueConfig config, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<WorkerLoop> logger)
     : BackgroundService
 {
     /// <summary>Set when the loop ended because the controller was unreachable past the budget: the node exits non-zero.</summary>
@@ -17,6 +21,18 @@ internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A slot that gives up stops the others from claiming: the controller is gone for all of them alike.
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, config.Concurrency)).Select(_ => SlotAsync(giveUp)));
+        if (stoppingToken.IsCancellationRequested) return;
+        if (!GaveUp) LogDrained(logger);
+        lifetime.StopApplication();
+    }
+
+    private async Task SlotAsync(CancellationTokenSource stopping)
+    {
+        await Task.Yield();
+        var stoppingToken = stopping.Token;
         try
         {
             ClaimReply? next = null;
@@ -30,7 +46,6 @@ internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner,
                 }
                 else if (reply.RunFinished)
                 {
-                    LogDrained(logger);
                     break;
                 }
                 else
@@ -41,15 +56,14 @@ internal sealed partial class WorkerLoop(QueueClient client, ISpecRunner runner,
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return;
+            // Asked to stop, or another slot gave up.
         }
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
         {
             LogGaveUp(logger, e.Message);
             GaveUp = true;
+            await stopping.CancelAsync();
         }
-
-        lifetime.StopApplication();
     }
 
     /// <summary>Runs one task and reports it; returns the next claim that came with the report (none while draining).</summary>

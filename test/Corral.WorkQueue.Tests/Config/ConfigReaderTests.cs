@@ -82,6 +82,9 @@ public sealed class ConfigReaderTests : IDisposable
     [InlineData("command: [true]\nworkers: 0", "workers must be a whole number from 1 to 256")]
     [InlineData("command: [true]\nstore: mysql", "store must be sqlite, redis")]
     [InlineData("command: [true]\nlease: 5", "lease must be")]
+    [InlineData("command: [true]\nconcurrency: 0", "concurrency must be a whole number from 1 to 64")]
+    [InlineData("command: [true]\nconcurrency: 65", "concurrency must be a whole number from 1 to 64")]
+    [InlineData("command: [true]\ndurability: full", "durability must be one of sync, fsync, got")]
     [InlineData("command: [true]\ncolour: red", "unknown key 'colour'")]
     [InlineData("command: [true]\nspec-root: nowhere", "is not a folder")]
     public void Bad_settings_are_errors_naming_what_would_be_valid(string settings, string expected)
@@ -89,6 +92,29 @@ public sealed class ConfigReaderTests : IDisposable
         var error = Fails($"app: workqueue\nspecs: specs.json\n{settings}\n");
 
         Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
+    [InlineData("", StoreDurability.Sync)]
+    [InlineData("durability: sync\n", StoreDurability.Sync)]
+    [InlineData("durability: fsync\n", StoreDurability.Fsync)]
+    public void Durability_is_sync_by_default_and_fsync_when_asked(string setting, StoreDurability expected)
+    {
+        var config = Load($"app: workqueue\nspecs: specs.json\ncommand: [true]\n{setting}");
+
+        Assert.Equal(expected, config.Durability);
+        Assert.Equal(expected, WorkQueueConfig.FromJson(config.ToJson()).Durability);
+    }
+
+    [Theory]
+    [InlineData("", 1)]
+    [InlineData("concurrency: 16\n", 16)]
+    public void Concurrency_is_1_by_default_and_read_when_set(string setting, int expected)
+    {
+        var config = Load($"app: workqueue\nspecs: specs.json\ncommand: [true]\nworkers: 4\n{setting}");
+
+        Assert.Equal((expected, 4 * expected), (config.Concurrency, config.Slots));
+        Assert.Equal(expected, WorkQueueConfig.FromJson(config.ToJson()).Concurrency);
     }
 
     [Fact]

@@ -12,7 +12,8 @@ internal sealed partial class WorkQueueRun : IDisposable
 {
     /// <summary>
     /// quick: 0.3 s. slow: on attempt 1 starts a child and waits (long), later attempts 0.2 s. hang: a child and a long wait on
-    /// every attempt. flaky: fails attempt 1. Each attempt writes its pid (and its child's) under pids/.
+    /// every attempt. flaky: fails attempt 1. gate: writes its process group to pids/, then passes once three gate specs
+    /// have started (fails after 15 s otherwise). Each attempt writes its pid (and its child's) under pids/.
     /// </summary>
     private const string Runner = """
         #!/bin/sh
@@ -25,6 +26,10 @@ internal sealed partial class WorkQueueRun : IDisposable
           medium) sleep 0.8 ;;
           flaky) sleep 0.2; [ "$ATTEMPT" -gt 1 ] || { echo "flaky failure"; exit 1; } ;;
           slow) if [ "$ATTEMPT" = 1 ]; then sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait; fi; sleep 0.2 ;;
+          gate) cut -d' ' -f5 /proc/$$/stat > "pids/$TASK_KEY.$ATTEMPT.gate"; n=0
+                while [ "$(ls pids | grep -c '[.]gate$')" -lt 3 ]; do
+                  n=$((n + 1)); [ $n -le 300 ] || { echo "gate: not three at once"; exit 1; }; sleep 0.05
+                done ;;
           hang) sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait ;;
         esac
         echo done

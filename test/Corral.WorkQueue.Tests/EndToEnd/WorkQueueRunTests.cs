@@ -44,6 +44,21 @@ public sealed class WorkQueueRunTests
         Assert.Contains($"spec slow task:g:0 attempt 2 on desktop-chrome run {WorkQueueRun.RunIdOf(corral)} token=none", log);
     }
 
+    [Fact]
+    public async Task One_worker_with_concurrency_3_runs_three_specs_at_once_each_in_a_process_group_of_its_own_and_exits_0()
+    {
+        // Each gate spec passes only once all three have started, so a run that passes ran them at the same time.
+        using var run = new WorkQueueRun(WorkQueueRun.SpecList("gate", "gate", "gate"), "workers: 1\nconcurrency: 3\nretries: 0\ntimeout: 60s");
+        await using var corral = run.Up();
+
+        Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
+        var results = WorkQueueRun.Results(corral);
+        Assert.All(results.Tasks, t => Assert.Equal("passed", t.Task.Result));
+        Assert.Equal(["worker-1"], results.Tasks.SelectMany(t => t.Attempts).Select(a => a.Worker).Distinct());
+        var groups = Directory.GetFiles(run.Pids, "*.gate").Select(f => File.ReadAllText(f).Trim()).ToArray();
+        Assert.Equal(3, groups.Distinct().Count());
+    }
+
     [Theory]
     [InlineData("sqlite")]
     [InlineData("redis")]

@@ -217,6 +217,16 @@ public sealed class SqliteTaskStoreTests : TaskStoreContract, IDisposable
     protected override Task<ITaskStore> OpenStoreAsync(string runId, QueueRules rules) =>
         Task.FromResult<ITaskStore>(SqliteTaskStore.Open(_folder.Combine("workqueue.db"), runId, rules));
 
+    [Theory]
+    [InlineData(StoreDurability.Sync, "NORMAL")]
+    [InlineData(StoreDurability.Fsync, "FULL")]
+    public async Task Durability_sets_the_synchronous_level_of_the_writer_connection(StoreDurability durability, string expected)
+    {
+        await using var store = SqliteTaskStore.Open(_folder.Combine("workqueue.db"), "run-1", new QueueRules(), durability);
+
+        Assert.Equal(expected, await store.SynchronousAsync());
+    }
+
     public void Dispose() => _folder.Dispose();
 }
 
