@@ -9,8 +9,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -142,18 +140,8 @@ internal sealed class ControlServer : IAsyncDisposable
         app.UseAuthorization();
         app.MapControlApi(plane, options);
         options.MapExtra?.Invoke(app);
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync();
-            throw new SupervisorException(
-                $"the control API cannot listen on {bindAddress}:{port} ({e.Message}); shift all ports with --port-offset N or use --ports dynamic");
-        }
-
-        boundPort = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        boundPort = await SupervisorListener.StartAsync(app, "control API", bindAddress, port,
+            "shift all ports with --port-offset N or use --ports dynamic", cancellationToken);
         return new ControlServer(app, new Uri($"http://{bindAddress}:{boundPort}/"));
     }
 

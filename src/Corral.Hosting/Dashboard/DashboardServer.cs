@@ -7,8 +7,6 @@ using Corral.Hosting.Nodes;
 using Corral.Hosting.Supervision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -95,18 +93,8 @@ internal sealed class DashboardServer : IAsyncDisposable
         control.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(ClusterToken.Scheme, run.Token);
         var proxy = new DashboardProxy(run, panel);
         app.MapDashboard(run, feed, codes, panel, control, proxy, () => boundPort, time);
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync();
-            throw new SupervisorException(
-                $"the dashboard cannot listen on {bindAddress}:{port} ({e.Message}); choose another with --dashboard PORT, shift all ports with --port-offset N, or use --no-dashboard");
-        }
-
-        boundPort = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        boundPort = await SupervisorListener.StartAsync(app, "dashboard", bindAddress, port,
+            "choose another with --dashboard PORT, shift all ports with --port-offset N, or use --no-dashboard", cancellationToken);
         app.Lifetime.ApplicationStopping.Register(() => { control.Dispose(); proxy.Dispose(); });
         feed.Hello(new DashboardHello(run.RunId, run.App, panel?.Title));
         return new DashboardServer(app, run, feed, codes, time, boundPort);
