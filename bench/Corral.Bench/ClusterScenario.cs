@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Corral.Hosting.Metrics;
+using Corral.Node.Metrics;
 
 namespace Corral.Bench;
 

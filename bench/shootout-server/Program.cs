@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.Shootout.Config;
 using Corral.Shootout.Server;
 using Corral.Shootout.Store;

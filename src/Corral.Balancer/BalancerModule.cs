@@ -2,11 +2,11 @@ using System.Text.Json;
 using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
 using Corral.Balancer.Worker;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Dashboard;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Dashboard;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 
 namespace Corral.Balancer;
 

@@ -1,6 +1,6 @@
 using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
-using Corral.Hosting.Planning;
+using Corral.Node.Planning;
 
 namespace Corral.Balancer;
 

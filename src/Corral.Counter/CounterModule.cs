@@ -2,17 +2,18 @@ using System.Text.Json;
 using Corral.Counter.Config;
 using Corral.Counter.Coordinator;
 using Corral.Counter.Worker;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Dashboard;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 
 namespace Corral.Counter;
 
 /// <summary>The counter app (seed 003): exact, durable per-tenant distinct counts behind a coordinator. It runs until stopped.</summary>
-public sealed class CounterModule : IAppModule, Hosting.Dashboard.IDashboardPanel
+public sealed class CounterModule : IAppModule, IDashboardPanel
 {
-    public Hosting.Dashboard.DashboardPanel Panel { get; } = Dashboard.CounterPanel.Create();
+    public DashboardPanel Panel { get; } = Dashboard.CounterPanel.Create();
 
     public string Name => CounterPlanner.App;
 

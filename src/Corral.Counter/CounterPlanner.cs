@@ -1,6 +1,6 @@
 using System.Globalization;
 using Corral.Counter.Config;
-using Corral.Hosting.Planning;
+using Corral.Node.Planning;
 
 namespace Corral.Counter;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Control;
-using Corral.Hosting.Dashboard;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Control;
+using Corral.Node.Dashboard;
+using Corral.Node.Nodes;
+using Corral.Node.Topology;
 using Corral.Shootout.Checking;
 using Corral.Shootout.Config;
 using Corral.Shootout.Cowboy;

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Control;
+using Corral.Node.Dashboard;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Worker;
@@ -11,13 +13,13 @@ using Corral.WorkQueue.Worker;
 namespace Corral.WorkQueue;
 
 /// <summary>The work queue app (seed 004): a controller expands spec × browser × viewport into tasks; workers claim, run and report them.</summary>
-public sealed class WorkQueueModule : IAppModule, ILiveStatus, Hosting.Dashboard.IDashboardPanel
+public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
 {
-    public Hosting.Dashboard.DashboardPanel Panel { get; } = Dashboard.WorkQueuePanel.Create();
+    public DashboardPanel Panel { get; } = Dashboard.WorkQueuePanel.Create();
 
     private readonly Reporter.WorkQueueLiveStatus _live = new();
 
-    public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(Hosting.Control.ControlClient control, CancellationToken cancellationToken) =>
+    public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(ControlClient control, CancellationToken cancellationToken) =>
         _live.WatchAsync(control, cancellationToken);
 
     public string Name => WorkQueuePlan.App;

@@ -1,4 +1,4 @@
-using Corral.Hosting.Apps;
+using Corral.Node.Apps;
 using Corral.Balancer;
 using Corral.Counter;
 using Corral.Shootout;

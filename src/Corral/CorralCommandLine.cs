@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Corral.Commands;
-using Corral.Hosting.Apps;
+using Corral.Node.Apps;
 
 namespace Corral;
 

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Supervision;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+using Corral.Supervisor.Supervision;
+using Corral.Node.Topology;
 using Corral.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -197,7 +197,7 @@ internal static class TestSupervise
             ],
         };
         var loaded = new LoadedApp(new TestApp(), plan, JsonDocument.Parse("{}").RootElement);
-        await using var supervisor = new Supervisor(new SupervisorOptions
+        await using var supervisor = new RunSupervisor(new SupervisorOptions
         {
             DataDirectory = data,
             DynamicPorts = true,

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Corral.Hosting.Supervision;
+using Corral.Supervisor.Supervision;
 
 namespace Corral.Testing;
 

@@ -1,4 +1,4 @@
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 
 namespace Corral.Testing;
 

@@ -4,7 +4,7 @@ using Corral.Balancer;
 using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
 using Corral.Balancer.Worker;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 
 // A bench harness, not a product entry point: `corral node` (issue 2) is the real one. It starts one node in this
 // process with fixed ports, no supervisor and a zero-delay, zero-failure worker config, and stops on SIGTERM or Ctrl+C.

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.Testing;
 using Corral.WorkQueue;
 using Corral.WorkQueue.Config;

@@ -1,5 +1,5 @@
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 
 namespace Corral.Balancer.Config;
 

@@ -1,4 +1,4 @@
-using Corral.Hosting.Metrics;
+using Corral.Node.Metrics;
 using Corral.Balancer.Health;
 
 namespace Corral.Balancer.Proxy;

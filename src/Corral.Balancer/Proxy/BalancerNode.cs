@@ -1,9 +1,9 @@
 using System.Net;
 using Corral.Balancer.Config;
 using Corral.Balancer.Health;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Randomness;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
+using Corral.Node.Randomness;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

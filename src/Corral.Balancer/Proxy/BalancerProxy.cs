@@ -170,7 +170,7 @@ internal sealed partial class BalancerProxy : IDisposable
                     context.Response.Clear();
                     await WriteProblemAsync(context, expired == Expiry.ClientIdle ? StatusCodes.Status408RequestTimeout : StatusCodes.Status400BadRequest,
                         "Request body failed", expired == Expiry.ClientIdle
-                            ? $"the client sent nothing for {Corral.Hosting.Text.Durations.Format(config.Timeouts.Activity)} (timeouts.activity)"
+                            ? $"the client sent nothing for {Corral.Node.Text.Durations.Format(config.Timeouts.Activity)} (timeouts.activity)"
                             : "the request body could not be read from the client");
                 }
                 else if (expired == Expiry.ClientIdle)
@@ -233,8 +233,8 @@ internal sealed partial class BalancerProxy : IDisposable
         else if (last.TimedOut)
         {
             await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, "Worker timed out",
-                $"no answer within {Corral.Hosting.Text.Durations.Format(config.Timeouts.Attempt)} per attempt and "
-                + $"{Corral.Hosting.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId}: {last.Reason}){stopped}");
+                $"no answer within {Corral.Node.Text.Durations.Format(config.Timeouts.Attempt)} per attempt and "
+                + $"{Corral.Node.Text.Durations.Format(config.Timeouts.Request)} in all (last tried {last.WorkerId}: {last.Reason}){stopped}");
         }
         else
         {

@@ -1,6 +1,6 @@
 using Corral.Balancer.Config;
 using Corral.Balancer.Policies;
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 
 namespace Corral.Balancer.Proxy;
 

@@ -35,7 +35,7 @@ internal static class WorkerConnections
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new TimeoutException($"no connection to {endPoint.Host}:{endPoint.Port} within {Corral.Hosting.Text.Durations.Format(timeout)} (timeouts.connect)");
+            throw new TimeoutException($"no connection to {endPoint.Host}:{endPoint.Port} within {Corral.Node.Text.Durations.Format(timeout)} (timeouts.connect)");
         }
         catch
         {

@@ -1,4 +1,4 @@
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 
 namespace Corral.Balancer.Worker;
 

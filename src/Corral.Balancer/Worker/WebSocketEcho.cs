@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Corral.Hosting.Text;
+using Corral.Node.Text;
 
 namespace Corral.Balancer.Worker;
 

@@ -1,6 +1,6 @@
 using Corral.Balancer.Config;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

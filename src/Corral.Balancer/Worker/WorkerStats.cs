@@ -1,4 +1,4 @@
-using Corral.Hosting.Metrics;
+using Corral.Node.Metrics;
 
 namespace Corral.Balancer.Worker;
 

@@ -1,4 +1,4 @@
-using Corral.Hosting.Metrics;
+using Corral.Node.Metrics;
 using Microsoft.Data.Sqlite;
 
 namespace Corral.Balancer.Worker;

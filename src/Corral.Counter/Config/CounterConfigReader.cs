@@ -1,6 +1,6 @@
 using Corral.Counter.Store;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 
 namespace Corral.Counter.Config;
 

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Partitioning;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Counter.Coordinator;

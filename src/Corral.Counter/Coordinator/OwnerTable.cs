@@ -1,5 +1,5 @@
 using Corral.Counter.Partitioning;
-using Corral.Hosting.Control;
+using Corral.Node.Control;
 
 namespace Corral.Counter.Coordinator;
 

@@ -1,4 +1,4 @@
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 

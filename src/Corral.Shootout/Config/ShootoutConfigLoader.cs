@@ -1,5 +1,5 @@
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 using Corral.Shootout.Peer;
 using Corral.Shootout.Peer.Etcd;
 using Corral.Shootout.Store;

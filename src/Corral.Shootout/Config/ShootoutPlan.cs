@@ -1,4 +1,4 @@
-using Corral.Hosting.Planning;
+using Corral.Node.Planning;
 
 namespace Corral.Shootout.Config;
 

@@ -1,8 +1,8 @@
 using System.Net;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Randomness;
-using Corral.Hosting.Resilience;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
+using Corral.Node.Randomness;
+using Corral.Node.Resilience;
 using Corral.Shootout.Config;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

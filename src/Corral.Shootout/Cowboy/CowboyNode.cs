@@ -1,4 +1,4 @@
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.Shootout.Config;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

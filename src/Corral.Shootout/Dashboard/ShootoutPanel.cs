@@ -1,4 +1,4 @@
-using Corral.Hosting.Dashboard;
+using Corral.Node.Dashboard;
 using Corral.Shootout.Config;
 
 namespace Corral.Shootout.Dashboard;

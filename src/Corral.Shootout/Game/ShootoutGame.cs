@@ -1,4 +1,4 @@
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 using Corral.Shootout.Config;
 
 namespace Corral.Shootout.Game;

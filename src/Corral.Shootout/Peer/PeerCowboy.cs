@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
 using Corral.Shootout.Checking;
 using Corral.Shootout.Config;
 using Corral.Shootout.Peer.Etcd;

@@ -1,4 +1,4 @@
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.Shootout.Config;
 using Corral.Shootout.Peer.Etcd;
 using Corral.Shootout.Server;

@@ -1,4 +1,4 @@
-using Corral.Hosting.Planning;
+using Corral.Node.Planning;
 using Corral.Shootout.Config;
 
 namespace Corral.Shootout.Peer;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Server;

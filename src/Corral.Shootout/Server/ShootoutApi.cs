@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.Shootout.Game;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Corral.Hosting.Metrics;
+using Corral.Node.Metrics;
 
 namespace Corral.Shootout.Server;
 

@@ -1,4 +1,4 @@
-using Corral.Hosting.Topology;
+using Corral.Node.Topology;
 
 namespace Corral.WorkQueue.Config;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.WorkQueue.Reporter;
 using Corral.WorkQueue.Store;
 using Microsoft.AspNetCore.Builder;

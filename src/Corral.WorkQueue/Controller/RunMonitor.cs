@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
 using Corral.WorkQueue.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,4 @@
-using Corral.Hosting.Dashboard;
+using Corral.Node.Dashboard;
 
 namespace Corral.WorkQueue.Dashboard;
 

@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Control;
+using Corral.Node.Apps;
+using Corral.Node.Control;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
 

@@ -1,7 +1,8 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
+using Corral.Node.Text;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
@@ -107,7 +108,7 @@ internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext cont
         var tail = Tail(log);
         if (forced == AttemptResult.TimedOut)
         {
-            tail += $"{(tail.Length > 0 ? "\n" : "")}[corral] killed after the timeout of {Hosting.Text.Durations.Format(config.Timeout)}";
+            tail += $"{(tail.Length > 0 ? "\n" : "")}[corral] killed after the timeout of {Durations.Format(config.Timeout)}";
         }
 
         return new RunResult(result, forced is null ? code : null, duration, tail);

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization.Metadata;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Randomness;
-using Corral.Hosting.Resilience;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
+using Corral.Node.Randomness;
+using Corral.Node.Resilience;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
 

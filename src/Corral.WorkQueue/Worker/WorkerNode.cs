@@ -1,5 +1,5 @@
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
 using Corral.WorkQueue.Config;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

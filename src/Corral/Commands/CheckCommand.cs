@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Corral.Hosting.Apps;
+using Corral.Node.Apps;
 
 namespace Corral.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Corral.Hosting.Control;
-using Corral.Hosting.Supervision;
+using Corral.Node.Control;
+using Corral.Supervisor.Supervision;
 
 namespace Corral.Commands;
 

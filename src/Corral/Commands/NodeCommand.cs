@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
-using Corral.Hosting.Randomness;
-using Corral.Hosting.Resilience;
+using Corral.Node.Apps;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
+using Corral.Node.Randomness;
+using Corral.Node.Resilience;
 
 namespace Corral.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Topology;
 
 namespace Corral.Commands;
 

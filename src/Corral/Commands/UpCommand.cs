@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Supervision;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Control;
+using Corral.Node.Text;
+using Corral.Supervisor.Supervision;
+using Corral.Node.Topology;
 
 namespace Corral.Commands;
 
@@ -67,9 +69,9 @@ internal static class UpCommand
                 return ExitCodes.BadInput;
             }
 
-            if (!Hosting.Text.Durations.TryParse(result.GetValue(grace)!, out var gracePeriod))
+            if (!Durations.TryParse(result.GetValue(grace)!, out var gracePeriod))
             {
-                errors.WriteLine($"--grace must be {Hosting.Text.Durations.Expected}, got '{result.GetValue(grace)}'");
+                errors.WriteLine($"--grace must be {Durations.Expected}, got '{result.GetValue(grace)}'");
                 return ExitCodes.BadInput;
             }
 
@@ -106,7 +108,7 @@ internal static class UpCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var signals = StopSignals.Register(stop);
 
-        await using var supervisor = new Supervisor(options, source);
+        await using var supervisor = new RunSupervisor(options, source);
         SupervisorResult outcome;
         using var live = new CancellationTokenSource();
         var showing = Task.CompletedTask;
@@ -150,9 +152,9 @@ internal static class UpCommand
     }
 
     /// <summary>Feeds the app's live status (the shootout's health table) into the terminal footer until the run ends.</summary>
-    private static async Task ShowLiveStatusAsync(ILiveStatus status, LiveFooterSink footer, Supervisor supervisor, CancellationToken cancellationToken)
+    private static async Task ShowLiveStatusAsync(ILiveStatus status, LiveFooterSink footer, RunSupervisor supervisor, CancellationToken cancellationToken)
     {
-        using var control = new Hosting.Control.ControlClient(supervisor.ControlUrl, supervisor.Token);
+        using var control = new ControlClient(supervisor.ControlUrl, supervisor.Token);
         try
         {
             await foreach (var lines in status.WatchAsync(control, cancellationToken))

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Planning;
+using Corral.Node.Apps;
+using Corral.Node.Planning;
 
 namespace Corral.Commands;
 

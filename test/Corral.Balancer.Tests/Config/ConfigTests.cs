@@ -1,7 +1,7 @@
 using Corral.Balancer.Config;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 
 namespace Corral.Balancer.Tests.Config;
 

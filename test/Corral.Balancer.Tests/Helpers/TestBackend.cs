@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Balancer.Tests.Helpers;

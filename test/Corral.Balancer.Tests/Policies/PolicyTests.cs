@@ -1,6 +1,6 @@
 using Corral.Balancer.Policies;
 using Corral.Balancer.Proxy;
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 
 namespace Corral.Balancer.Tests.Policies;
 

@@ -6,8 +6,8 @@ using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
-using Corral.Hosting.Control;
-using Corral.Hosting.Nodes;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
 
 namespace Corral.Balancer.Tests.Proxy;
 

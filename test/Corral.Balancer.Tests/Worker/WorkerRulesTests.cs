@@ -1,5 +1,5 @@
 using Corral.Balancer.Worker;
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 
 namespace Corral.Balancer.Tests.Worker;
 

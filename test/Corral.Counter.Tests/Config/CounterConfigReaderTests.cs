@@ -1,7 +1,7 @@
 using Corral.Counter.Config;
 using Corral.Counter.Store;
-using Corral.Hosting.Apps;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Topology;
 
 namespace Corral.Counter.Tests.Config;
 

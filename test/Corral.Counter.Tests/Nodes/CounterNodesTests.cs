@@ -7,7 +7,7 @@ using Corral.Counter.Config;
 using Corral.Counter.Coordinator;
 using Corral.Counter.Partitioning;
 using Corral.Counter.Worker;
-using Corral.Hosting.Control;
+using Corral.Node.Control;
 using Microsoft.Extensions.Hosting;
 
 namespace Corral.Counter.Tests.Nodes;

@@ -5,7 +5,7 @@ using Corral.Counter.Config;
 using Corral.Counter.Coordinator;
 using Corral.Counter.Items;
 using Corral.Counter.Worker;
-using Corral.Hosting.Control;
+using Corral.Node.Control;
 
 namespace Corral.Counter.Tests.Nodes;
 

@@ -1,5 +1,6 @@
-using Corral.Hosting.Control;
-using Corral.Hosting.Dashboard;
+using Corral.Node.Control;
+using Corral.Node.Dashboard;
+using Corral.Supervisor.Dashboard;
 
 namespace Corral.Dashboard.Tests.Feed;
 

@@ -1,4 +1,5 @@
-using Corral.Hosting.Dashboard;
+using Corral.Node.Dashboard;
+using Corral.Supervisor.Dashboard;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 

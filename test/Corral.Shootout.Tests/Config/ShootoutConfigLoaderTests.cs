@@ -1,6 +1,6 @@
-using Corral.Hosting.Apps;
-using Corral.Hosting.Planning;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
 using Corral.Shootout.Config;
 using Corral.Shootout.Peer;
 

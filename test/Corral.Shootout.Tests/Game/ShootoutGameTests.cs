@@ -1,4 +1,4 @@
-using Corral.Hosting.Randomness;
+using Corral.Node.Randomness;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Tests.Helpers;

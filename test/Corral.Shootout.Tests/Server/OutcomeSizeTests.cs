@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Corral.Hosting.Control;
+using Corral.Node.Control;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Server;

@@ -1,5 +1,5 @@
-using Corral.Hosting.Apps;
-using Corral.Hosting.Topology;
+using Corral.Node.Apps;
+using Corral.Node.Topology;
 using Corral.WorkQueue.Config;
 
 namespace Corral.WorkQueue.Tests.Config;

@@ -1,4 +1,4 @@
-using Corral.Hosting.Topology;
+using Corral.Node.Topology;
 using Corral.WorkQueue.Config;
 
 namespace Corral.WorkQueue.Tests.Config;

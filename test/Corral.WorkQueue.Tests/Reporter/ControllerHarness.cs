@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Corral.Hosting.Nodes;
+using Corral.Node.Nodes;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;

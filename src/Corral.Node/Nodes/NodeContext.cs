@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Corral.Node.Nodes;
+
+/// <summary>Everything a node process knows about itself and its run, read from its environment and arguments.</summary>
+public sealed record NodeContext
+{
+    public required string NodeId { get; init; }
+    public required string Role { get; init; }
+    public required string Token { get; init; }
+    public required Uri ControlUrl { get; init; }
+    public required string RunId { get; init; }
+    public required string RunDirectory { get; init; }
+    public required string DataDirectory { get; init; }
+    public long Seed { get; init; }
+
+    /// <summary>Ports by name (<c>http</c>, <c>admin</c>); 0 means any free port.</summary>
+    public required IReadOnlyDictionary<string, int> Ports { get; init; }
+
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The app's config, as the supervisor serves it; filled in by <see cref="Control.ControlClient"/> at start.</summary>
+    public JsonElement Config { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public int Port(string name = "http") => Ports.TryGetValue(name, out var port) ? port : 0;
+
+    /// <summary>Reads a node's context from its environment, with command-line overrides for a node started by hand.</summary>
+    public static NodeContext FromEnvironment(string role, string? nodeId = null, string? join = null, string? bindAddress = null,
+        IReadOnlyDictionary<string, int>? ports = null, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        string Required(string name, string? overriding) =>
+            overriding ?? environment(name) ?? throw new InvalidOperationException(
+                $"{name} is not set: a node is started by 'corral up', or by hand with --join URL and the run's token in {NodeEnvironment.Token}");
+
+        var token = Required(NodeEnvironment.Token, null);
+        var control = Required(NodeEnvironment.ControlUrl, join);
+        if (!Uri.TryCreate(control, UriKind.Absolute, out var controlUrl) || controlUrl.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException($"the control API address '{control}' is not an http:// URL");
+        }
+
+        var dataDirectory = environment(NodeEnvironment.DataDirectory) ?? Path.GetFullPath(".corral");
+        var runId = environment(NodeEnvironment.RunId) ?? "manual";
+        return new NodeContext
+        {
+            NodeId = Required(NodeEnvironment.NodeId, nodeId),
+            Role = role,
+            Token = token,
+            ControlUrl = controlUrl,
+            RunId = runId,
+            RunDirectory = environment(NodeEnvironment.RunDirectory) ?? Path.Combine(dataDirectory, "runs", runId),
+            DataDirectory = dataDirectory,
+            Seed = long.TryParse(environment(NodeEnvironment.Seed), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : 0,
+            Ports = ports ?? ParsePorts(environment(NodeEnvironment.Ports)),
+            BindAddress = bindAddress ?? environment(NodeEnvironment.BindAddress) ?? "127.0.0.1",
+        };
+    }
+
+    public static IReadOnlyDictionary<string, int> ParsePorts(string? text)
+    {
+        var ports = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var part in (text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = part.IndexOf('=');
+            if (equals <= 0 || !int.TryParse(part[(equals + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+            {
+                throw new InvalidOperationException($"{NodeEnvironment.Ports} entry '{part}' is not name=port");
+            }
+
+            ports[part[..equals]] = port;
+        }
+
+        if (ports.Count == 0)
+        {
+            ports["http"] = 0;
+        }
+
+        return ports;
+    }
+
+    public static string FormatPorts(IReadOnlyDictionary<string, int> ports) =>
+        string.Join(';', ports.Select(p => $"{p.Key}={p.Value.ToString(CultureInfo.InvariantCulture)}"));
+}

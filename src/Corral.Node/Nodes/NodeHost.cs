@@ -1,0 +1,152 @@
+using System.Net;
+using System.Text.Json.Serialization.Metadata;
+using Corral.Node.Control;
+using Corral.Node.Randomness;
+using Corral.Node.Resilience;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Corral.Node.Nodes;
+
+/// <summary>
+/// Defaults shared by every role: Kestrel on the node's address and port, <c>/healthz</c> and <c>/readyz</c>,
+/// problem details for errors, one-line logs, a control-API client and the node's readiness flag.
+/// </summary>
+public static partial class NodeHost
+{
+    /// <summary>Bodies are small everywhere except where a role raises the limit on purpose (the balancer's proxy).</summary>
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>
+    /// A node reads no appsettings file, yet by default the host watches for one: an inotify instance per host, and
+    /// the kernel allows 128 per user, so a few hundred nodes on one machine failed to start. Nothing to reload, no watch.
+    /// </summary>
+    public static readonly string[] NoConfigWatch = ["--hostBuilder:reloadConfigOnChange=false"];
+
+    public static WebApplicationBuilder CreateBuilder(NodeContext context, string portName = "http")
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-" + context.Role, Args = NoConfigWatch });
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Parse(context.BindAddress), context.Port(portName));
+            kestrel.Limits.MaxRequestBodySize = DefaultMaxRequestBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        ConfigureLogging(builder.Logging);
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
+        builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton(context.Time);
+        builder.Services.AddSingleton<NodeReadiness>();
+        builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time) { Seed = context.Seed });
+        return builder;
+    }
+
+    /// <summary>
+    /// Lets the role's typed results (<c>TypedResults.Ok(record)</c>) serialize its own types: under Native AOT
+    /// there is no reflection to fall back on, so the role's source-generated context is asked first.
+    /// </summary>
+    public static WebApplicationBuilder AddJsonContext(this WebApplicationBuilder builder, IJsonTypeInfoResolver context)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, context));
+        return builder;
+    }
+
+    /// <summary>One-line logs on stdout; framework chatter only from warnings up.</summary>
+    public static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        // Registered by hand: AddConsoleFormatter<,> binds its options from configuration by reflection.
+        logging.AddConsole(o => o.FormatterName = NodeLogFormatter.FormatterName);
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, NodeLogFormatter>());
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("System.Net.Http", LogLevel.Warning);
+    }
+
+    /// <summary>Maps <c>/healthz</c> (the process serves) and <c>/readyz</c> (it takes work), and the error handlers.</summary>
+    public static WebApplication UseNodeDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        var readiness = app.Services.GetRequiredService<NodeReadiness>();
+        app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
+        app.MapGet("/healthz", () => TypedResults.Json(new ProbeReply("live"), ControlJson.Default.ProbeReply));
+        app.MapGet("/readyz", Results<JsonHttpResult<ProbeReply>, ProblemHttpResult> () => readiness.IsReady
+            ? TypedResults.Json(new ProbeReply("ready"), ControlJson.Default.ProbeReply)
+            : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: readiness.IsDraining ? "Draining" : "Not ready",
+                detail: readiness.IsDraining ? "the node is leaving and takes no new work" : "the node is still starting"));
+        return app;
+    }
+
+    /// <summary>The port Kestrel actually bound (differs from the planned one when it was 0).</summary>
+    public static int BoundPort(this WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First()).Port;
+    }
+
+    /// <summary>
+    /// Starts the node, reports its bound ports to the supervisor, and waits until the host stops
+    /// (SIGTERM from the supervisor means "drain"). Returns the node's exit code: 0, it drained.
+    /// </summary>
+    public static async Task<int> RunAsync(WebApplication app, CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, int>? extraPorts = null)
+    {
+        var context = app.Services.GetRequiredService<NodeContext>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Node");
+        await app.StartAsync(cancellationToken);
+        var ports = new Dictionary<string, int>(extraPorts ?? new Dictionary<string, int>()) { ["http"] = app.BoundPort() };
+        await ReportEndpointsAsync(app.Services.GetRequiredService<ControlClient>(), context, ports, logger, cancellationToken);
+        LogListening(logger, context.NodeId, context.Role, string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}")));
+        await using var stop = cancellationToken.Register(() => app.Lifetime.StopApplication());
+        await app.WaitForShutdownAsync(CancellationToken.None);
+        return 0;
+    }
+
+    /// <summary>Tells the supervisor where this node listens; bounded retries, since a node started by hand may have no supervisor yet.</summary>
+    public static async Task ReportEndpointsAsync(ControlClient control, NodeContext context, IReadOnlyDictionary<string, int> ports,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromSeconds(1) },
+            context.Time, new SeededRandom(context.Seed, $"{context.NodeId}/endpoints"));
+        while (true)
+        {
+            try
+            {
+                await control.ReportEndpointsAsync(context.NodeId, ports, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                if (backoff.Attempt == 19)
+                {
+                    LogReportFailed(logger, control.BaseAddress, e.Message);
+                    return;
+                }
+
+                await backoff.WaitAsync(cancellationToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{NodeId} ({Role}) listening: {Ports}")]
+    private static partial void LogListening(ILogger logger, string nodeId, string role, string ports);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not report endpoints to the supervisor at {Control}: {Error}")]
+    private static partial void LogReportFailed(ILogger logger, Uri control, string error);
+}
+
+/// <summary>The body of <c>/healthz</c> and <c>/readyz</c>: <c>{"status": "live"}</c> or <c>{"status": "ready"}</c>.</summary>
+public sealed record ProbeReply(string Status);

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+
+namespace Corral.Node.Planning;
+
+/// <summary>
+/// A role that runs a program which is not Corral (redis-server, etcd), with every guarantee a Corral node has.
+/// </summary>
+/// <remarks>
+/// The program must stay in the foreground: the supervisor watches the process it started, so a program that
+/// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision and outlives the
+/// run. Configure it not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say
+/// otherwise), etcd never daemonizes.
+/// </remarks>
+public sealed record ProgramSpec
+{
+    /// <summary>A name looked up on PATH (<c>redis-server</c>) or a path to an executable.</summary>
+    public required string Executable { get; init; }
+
+    /// <summary>Argument templates: <c>{port:NAME}</c>, <c>{data}</c> (the node's data folder), <c>{node}</c>, <c>{bind}</c>; <c>{{</c> is a brace.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Environment variables for the program; values are templates like the arguments.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// A folder under the data folder (<c>--data</c>) that <c>{data}</c> names instead of the run's <c>runs/&lt;id&gt;/data/&lt;node&gt;</c>,
+    /// for a program whose files must outlive the run (a store); null: the run's folder.
+    /// </summary>
+    public string? DataFolder { get; init; }
+
+    /// <summary>How a person installs the program when it is missing (<c>apt-get install redis-server</c>).</summary>
+    public string? InstallHint { get; init; }
+
+    /// <summary>Whether two specs start the same process (records compare their lists by reference, this by content).</summary>
+    public static bool SameProcess(ProgramSpec? a, ProgramSpec? b) =>
+        ReferenceEquals(a, b) || (a is not null && b is not null && a.Executable == b.Executable && a.DataFolder == b.DataFolder &&
+                                  a.Arguments.SequenceEqual(b.Arguments) &&
+                                  a.Environment.Count == b.Environment.Count &&
+                                  a.Environment.All(e => b.Environment.TryGetValue(e.Key, out var v) && v == e.Value));
+
+    /// <summary>The full path of <see cref="Executable"/>, or null when it cannot be found or run.</summary>
+    public string? Resolve()
+    {
+        if (Executable.Contains('/'))
+        {
+            return IsExecutable(Executable) ? Path.GetFullPath(Executable) : null;
+        }
+
+        var path = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, Executable)).FirstOrDefault(IsExecutable);
+    }
+
+    /// <summary>The error for a program that cannot be found, saying how to install it.</summary>
+    public string MissingMessage(string role) =>
+        $"the program '{Executable}' for role {role} is not installed or not executable" +
+        (InstallHint is { } hint ? $"; install it with: {hint}" : "; install it or put it on PATH");
+
+    private static bool IsExecutable(string path) =>
+        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+}
+
+/// <summary>How the supervisor tells that a node is ready and still alive.</summary>
+public enum ProbeKind
+{
+    /// <summary>GET a path on a named port; 200 means yes.</summary>
+    Http,
+
+    /// <summary>A TCP connection to a named port is accepted.</summary>
+    Tcp,
+
+    /// <summary>Ready as soon as started; alive while its process runs.</summary>
+    None,
+}
+
+/// <summary>A readiness and liveness probe: a kind, the port it targets, and for HTTP the paths.</summary>
+public sealed record ProbeSpec(ProbeKind Kind, string? Port = null, string ReadyPath = "/readyz", string LivePath = "/healthz")
+{
+    public static ProbeSpec CorralNode(string port) => new(ProbeKind.Http, port);
+    public static ProbeSpec HttpPath(string port, string path) => new(ProbeKind.Http, port, path, path);
+    public static ProbeSpec Tcp(string port) => new(ProbeKind.Tcp, port);
+    public static ProbeSpec Nothing { get; } = new(ProbeKind.None);
+}
+
+/// <summary>Expands a program role's argument and environment templates.</summary>
+public static class ProgramTemplate
+{
+    /// <summary>Fills in <c>{port:NAME}</c>, <c>{data}</c>, <c>{node}</c> and <c>{bind}</c>; throws on anything else.</summary>
+    public static string Expand(string template, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind) =>
+        Walk(template, name => name switch
+        {
+            "data" => data,
+            "node" => nodeId,
+            "bind" => bind,
+            _ when name.StartsWith("port:", StringComparison.Ordinal) && ports.TryGetValue(name[5..], out var port) =>
+                port.ToString(CultureInfo.InvariantCulture),
+            _ => throw new FormatException(Unknown(template, name, ports.Keys)),
+        });
+
+    /// <summary>Why <paramref name="template"/> cannot be expanded with these port names, or null when it can.</summary>
+    public static string? Check(string template, IReadOnlyCollection<string> portNames)
+    {
+        try
+        {
+            Walk(template, name => name is "data" or "node" or "bind" ||
+                                   (name.StartsWith("port:", StringComparison.Ordinal) && portNames.Contains(name[5..]))
+                ? ""
+                : throw new FormatException(Unknown(template, name, portNames)));
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static string Unknown(string template, string name, IEnumerable<string> ports) =>
+        $"'{{{name}}}' in '{template}' is not a placeholder; valid: {{data}}, {{node}}, {{bind}}, " +
+        string.Join(", ", ports.Select(p => $"{{port:{p}}}"));
+
+    private static string Walk(string template, Func<string, string> value)
+    {
+        var result = new StringBuilder(template.Length);
+        for (var i = 0; i < template.Length; i++)
+        {
+            var c = template[i];
+            if ((c == '{' || c == '}') && i + 1 < template.Length && template[i + 1] == c)
+            {
+                result.Append(c);
+                i++;
+            }
+            else if (c == '{')
+            {
+                var end = template.IndexOf('}', i + 1);
+                if (end < 0)
+                {
+                    throw new FormatException($"'{template}' has a '{{' without its '}}' (write '{{{{' for a brace)");
+                }
+
+                result.Append(value(template[(i + 1)..end]));
+                i = end;
+            }
+            else
+            {
+                result.Append(c);
+            }
+        }
+
+        return result.ToString();
+    }
+}

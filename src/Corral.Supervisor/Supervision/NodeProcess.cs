@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+
+namespace Corral.Supervisor.Supervision;
+
+/// <summary>What to run for one process of a node: an executable, its arguments and its environment.</summary>
+internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary><c>corral node &lt;role&gt; [args]</c>, with the node's identity, the run and its ports in the environment (never argv: the token is secret).</summary>
+    public static Launch CorralNode(NodeLauncher launcher, RolePlan role, NodeEnvironmentValues values) =>
+        new(launcher.Executable, launcher.Arguments(role.Role, role.Args), new Dictionary<string, string>
+        {
+            [NodeEnvironment.NodeId] = values.NodeId,
+            [NodeEnvironment.Token] = values.Token,
+            [NodeEnvironment.ControlUrl] = values.ControlUrl,
+            [NodeEnvironment.RunId] = values.RunId,
+            [NodeEnvironment.RunDirectory] = values.RunDirectory,
+            [NodeEnvironment.DataDirectory] = values.DataDirectory,
+            [NodeEnvironment.Seed] = values.Seed.ToString(CultureInfo.InvariantCulture),
+            [NodeEnvironment.Ports] = NodeContext.FormatPorts(values.Ports),
+            [NodeEnvironment.BindAddress] = values.BindAddress,
+        });
+
+    /// <summary>A program role's executable with its argument and environment templates filled in; it gets none of the run's secrets.</summary>
+    public static Launch Program(ProgramSpec program, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind)
+    {
+        string Expand(string template) => ProgramTemplate.Expand(template, ports, data, nodeId, bind);
+        return new(program.Executable, program.Arguments.Select(Expand).ToArray(), program.Environment.ToDictionary(e => e.Key, e => Expand(e.Value)));
+    }
+}
+
+/// <summary>What a Corral node is told about itself and its run.</summary>
+internal sealed record NodeEnvironmentValues(string NodeId, string Token, string ControlUrl, string RunId, string RunDirectory,
+    string DataDirectory, long Seed, IReadOnlyDictionary<string, int> Ports, string BindAddress);
+
+/// <summary>
+/// One OS process of a node, in its own session (<see cref="ProcessSpawner"/>): its output pumped line by line,
+/// SIGTERM to ask it to stop, SIGKILL to its whole session to end it, and once it has ended, whatever it left
+/// behind in its session (children, grandchildren that moved to another process group) is killed too.
+/// </summary>
+internal sealed class NodeProcess : IDisposable
+{
+    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Process _process;
+    private readonly Task _pumps;
+
+    private NodeProcess(Process process, NodeOutput output)
+    {
+        _process = process;
+        Pid = process.Id;
+        Exited = process.WaitForExitAsync();
+        _pumps = Task.WhenAll(output.PumpAsync(process.StandardOutput), output.PumpAsync(process.StandardError));
+    }
+
+    /// <summary>The process id, which is also its session and process-group id.</summary>
+    public int Pid { get; }
+
+    /// <summary>Completes when the process itself has exited (its session may still hold others until <see cref="WaitAsync"/>).</summary>
+    public Task Exited { get; }
+
+    public bool HasExited => Exited.IsCompleted;
+
+    /// <summary>Starts <paramref name="launch"/>; throws what <see cref="Process.Start()"/> throws when it cannot.</summary>
+    public static async Task<NodeProcess> StartAsync(Launch launch, NodeOutput output)
+    {
+        var process = await ProcessSpawner.Shared.StartAsync(launch.Executable, launch.Arguments, info =>
+        {
+            info.RedirectStandardInput = true;
+            info.RedirectStandardOutput = true;
+            info.RedirectStandardError = true;
+            foreach (var (name, value) in launch.Environment)
+            {
+                info.Environment[name] = value;
+            }
+        });
+
+        // A node reads nothing from the terminal: give it end-of-file, not the supervisor's input.
+        process.StandardInput.Close();
+        return new NodeProcess(process, output);
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM to it alone: it decides how to drain its own children).</summary>
+    public void Terminate() => Signals.Send(Pid, Signals.Term);
+
+    /// <summary>SIGKILL to the process and everything in its session.</summary>
+    public void Kill() => Signals.KillSession(Pid);
+
+    /// <summary>Kills the process if it has not exited within <paramref name="grace"/>; true if it had to.</summary>
+    public async Task<bool> KillAfterAsync(TimeSpan grace, TimeProvider time)
+    {
+        try
+        {
+            await Exited.WaitAsync(grace, time);
+            return false;
+        }
+        catch (TimeoutException)
+        {
+            Kill();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the process to exit, then kills whatever is left in its session (no process outlives its node,
+    /// whatever ended it, SIGKILL included) and lets the output pipes drain; returns the exit code.
+    /// </summary>
+    public async Task<int> WaitAsync()
+    {
+        await Exited;
+        Signals.KillSession(Pid);
+        await Task.WhenAny(_pumps, Task.Delay(OutputDrainTimeout));
+        return _process.ExitCode;
+    }
+
+    public void Dispose() => _process.Dispose();
+}

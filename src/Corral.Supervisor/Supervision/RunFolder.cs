@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Corral.Node.Control;
+
+namespace Corral.Supervisor.Supervision;
+
+/// <summary>One run's folder, <c>&lt;data&gt;/runs/&lt;run-id&gt;/</c>: <c>logs/</c> and the <c>run.json</c> summary.</summary>
+public sealed partial class RunFolder
+{
+    private RunFolder(string runId, string path)
+    {
+        RunId = runId;
+        Path = path;
+    }
+
+    public string RunId { get; }
+    public string Path { get; }
+    public string LogsPath => System.IO.Path.Combine(Path, "logs");
+    public string SummaryPath => System.IO.Path.Combine(Path, "run.json");
+
+    /// <summary>Where a running run's <see cref="ControlAccess"/> is, for commands such as <c>corral dashboard</c>.</summary>
+    public string ControlPath => System.IO.Path.Combine(Path, "control.json");
+
+    /// <summary>Writes <see cref="ControlPath"/> readable by the owner only (it holds the run's token).</summary>
+    public void WriteControlAccess(ControlAccess access)
+    {
+        var temporary = ControlPath + ".tmp";
+        File.Delete(temporary);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temporary, options))
+        {
+            JsonSerializer.Serialize(stream, access, ControlJson.Default.ControlAccess);
+        }
+
+        File.Move(temporary, ControlPath, overwrite: true);
+    }
+
+    public void DeleteControlAccess() => File.Delete(ControlPath);
+
+    /// <summary>The running run's control access, or null when the run is not running (or never wrote it).</summary>
+    public ControlAccess? ReadControlAccess() =>
+        File.Exists(ControlPath) ? JsonSerializer.Deserialize(File.ReadAllText(ControlPath), ControlJson.Default.ControlAccess) : null;
+
+    /// <summary>An existing run's folder by id (for commands that look at a run without resuming it).</summary>
+    public static RunFolder Open(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: false);
+
+    public string LogOf(string nodeId) => System.IO.Path.Combine(LogsPath, nodeId + ".log");
+
+    /// <summary>A run id such as <c>20261122-041500-ab12</c>: sortable by start time, unique by its random tail.</summary>
+    public static string NewRunId(DateTimeOffset now) =>
+        now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" +
+        Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2));
+
+    /// <summary>Creates a new run folder under <paramref name="dataDirectory"/>.</summary>
+    public static RunFolder Create(string dataDirectory, DateTimeOffset now)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var id = NewRunId(now);
+            var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "runs", id);
+            if (Directory.Exists(path) && attempt < 10)
+            {
+                continue;
+            }
+
+            Directory.CreateDirectory(System.IO.Path.Combine(path, "logs"));
+            return new RunFolder(id, path);
+        }
+    }
+
+    /// <summary>Reopens an earlier run's folder (<c>--resume</c>); its logs are appended to.</summary>
+    public static RunFolder Resume(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: true);
+
+    private static RunFolder Resume(string dataDirectory, string runId, bool create)
+    {
+        if (!RunIdPattern().IsMatch(runId))
+        {
+            throw new SupervisorException($"'{runId}' is not a run id: expected the form 20261122-041500-ab12");
+        }
+
+        var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "runs", runId);
+        if (!Directory.Exists(path))
+        {
+            throw new SupervisorException($"{(create ? "cannot resume" : "no")} run {runId}: there is no folder {path}");
+        }
+
+        if (create) Directory.CreateDirectory(System.IO.Path.Combine(path, "logs"));
+        return new RunFolder(runId, path);
+    }
+
+    /// <summary>Writes <c>run.json</c> atomically (a reader never sees half a file).</summary>
+    public void WriteSummary(RunSummary summary)
+    {
+        var temporary = SummaryPath + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, RunSummaryJson.Default.RunSummary));
+        File.Move(temporary, SummaryPath, overwrite: true);
+    }
+
+    /// <summary>The seed an earlier run recorded in its <c>run.json</c>, or null when it has none (or no readable file).</summary>
+    public long? StoredSeed()
+    {
+        try
+        {
+            return ReadSummary()?.Seed;
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    public RunSummary? ReadSummary() =>
+        File.Exists(SummaryPath) ? JsonSerializer.Deserialize(File.ReadAllText(SummaryPath), RunSummaryJson.Default.RunSummary) : null;
+
+    [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")]
+    private static partial Regex RunIdPattern();
+}
+
+/// <summary>The contents of <c>run.json</c>: written when a run starts and again when it ends.</summary>
+public sealed record RunSummary
+{
+    public required string RunId { get; init; }
+    public required string App { get; init; }
+
+    /// <summary>The run's seed, kept by <c>--resume</c> so a resumed run makes the same choices.</summary>
+    public long? Seed { get; init; }
+
+    public required DateTimeOffset Started { get; init; }
+    public DateTimeOffset? Ended { get; init; }
+    public int? ExitCode { get; init; }
+    public RunEnd? End { get; init; }
+    public string? Error { get; init; }
+    public RunOutcome? Outcome { get; init; }
+    public IReadOnlyList<NodeStatus> Nodes { get; init; } = [];
+}

@@ -1,0 +1,480 @@
+using System.Globalization;
+using System.Net;
+using Corral.Node.Apps;
+using Corral.Node.Control;
+using Corral.Node.Dashboard;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+using Corral.Node.Topology;
+using Corral.Supervisor.Control;
+using Corral.Supervisor.Dashboard;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Corral.Supervisor.Supervision;
+
+/// <summary>
+/// Runs one app's plan as local processes (<c>corral up</c>): the run's lifecycle. It checks the ports, opens the
+/// run folder, serves the control API, starts the plan's nodes, applies topology reloads, and stops everything in
+/// reverse dependency order when the run ends. The node table is the <see cref="Reconciler"/>'s; what the run leaves
+/// behind is the <see cref="RunRecorder"/>'s.
+/// </summary>
+public sealed class RunSupervisor : IAsyncDisposable
+{
+    private SupervisorOptions _options;
+    private readonly ITopologySource _source;
+    private readonly IOutputSink _sink;
+    private readonly Reconciler _reconciler;
+    private readonly TaskCompletionSource<(RunEnd End, RunOutcome? Outcome, string? Error)> _end =
+        new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HttpClient _probe = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+    }) { Timeout = Timeout.InfiniteTimeSpan };
+
+    private RunRecorder? _recorder;
+    private ControlServer? _control;
+    private ConfigFeed? _config;
+    private readonly DashboardFeed? _feed;
+    private DashboardServer? _dashboard;
+    private IAppModule? _module;
+    private DateTimeOffset _started;
+    private volatile bool _stopping;
+
+    public RunSupervisor(SupervisorOptions options, ITopologySource source)
+    {
+        _options = options;
+        _source = source;
+        _sink = options.Sink ?? ConsoleOutputSink.ForConsole();
+        if (options.DashboardPort is not null)
+        {
+            _feed = new DashboardFeed();
+            _sink = new TeeOutputSink(_sink, _feed);
+        }
+
+        Launcher = options.Launcher ?? NodeLauncher.ForCurrentProcess();
+        StartWindow = new StartWindow(Math.Max(1, options.MaxConcurrentStarts));
+        _reconciler = new Reconciler((planned, instance) =>
+            new SupervisedNode(this, _options, planned, _recorder!.OutputOf(planned.NodeId)) { Instance = instance });
+    }
+
+    /// <summary>The control API's address; set once <see cref="StartAsync"/> has returned.</summary>
+    public Uri ControlUrl => _control?.Url ?? throw new InvalidOperationException("the supervisor has not started");
+
+    /// <summary>The run's folder; set once <see cref="StartAsync"/> has returned.</summary>
+    public RunFolder Run => _recorder?.Run ?? throw new InvalidOperationException("the supervisor has not started");
+
+    public string Token => _options.Token;
+
+    /// <summary>The dashboard's port once started, or null when the run serves none.</summary>
+    public int? DashboardPort => _dashboard?.Port;
+
+    /// <summary>A fresh one-time link to the dashboard, or null when the run serves none.</summary>
+    public string? NewDashboardLink() => _dashboard?.NewLink();
+
+    /// <summary>The run's seed: the one given, or on <c>--resume</c> without one, the one the run started with.</summary>
+    public long Seed => _options.Seed;
+
+    public NodeLauncher Launcher { get; }
+
+    /// <summary>Every endpoint the control API maps (tests check that each one requires the token).</summary>
+    internal IReadOnlyList<Microsoft.AspNetCore.Http.Endpoint> ControlEndpoints =>
+        _control?.Endpoints ?? throw new InvalidOperationException("the supervisor has not started");
+
+    internal MembershipBoard Membership { get; } = new();
+    internal bool Stopping => _stopping;
+    internal Task Changed => _reconciler.Changed;
+    internal StartWindow StartWindow { get; }
+
+    /// <summary>
+    /// Loads the topology, opens the run folder, checks every fixed port is free, starts the control API and
+    /// prints the seed and the port map; no node starts yet. Throws <see cref="TopologyException"/> or <see cref="SupervisorException"/>.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_control is not null)
+        {
+            return;
+        }
+
+        Validate(_options);
+        if (ProcessSpawner.MissingTool() is { } tool)
+        {
+            throw new SupervisorException($"'{tool}' is not installed: Corral needs util-linux's setsid and setpriv to keep child processes from leaking");
+        }
+
+        var app = _source.Load();
+        _module = app.Module;
+        _config = new ConfigFeed(app.Config);
+        if (CheckPlan(app.Plan) is { } problem)
+        {
+            throw new SupervisorException(problem);
+        }
+
+        var ports = PortMap.Build(app.Plan, _options.PortSettings);
+        CheckPortsFree(ports);
+        _started = _options.Time.GetUtcNow();
+        RunFolder run;
+        if (_options.ResumeRunId is { } resume)
+        {
+            run = RunFolder.Resume(_options.DataDirectory, resume);
+            if (!_options.ExplicitSeed && run.StoredSeed() is { } stored)
+            {
+                _options = _options with { Seed = stored };
+            }
+        }
+        else
+        {
+            run = RunFolder.Create(_options.DataDirectory, _started);
+        }
+
+        _recorder = new RunRecorder(run, _sink, app.Plan.App, _options.Seed, _started);
+        _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config), _options.Token,
+            _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
+            new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode });
+        _reconciler.Load(app.Plan);
+        if (_feed is not null)
+        {
+            _dashboard = await DashboardServer.StartAsync(new SupervisorDashboardRun(this, _reconciler, app.Plan.App), _feed,
+                (app.Module as IDashboardPanel)?.Panel, _options.BindAddress, _options.DashboardPort!.Value, _options.Time, cancellationToken);
+        }
+
+        WriteControlAccess(run);
+
+        Say($"run {run.RunId} of {app.Plan.App} in {run.Path}");
+        Say($"seed {_options.Seed.ToString(CultureInfo.InvariantCulture)}");
+        PrintPortMap(ports);
+        if (_dashboard is not null)
+        {
+            Say($"Dashboard: {_dashboard.NewLink()}");
+        }
+
+        _recorder.RecordStart(Nodes());
+    }
+
+    /// <summary>
+    /// Runs the app until a node reports <c>finished</c>, a node exceeds its restart cap, every node has ended,
+    /// or <paramref name="cancellationToken"/> is cancelled (Ctrl+C); then stops every node and returns how it went.
+    /// </summary>
+    public async Task<SupervisorResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken);
+        foreach (var node in _reconciler.Current())
+        {
+            node.Start();
+        }
+
+        using var reloads = new CancellationTokenSource();
+        var reloading = WatchTopologyAsync(reloads.Token);
+        await using (cancellationToken.Register(() => _end.TrySetResult((RunEnd.Stopped, null, null))))
+        {
+            await _end.Task;
+        }
+
+        var (end, outcome, error) = await _end.Task;
+        Say(end switch
+        {
+            RunEnd.Finished => $"finished ({(outcome!.Passed ? "passed" : "failed")}); stopping every node",
+            RunEnd.Failed => $"run failed: {error}",
+            RunEnd.Stopped => "stopping every node",
+            _ => "every node has ended",
+        });
+        if (end != RunEnd.Finished)
+        {
+            _dashboard?.Ended(new DashboardRun(end.ToString().ToLowerInvariant(), null, error is null ? [] : [error]));
+        }
+
+        await reloads.CancelAsync();
+        await StopAllAsync();
+        await reloading;
+        Membership.Complete();
+        _config!.Complete();
+        Run.DeleteControlAccess();
+        if (_dashboard is not null)
+        {
+            await _dashboard.DisposeAsync();
+        }
+
+        await _control!.DisposeAsync();
+
+        var exitCode = end switch
+        {
+            RunEnd.Finished => outcome!.Passed ? 0 : 1,
+            RunEnd.Stopped => SupervisorResult.InterruptedExitCode,
+            RunEnd.AllExited => Nodes().All(n => n.LastExitCode == 0) ? 0 : 1,
+            _ => 1,
+        };
+        var result = new SupervisorResult(exitCode, end, outcome, error, Run, _reconciler.AllNodes());
+        _recorder!.RecordEnd(result, _options.Time.GetUtcNow());
+        _recorder.Dispose();
+        return result;
+    }
+
+    /// <summary>Every tracked node as the control API shows it (draining ones until their process has exited), in plan order.</summary>
+    public IReadOnlyList<NodeStatus> Nodes() => _reconciler.Nodes();
+
+    public MembershipSnapshot MembershipSnapshot() => Membership.Snapshot();
+
+    /// <summary>The run's outcome as a node would report it; the first report wins.</summary>
+    public bool Finish(RunOutcome outcome)
+    {
+        outcome = outcome with { Summary = JsonValues.OrNull(outcome.Summary) };
+        if (!_end.TrySetResult((RunEnd.Finished, outcome, null)))
+        {
+            return false;
+        }
+
+        _dashboard?.Ended(new DashboardRun("finished", outcome.Passed, DescribeOutcome(outcome)));
+        return true;
+    }
+
+    /// <summary>The app's own lines about its outcome (a winner, a verdict) for the dashboard; an app that cannot describe it gets none.</summary>
+    private IReadOnlyList<string> DescribeOutcome(RunOutcome outcome)
+    {
+        try
+        {
+            return _module?.DescribeOutcome(outcome.Summary, Run.Path).ToArray() ?? [];
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>The control API's route for <c>corral dashboard &lt;run-id&gt;</c>: a fresh one-time link.</summary>
+    private void MapDashboardCode(IEndpointRouteBuilder routes) =>
+        routes.MapPost(ControlRoutes.DashboardCode, Results<Ok<DashboardLink>, ProblemHttpResult> () => NewDashboardLink() is { } link
+            ? TypedResults.Ok(new DashboardLink(link))
+            : JsonBody.Problem(StatusCodes.Status404NotFound, "No dashboard", "this run serves no dashboard (it was started with --no-dashboard)"));
+
+    /// <summary>Lets <c>corral dashboard &lt;run-id&gt;</c> reach this run; a failure to write only loses that command.</summary>
+    private void WriteControlAccess(RunFolder run)
+    {
+        try
+        {
+            run.WriteControlAccess(new ControlAccess(ControlUrl.ToString(), Token));
+        }
+        catch (IOException e)
+        {
+            Say($"could not write {run.ControlPath} ('corral dashboard' will not find this run): {e.Message}");
+        }
+    }
+
+    internal void Say(string line)
+    {
+        if (_recorder is { } recorder)
+        {
+            recorder.Say(line);
+        }
+        else
+        {
+            _sink.SupervisorLine(line);
+        }
+    }
+
+    internal void Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
+
+    internal void NotifyChanged() => _reconciler.NotifyChanged();
+
+    /// <summary>The first role among <paramref name="role"/>'s dependencies that has a node not yet ready, or null.</summary>
+    internal string? UnreadyDependency(RolePlan role) => _reconciler.UnreadyDependency(role);
+
+    /// <summary>Why <paramref name="role"/> can never start (a dependency's node has ended for good), or null.</summary>
+    internal string? EndedDependency(RolePlan role) => _reconciler.EndedDependency(role);
+
+    internal async Task<bool> ProbeAsync(Uri url, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout, _options.Time);
+        try
+        {
+            using var response = await _probe.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Ends the run when no planned node is left running on its own (every one drained, failed for good, or was stopped).</summary>
+    internal void NodeEnded(SupervisedNode node)
+    {
+        NotifyChanged();
+        if (!_stopping && _reconciler.IsCurrent(node) && _reconciler.AllEnded())
+        {
+            _end.TrySetResult((RunEnd.AllExited, null, null));
+        }
+    }
+
+    /// <summary>
+    /// Moves the running plan to <paramref name="next"/> (a reload or a scale), touching only the difference; a plan
+    /// that cannot run (its port map is invalid, a program is missing) changes nothing and its problem is returned.
+    /// </summary>
+    internal string? Apply(AppPlan next)
+    {
+        if (_stopping)
+        {
+            return null;
+        }
+
+        if (CheckPlan(next) is { } problem)
+        {
+            Say($"plan rejected, the running plan stays: {problem}");
+            return problem;
+        }
+
+        var diff = _reconciler.Apply(next);
+        if (!diff.IsEmpty)
+        {
+            Say($"plan changed: {diff.Start.Count} to start, {diff.Drain.Count} to drain, {diff.Restart.Count} to restart" +
+                (diff.Start.Count > 0 ? $" (new: {string.Join(", ", diff.Start.Select(s => s.NodeId))})" : ""));
+        }
+
+        return null;
+    }
+
+    private async Task WatchTopologyAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _source.WaitForChangeAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            LoadedApp next;
+            try
+            {
+                next = _source.Load();
+            }
+            catch (TopologyException e)
+            {
+                Say($"reload rejected: {string.Join("; ", e.Errors)}");
+                continue;
+            }
+
+            var running = _reconciler.Plan;
+            if (next.Plan.App != running.App)
+            {
+                Say($"reload rejected: the app changed from {running.App} to {next.Plan.App}; stop and start corral again");
+                continue;
+            }
+
+            if (next.Module.ReloadProblem(_config!.Current.Config, next.Config) is { } fixedSetting)
+            {
+                Say($"reload rejected, the running plan stays: {fixedSetting}");
+                continue;
+            }
+
+            Apply(next.Plan);
+            if (_config!.Publish(next.Config))
+            {
+                Say($"config version {_config.Current.Version} published");
+            }
+        }
+    }
+
+    /// <summary>Stops every node, draining ones included, and returns once every process has exited.</summary>
+    private Task StopAllAsync()
+    {
+        _stopping = true;
+        return _reconciler.StopAllAsync();
+    }
+
+    private static void Validate(SupervisorOptions options)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.DataDirectory)) problems.Add("the data folder is empty");
+        if (string.IsNullOrEmpty(options.Token)) problems.Add("the cluster token is empty");
+        if (options.PortOffset is < -30000 or > 30000) problems.Add($"--port-offset {options.PortOffset} is outside -30000..30000");
+        if (options.GracePeriod <= TimeSpan.Zero) problems.Add("the grace period must be positive");
+        if (options.ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
+        if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
+        if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
+        if (options.MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
+        if (options.FeedHeartbeat <= TimeSpan.Zero) problems.Add("the feed heartbeat interval must be positive");
+        if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
+        if (problems.Count > 0)
+        {
+            throw new SupervisorException("invalid supervisor options: " + string.Join("; ", problems));
+        }
+    }
+
+    /// <summary>What stops a plan from running (its port map's problems, a program that is not installed), or null.</summary>
+    private string? CheckPlan(AppPlan plan)
+    {
+        var problems = PortMap.Build(plan, _options.PortSettings).Errors.ToList();
+        problems.AddRange(plan.Roles.Where(r => r.Count > 0 && r.Program is { } p && p.Resolve() is null).Select(r => r.Program!.MissingMessage(r.Role)));
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    /// <summary>Every fixed port of the map can be listened on now (with <c>--ports dynamic</c> there is none).</summary>
+    private void CheckPortsFree(PortMap map)
+    {
+        var owned = new List<(int Port, string Owner)>();
+        if (map.ControlPort is > 0 and var control)
+        {
+            owned.Add((control, "the control API"));
+        }
+
+        if (_options.DashboardPort is > 0 and var dashboard)
+        {
+            owned.Add((dashboard, "the dashboard"));
+        }
+
+        owned.AddRange(map.Nodes.SelectMany(n => n.Ports.Where(p => p.Value > 0).Select(p => (p.Value, $"node {n.NodeId} ({p.Key})"))));
+        foreach (var (port, owner) in owned)
+        {
+            if (!LoopbackPorts.IsFree(_options.BindAddress, port, out var error))
+            {
+                throw new SupervisorException(
+                    $"port {port} for {owner} is not free on {_options.BindAddress} ({error}); stop what uses it, shift every port with --port-offset N, or use --ports dynamic");
+            }
+        }
+    }
+
+    private void PrintPortMap(PortMap map)
+    {
+        var rows = new List<string[]> { new[] { "node", "role", "ports" } };
+        rows.Add(["control API", "supervisor", ControlUrl.ToString().TrimEnd('/')]);
+        if (_dashboard is not null)
+        {
+            rows.Add(["dashboard", "supervisor", $"http://{_options.BindAddress}:{_dashboard.Port}"]);
+        }
+        rows.AddRange(map.Rows().Select(r => new[] { r.Node, r.Role, r.Ports }));
+        var widths = Enumerable.Range(0, 3).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            Say($"{row[0].PadRight(widths[0])}  {row[1].PadRight(widths[1])}  {row[2]}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_end.Task.IsCompleted && _control is not null)
+        {
+            // Disposed without a finished run: still take every child down.
+            _end.TrySetResult((RunEnd.Stopped, null, null));
+            await StopAllAsync();
+            if (_dashboard is not null)
+            {
+                await _dashboard.DisposeAsync();
+            }
+
+            await _control.DisposeAsync();
+            _recorder?.Run.DeleteControlAccess();
+        }
+
+        // Also when the start failed half-way (the control API's port was taken): the run's logs are open.
+        _recorder?.Dispose();
+        _probe.Dispose();
+    }
+}

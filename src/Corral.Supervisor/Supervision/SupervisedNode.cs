@@ -1,0 +1,594 @@
+using Corral.Node.Control;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+
+namespace Corral.Supervisor.Supervision;
+
+/// <summary>
+/// One planned node across its processes: waits for its dependencies, starts a process (a Corral node or a
+/// program), gates readiness and probes liveness, and applies what its <see cref="NodeLifecycle"/> decides when
+/// the process ends (stop, restart now, back off, fail the run). The rules live in the lifecycle, the restart
+/// budget and the probe; this class wires them to processes, the membership and the supervisor.
+/// </summary>
+internal sealed class SupervisedNode
+{
+    private readonly RunSupervisor _owner;
+    private readonly SupervisorOptions _options;
+    private readonly NodeOutput _output;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
+    private readonly NodeLifecycle _life;
+    private RolePlan _role;
+    private RolePlan? _pendingRole;
+    private NodeProcess? _process;
+    private bool _signalled;
+    private bool _reported;
+    private int? _lastExitCode;
+    private DateTimeOffset? _startedAt;
+    private TaskCompletionSource _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public SupervisedNode(RunSupervisor owner, SupervisorOptions options, PlannedNode planned, NodeOutput output)
+    {
+        _owner = owner;
+        _options = options;
+        _role = planned.Role;
+        Ordinal = planned.Ordinal;
+        NodeId = planned.NodeId;
+        _output = output;
+        _life = new NodeLifecycle(NodeId, options.Seed, options.Time);
+        AssignPorts(planned.Role);
+        Loop = Task.CompletedTask;
+    }
+
+    public string NodeId { get; }
+
+    /// <summary>Which incarnation of <see cref="NodeId"/> this is; the membership keys members by it.</summary>
+    public long Instance { get; init; } = 1;
+
+    public int Ordinal { get; }
+    public Task Loop { get; private set; }
+
+    public RolePlan Role
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _role;
+            }
+        }
+    }
+
+    public NodeState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _life.State;
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Tail() => _output.Tail();
+
+    /// <summary>Starts the node's loop, after <paramref name="previous"/> (a node of the same id still draining) has ended.</summary>
+    public void Start(Task? previous = null) => Loop = Task.Run(async () =>
+    {
+        if (previous is not null)
+        {
+            await previous;
+        }
+
+        await RunAsync();
+    });
+
+    public NodeStatus Status()
+    {
+        lock (_lock)
+        {
+            return new NodeStatus
+            {
+                NodeId = NodeId,
+                Instance = Instance,
+                Role = _role.Role,
+                State = _life.State,
+                Pid = _process is { HasExited: false } p ? p.Pid : null,
+                Restarts = _life.Restarts,
+                LastExitCode = _lastExitCode,
+                StartedAt = _process is { HasExited: false } ? _startedAt : null,
+                Urls = UrlsLocked(),
+            };
+        }
+    }
+
+    /// <summary>Takes a reloaded role's settings that need no new process (restart policy, caps, dependencies).</summary>
+    public void Update(RolePlan role)
+    {
+        lock (_lock)
+        {
+            if (_pendingRole is null)
+            {
+                _role = role;
+            }
+        }
+    }
+
+    public void ReportEndpoints(IReadOnlyDictionary<string, int> ports)
+    {
+        Member? member = null;
+        lock (_lock)
+        {
+            foreach (var (name, port) in ports)
+            {
+                _ports[name] = port;
+            }
+
+            _reported = true;
+
+            if (_life.State is NodeState.Ready or NodeState.Unhealthy)
+            {
+                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
+            }
+        }
+
+        if (_options.DynamicPorts)
+        {
+            SayPorts(ports);
+        }
+
+        if (member is not null)
+        {
+            _owner.Membership.Join(member);
+        }
+    }
+
+    /// <summary>The node leaves for good: it leaves the membership now, gets SIGTERM, and is killed after the grace period.</summary>
+    public Task DrainAsync()
+    {
+        Request(NodeIntent.Drain, null);
+        return Loop;
+    }
+
+    /// <summary>Marks the node draining without signalling it yet (the supervisor stops nodes in dependency order).</summary>
+    public void MarkDraining()
+    {
+        lock (_lock)
+        {
+            _life.Request(NodeIntent.Drain);
+        }
+
+        _owner.Membership.Drain(NodeId, Instance);
+        _owner.NotifyChanged();
+        Poke();
+    }
+
+    /// <summary>Restarts the node's process now (not counted against the cap), with <paramref name="role"/> if given.</summary>
+    public void Restart(RolePlan? role = null) => Request(NodeIntent.Restart, role);
+
+    private void Request(NodeIntent intent, RolePlan? role)
+    {
+        lock (_lock)
+        {
+            if (_life.Intent != NodeIntent.Drain && role is not null)
+            {
+                _pendingRole = role;
+            }
+
+            _life.Request(intent);
+        }
+
+        _owner.Membership.Drain(NodeId, Instance);
+        _owner.NotifyChanged();
+        SignalIfAsked();
+        Poke();
+    }
+
+    /// <summary>SIGTERM to the node's process once per intent, and SIGKILL to its session if it outlasts the grace period.</summary>
+    private void SignalIfAsked()
+    {
+        NodeProcess process;
+        TimeSpan grace;
+        lock (_lock)
+        {
+            if (_life.Intent == NodeIntent.None || _process is null || _signalled)
+            {
+                return;
+            }
+
+            _signalled = true;
+            process = _process;
+            grace = _role.GracePeriod ?? _options.GracePeriod;
+        }
+
+        process.Terminate();
+        _ = KillAfterGraceAsync(process, grace);
+    }
+
+    private async Task KillAfterGraceAsync(NodeProcess process, TimeSpan grace)
+    {
+        if (await process.KillAfterAsync(grace, _options.Time))
+        {
+            _owner.Say($"{NodeId} did not stop within {Format(grace)}; killing its process group");
+        }
+    }
+
+    private void Poke()
+    {
+        TaskCompletionSource poke;
+        lock (_lock)
+        {
+            poke = _poke;
+            _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        poke.TrySetResult();
+    }
+
+    private Task Poked()
+    {
+        lock (_lock)
+        {
+            return _poke.Task;
+        }
+    }
+
+    private NodeIntent CurrentIntent()
+    {
+        lock (_lock)
+        {
+            return _life.Intent;
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await RunProcessesAsync();
+        }
+        catch (Exception e)
+        {
+            // A bug here must not leave the run hanging: fail it with what happened.
+            lock (_lock)
+            {
+                _life.Fail();
+            }
+
+            _owner.NotifyChanged();
+            _owner.Fail($"supervising {NodeId} failed: {e}");
+        }
+        finally
+        {
+            _owner.NodeEnded(this);
+        }
+    }
+
+    private async Task RunProcessesAsync()
+    {
+        if (!await WaitForDependenciesAsync())
+        {
+            return;
+        }
+
+        while (true)
+        {
+            // Taken before the stop check, so a node that waited for its turn does not start after a stop.
+            var slot = await _owner.StartWindow.EnterAsync();
+            RolePlan role;
+            bool starting;
+            lock (_lock)
+            {
+                // The supervisor's lock is never taken while this one is held (it takes them the other way round).
+                starting = _life.TryBeginStart(_owner.Stopping);
+                if (starting)
+                {
+                    if (_pendingRole is not null)
+                    {
+                        AssignPorts(_pendingRole);
+                        _role = _pendingRole;
+                        _pendingRole = null;
+                    }
+
+                    _signalled = false;
+                }
+
+                role = _role;
+            }
+
+            _owner.NotifyChanged();
+            if (!starting)
+            {
+                slot.Release();
+                return;
+            }
+
+            var (exitCode, failure) = await RunOnceAsync(role, slot);
+            _owner.Membership.Leave(NodeId, Instance);
+            ExitDecision decision;
+            bool wasReady;
+            lock (_lock)
+            {
+                _lastExitCode = exitCode;
+                wasReady = _reported;
+                decision = _life.Exited(exitCode, failure, _role, _owner.Stopping);
+            }
+
+            if (decision.Action == ExitAction.Drained && role.Program is { } program && !wasReady)
+            {
+                _owner.Say($"{NodeId}: {program.Executable} exited 0 before it was ready; if it daemonized, it escaped supervision " +
+                           "and outlives the run: configure it to stay in the foreground");
+            }
+
+            _owner.NotifyChanged();
+            switch (decision.Action)
+            {
+                case ExitAction.RestartNow:
+                    _owner.Say(decision.Message);
+                    continue;
+                case ExitAction.BackOff:
+                    _owner.Say(decision.Message);
+                    await Task.WhenAny(Task.Delay(decision.Delay, _options.Time), Poked());
+                    continue;
+                case ExitAction.FailRun:
+                    var tail = Tail();
+                    _owner.Fail($"{decision.Message}; its last {tail.Count} log lines:" +
+                                string.Concat(tail.Select(line => Environment.NewLine + "  " + line)));
+                    return;
+                default:
+                    _owner.Say(decision.Message);
+                    return;
+            }
+        }
+    }
+
+    /// <summary>Waits until every dependency is ready; false (and the run failed) when one has ended and will never be.</summary>
+    private async Task<bool> WaitForDependenciesAsync()
+    {
+        while (true)
+        {
+            var changed = _owner.Changed;
+            if (CurrentIntent() == NodeIntent.Drain || _owner.Stopping)
+            {
+                return true;
+            }
+
+            if (_owner.EndedDependency(Role) is { } ended)
+            {
+                lock (_lock)
+                {
+                    _life.Fail();
+                }
+
+                _owner.NotifyChanged();
+                _owner.Fail($"{NodeId} cannot start: {ended}");
+                return false;
+            }
+
+            if (_owner.UnreadyDependency(Role) is null)
+            {
+                return true;
+            }
+
+            await Task.WhenAny(changed, Poked());
+        }
+    }
+
+    /// <summary>Runs one process of the node until it exits; returns its exit code and why the supervisor killed it, if it did.</summary>
+    private async Task<(int ExitCode, string? Failure)> RunOnceAsync(RolePlan role, StartWindow.Slot slot)
+    {
+        NodeProcess process;
+        try
+        {
+            process = await NodeProcess.StartAsync(LaunchOf(role), _output);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            slot.Release();
+            _output.Line($"corral: could not start the process: {e.Message}");
+            return (-1, $"could not start ({e.Message})");
+        }
+
+        lock (_lock)
+        {
+            _reported = false;
+            _process = process;
+            _startedAt = _options.Time.GetUtcNow();
+        }
+
+        _owner.Say($"{NodeId} started (pid {process.Pid})");
+        _owner.NotifyChanged();
+        SignalIfAsked();
+        string? failure;
+        int exitCode;
+        try
+        {
+            failure = await SuperviseAsync(process, role, slot);
+        }
+        finally
+        {
+            slot.Release();
+            exitCode = await process.WaitAsync();
+        }
+
+        lock (_lock)
+        {
+            _process = null;
+
+            // A reused dynamic port may have been taken meanwhile: a process that never reported its ports (or, for
+            // a program, never got ready on them) gets fresh ones next time instead of failing on the same bind until the cap.
+            if (_options.DynamicPorts && !_reported)
+            {
+                foreach (var name in _ports.Keys.ToArray())
+                {
+                    _ports[name] = 0;
+                }
+            }
+        }
+
+        process.Dispose();
+        return (exitCode, failure);
+    }
+
+    /// <summary>What to start: <c>corral node &lt;role&gt;</c> with the run in its environment, or the role's program with its templates filled in.</summary>
+    private Launch LaunchOf(RolePlan role)
+    {
+        if (role.Program is { } program)
+        {
+            var data = program.DataFolder is { } kept
+                ? Path.Combine(Path.GetFullPath(_options.DataDirectory), kept)
+                : Path.Combine(_owner.Run.Path, "data", NodeId);
+            Directory.CreateDirectory(data);
+            return Launch.Program(program, ProgramPorts(), data, NodeId, _options.BindAddress);
+        }
+
+        Dictionary<string, int> ports;
+        lock (_lock)
+        {
+            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
+        }
+
+        return Launch.CorralNode(_owner.Launcher, role, new NodeEnvironmentValues(NodeId, _options.Token,
+            _owner.ControlUrl.ToString().TrimEnd('/'), _owner.Run.RunId, _owner.Run.Path, Path.GetFullPath(_options.DataDirectory),
+            _options.Seed, ports, _options.BindAddress));
+    }
+
+    /// <summary>
+    /// A program's ports: fixed ones as planned; with <c>--ports dynamic</c> a program cannot report what it bound,
+    /// so the supervisor picks free ports itself (kept across restarts once the program got ready on them).
+    /// </summary>
+    private Dictionary<string, int> ProgramPorts()
+    {
+        Dictionary<string, int> ports;
+        var picked = false;
+        lock (_lock)
+        {
+            var taken = new HashSet<int>(_ports.Values);
+            foreach (var name in _ports.Keys.ToArray())
+            {
+                if (_ports[name] == 0)
+                {
+                    _ports[name] = LoopbackPorts.PickFree(_options.BindAddress, taken);
+                    taken.Add(_ports[name]);
+                    picked = true;
+                }
+            }
+
+            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
+        }
+
+        if (picked)
+        {
+            SayPorts(ports);
+        }
+
+        return ports;
+    }
+
+    private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
+    {
+        var probe = new NodeProbe(role.EffectiveProbe, _owner.ProbeAsync, _options.Time);
+        using var probing = new CancellationTokenSource();
+        var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
+        await Task.WhenAny(process.Exited, ready);
+        if (process.HasExited)
+        {
+            slot.Release();
+            await probing.CancelAsync();
+            return null;
+        }
+
+        if (!await ready)
+        {
+            slot.Release();
+            _owner.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
+            process.Kill();
+            return $"was not ready within {Format(_options.ReadyTimeout)}";
+        }
+
+        Member? member = null;
+        lock (_lock)
+        {
+            if (_life.BecomeReady())
+            {
+                // A program cannot report its ports: being ready on them is the proof that they are its.
+                _reported |= role.Program is not null;
+                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
+            }
+        }
+
+        if (member is not null)
+        {
+            _owner.Say($"{NodeId} ready");
+            _owner.Membership.Join(member);
+            _owner.NotifyChanged();
+        }
+
+        slot.Release();
+        if (probe.ProbesNothing)
+        {
+            await process.Exited;
+            return null;
+        }
+
+        var failures = 0;
+        while (true)
+        {
+            await Task.WhenAny(process.Exited, Task.Delay(_options.LivenessInterval, _options.Time));
+            if (process.HasExited)
+            {
+                return null;
+            }
+
+            if (CurrentIntent() != NodeIntent.None)
+            {
+                continue;
+            }
+
+            var live = await probe.LiveAsync(_options.BindAddress, ProbePort(probe), _options.LivenessTimeout);
+            failures = live ? 0 : failures + 1;
+            lock (_lock)
+            {
+                _life.Live(live);
+            }
+
+            if (failures >= _options.LivenessFailures)
+            {
+                _owner.Say($"{NodeId} failed {failures} liveness probes in a row; killing it");
+                process.Kill();
+                return $"failed {failures} liveness probes";
+            }
+        }
+    }
+
+    /// <summary>The probed port's number, or 0 while a dynamic port is not yet reported.</summary>
+    private int ProbePort(NodeProbe probe)
+    {
+        lock (_lock)
+        {
+            return probe.Port is { } name ? _ports.GetValueOrDefault(name) : 0;
+        }
+    }
+
+    /// <summary>The port map's ports for this node; dynamic ones are 0 until reported (or picked), then reused on restarts.</summary>
+    private void AssignPorts(RolePlan role)
+    {
+        var previous = new Dictionary<string, int>(_ports);
+        _ports.Clear();
+        foreach (var (name, port) in PortMap.PortsOf(role, Ordinal, _options.PortSettings))
+        {
+            _ports[name] = _options.DynamicPorts ? previous.GetValueOrDefault(name) : port;
+        }
+    }
+
+    /// <summary>The ports a dynamic node ended up on, as tests and benchmarks read them: <c>cowboy-3 listens on http 40123</c>.</summary>
+    private void SayPorts(IReadOnlyDictionary<string, int> ports) =>
+        _owner.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
+
+    private Dictionary<string, string> UrlsLocked() =>
+        _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key,
+            p => $"{_role.Ports.FirstOrDefault(planned => planned.Name == p.Key)?.Scheme ?? "http"}://{_options.BindAddress}:{p.Value}");
+
+    internal static string Format(TimeSpan span) =>
+        span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#}s" : $"{span.TotalMilliseconds:0}ms";
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Corral.Supervisor.Supervision;
+
+/// <summary>Starts one of the supervisor's own listeners (control API, dashboard) and reports the port it bound.</summary>
+internal static class SupervisorListener
+{
+    /// <summary>
+    /// Starts <paramref name="app"/>; a port that cannot be bound becomes a <see cref="SupervisorException"/> naming the
+    /// listener and what to do instead (<paramref name="remedy"/>), so the run stops with one clear line.
+    /// </summary>
+    public static async Task<int> StartAsync(WebApplication app, string listener, string bindAddress, int port, string remedy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync();
+            throw new SupervisorException($"the {listener} cannot listen on {bindAddress}:{port} ({e.Message}); {remedy}");
+        }
+
+        // Port 0 asks the kernel for a free one: the address Kestrel reports is the truth.
+        return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+    }
+}

@@ -1,0 +1,100 @@
+using Corral.Node.Control;
+using Corral.Node.Nodes;
+using Corral.Node.Planning;
+using Corral.Supervisor.Control;
+
+namespace Corral.Supervisor.Supervision;
+
+/// <summary>Everything app-agnostic the command line decides for one <c>corral up</c>.</summary>
+public sealed record SupervisorOptions
+{
+    /// <summary>The data folder: runs go to <c>&lt;data&gt;/runs/&lt;run-id&gt;/</c>; apps keep their stores here.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary><c>--resume RUN-ID</c>: reuse that run's folder and id (an error if it does not exist).</summary>
+    public string? ResumeRunId { get; init; }
+
+    /// <summary>The run's cluster token, passed to nodes in the environment only.</summary>
+    public string Token { get; init; } = ClusterToken.Generate();
+
+    /// <summary><c>--port-offset N</c>: shifts every planned port and the control API's.</summary>
+    public int PortOffset { get; init; }
+
+    /// <summary><c>--ports dynamic</c>: nodes bind port 0 and report what they got; the control API too.</summary>
+    public bool DynamicPorts { get; init; }
+
+    public long Seed { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="Seed"/> was given (<c>--seed</c>, <c>--set seed=</c> or the topology); when it was not,
+    /// a resumed run keeps the seed stored in its <c>run.json</c>.
+    /// </summary>
+    public bool ExplicitSeed { get; init; }
+
+    /// <summary>How often the membership and config feeds send a heartbeat, so a client notices a half-open connection.</summary>
+    public TimeSpan FeedHeartbeat { get; init; } = ControlServerOptions.DefaultHeartbeat;
+
+    /// <summary>How long a node may take to drain after SIGTERM before its process group is killed.</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The control API's port before the offset; ignored (0) with <see cref="DynamicPorts"/>.</summary>
+    public int ControlPort { get; init; } = 7999;
+
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>
+    /// The dashboard's port, as the command line decided it (<c>--dashboard PORT</c>, else 8000 shifted by the offset,
+    /// 0 with <c>--ports dynamic</c>); null serves none (<c>--no-dashboard</c>, and tests that do not need one).
+    /// </summary>
+    public int? DashboardPort { get; init; }
+
+    /// <summary>How long a started node may take to answer <c>/readyz</c> with 200 before it counts as failed.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan LivenessInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LivenessTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Consecutive failed <c>/healthz</c> probes after which a node is killed and restarted.</summary>
+    public int LivenessFailures { get; init; } = 3;
+
+    /// <summary>
+    /// How many nodes may be starting (started, not yet ready) at once; the rest wait their turn. The default,
+    /// four per core, lets a small app start all at once and a hundred nodes start without starving each other.
+    /// </summary>
+    public int MaxConcurrentStarts { get; init; } = 4 * Environment.ProcessorCount;
+
+    public NodeLauncher? Launcher { get; init; }
+    public IOutputSink? Sink { get; init; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    internal int EffectiveControlPort => DynamicPorts ? 0 : ControlPort + PortOffset;
+
+    internal PortSettings PortSettings => new() { Offset = PortOffset, Dynamic = DynamicPorts, ControlPort = ControlPort };
+}
+
+/// <summary>Why a run ended.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<RunEnd>))]
+public enum RunEnd
+{
+    /// <summary>A node reported <c>finished</c>; the exit code follows its <c>passed</c>.</summary>
+    Finished,
+
+    /// <summary>A node exceeded its restart cap, or the control API failed: exit code 1.</summary>
+    Failed,
+
+    /// <summary>The caller cancelled (Ctrl+C, SIGTERM): exit code 130, the shell's convention for an interrupted command.</summary>
+    Stopped,
+
+    /// <summary>Every node ended on its own without a <c>finished</c> report: 0 if all drained (exit 0), else 1.</summary>
+    AllExited,
+}
+
+/// <summary>How a run ended, for the command line to print and exit with.</summary>
+public sealed record SupervisorResult(int ExitCode, RunEnd End, RunOutcome? Outcome, string? Error, RunFolder Run,
+    IReadOnlyList<NodeStatus> Nodes)
+{
+    public const int InterruptedExitCode = 130;
+}
+
+/// <summary>A problem found before any node started (a taken port, a missing run folder): nothing was changed.</summary>
+public sealed class SupervisorException(string message) : Exception(message);
