@@ -99,7 +99,8 @@ public static partial class NodeHost
 
     /// <summary>
     /// Starts the node, reports its bound ports to the supervisor, and waits until the host stops
-    /// (SIGTERM from the supervisor means "drain"). Returns the node's exit code: 0, it drained.
+    /// (SIGTERM from the supervisor means "drain"). Returns the node's exit code: 0, it drained; 1, its background
+    /// work failed (see <see cref="ExitCode"/>).
     /// </summary>
     public static async Task<int> RunAsync(WebApplication app, CancellationToken cancellationToken = default,
         IReadOnlyDictionary<string, int>? extraPorts = null)
@@ -112,7 +113,24 @@ public static partial class NodeHost
         LogListening(logger, context.NodeId, context.Role, string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}")));
         await using var stop = cancellationToken.Register(() => app.Lifetime.StopApplication());
         await app.WaitForShutdownAsync(CancellationToken.None);
-        return 0;
+        return ExitCode(app, logger);
+    }
+
+    /// <summary>
+    /// A crash is never a clean exit. Background work that ends with an exception stops the host (the default
+    /// <see cref="BackgroundServiceExceptionBehavior"/>), which on its own would look like a drain (exit 0) and the
+    /// supervisor would not restart the node; any faulted <see cref="BackgroundService"/> makes the exit code 1.
+    /// </summary>
+    private static int ExitCode(WebApplication app, ILogger logger)
+    {
+        var failed = app.Services.GetServices<IHostedService>().OfType<BackgroundService>()
+            .Where(work => work.ExecuteTask is { IsFaulted: true }).ToArray();
+        foreach (var work in failed)
+        {
+            LogWorkFailed(logger, work.GetType().Name, work.ExecuteTask!.Exception!.GetBaseException().Message);
+        }
+
+        return failed.Length == 0 ? 0 : 1;
     }
 
     /// <summary>Tells the supervisor where this node listens; bounded retries, since a node started by hand may have no supervisor yet.</summary>
@@ -143,6 +161,9 @@ public static partial class NodeHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{NodeId} ({Role}) listening: {Ports}")]
     private static partial void LogListening(ILogger logger, string nodeId, string role, string ports);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Work} failed, so the node exits 1: {Error}")]
+    private static partial void LogWorkFailed(ILogger logger, string work, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not report endpoints to the supervisor at {Control}: {Error}")]
     private static partial void LogReportFailed(ILogger logger, Uri control, string error);

@@ -26,7 +26,7 @@ internal sealed record CowboyOptions(Uri? Server, TimeSpan? RetryBudget = null)
 /// until the supervisor drains it. Damage is never computed here: the server answers what happened.
 /// </summary>
 internal sealed partial class CowboyLoop(NodeContext context, ShootoutConfig config, CowboyOptions options, ControlClient control,
-    NodeReadiness readiness, IHostApplicationLifetime lifetime, ILogger<CowboyLoop> logger) : BackgroundService
+    NodeReadiness readiness, ILogger<CowboyLoop> logger) : BackgroundService
 {
     private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(50);
     private readonly TimeProvider _time = context.Time;
@@ -36,9 +36,6 @@ internal sealed partial class CowboyLoop(NodeContext context, ShootoutConfig con
     private long _waits;
     private int _failures;
 
-    /// <summary>Set when the cowboy gave up (its retry budget ran out, or it failed): the node then exits non-zero so the supervisor restarts it.</summary>
-    public bool GaveUp { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -47,13 +44,6 @@ internal sealed partial class CowboyLoop(NodeContext context, ShootoutConfig con
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-        catch (Exception e)
-        {
-            // A spent budget, or anything unexpected: exit non-zero so the supervisor restarts this cowboy.
-            LogGaveUp(e.Message);
-            GaveUp = true;
-            lifetime.StopApplication();
         }
     }
 
@@ -205,8 +195,6 @@ internal sealed partial class CowboyLoop(NodeContext context, ShootoutConfig con
     [LoggerMessage(Level = LogLevel.Warning, Message = "The game server is away: {Error}; retrying with back-off")]
     private partial void LogServerAway(string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Giving up: {Reason}")]
-    private partial void LogGaveUp(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No game server in the membership yet; retrying")]
     private partial void LogNoServer();

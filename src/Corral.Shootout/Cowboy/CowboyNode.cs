@@ -26,8 +26,7 @@ internal static class CowboyNode
     public static async Task<int> RunAsync(NodeContext context, ShootoutConfig config, CowboyOptions options, CancellationToken cancellationToken)
     {
         await using var app = Build(context, config, options);
-        var exit = await NodeHost.RunAsync(app, cancellationToken);
-        return app.Services.GetRequiredService<CowboyLoop>().GaveUp ? 1 : exit;
+        return await NodeHost.RunAsync(app, cancellationToken);
     }
 
     /// <summary>Reads <c>--server URL</c> from the node's arguments.</summary>

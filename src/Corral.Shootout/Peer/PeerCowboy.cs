@@ -18,7 +18,7 @@ namespace Corral.Shootout.Peer;
 /// it plays. It keeps going until the supervisor drains it.
 /// </summary>
 internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig config, PeerView view, ControlClient control,
-    NodeReadiness readiness, IHostApplicationLifetime lifetime, ILogger<PeerCowboy> logger) : BackgroundService
+    NodeReadiness readiness, ILogger<PeerCowboy> logger) : BackgroundService
 {
     /// <summary>
     /// A dead process's presence and leadership go after about this long (etcd checks expiry twice a second), so a new
@@ -32,9 +32,6 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
     private readonly ChangeSignal _changes = new();
     private string _me = "";
 
-    /// <summary>Set when the cowboy could not take part (no identity left, etcd away for good): the node exits non-zero.</summary>
-    public bool GaveUp { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -43,12 +40,6 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-        catch (Exception e)
-        {
-            LogGaveUp(e.Message);
-            GaveUp = true;
-            lifetime.StopApplication();
         }
     }
 
@@ -300,6 +291,4 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
     [LoggerMessage(Level = LogLevel.Information, Message = "No etcd in the membership yet; retrying")]
     private partial void LogNoEtcd();
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Giving up: {Reason}")]
-    private partial void LogGaveUp(string reason);
 }

@@ -51,8 +51,7 @@ internal static class PeerNode
     public static async Task<int> RunAsync(NodeContext context, ShootoutConfig config, CancellationToken cancellationToken)
     {
         await using var app = Build(context, config);
-        var exit = await NodeHost.RunAsync(app, cancellationToken);
-        return app.Services.GetRequiredService<PeerCowboy>().GaveUp ? 1 : exit;
+        return await NodeHost.RunAsync(app, cancellationToken);
     }
 
     private static void MapPeer(this IEndpointRouteBuilder routes)

@@ -16,16 +16,14 @@ internal sealed partial class WorkerLoop(
     QueueClient client, ISpecRunner runner, WorkQueueConfig config, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<WorkerLoop> logger)
     : BackgroundService
 {
-    /// <summary>Set when the loop ended because the controller was unreachable past the budget: the node exits non-zero.</summary>
-    public bool GaveUp { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // A slot that gives up stops the others from claiming: the controller is gone for all of them alike.
+        // A slot that gives up stops the others from claiming: the controller is gone for all of them alike. Its
+        // exception then fails this work, and the node exits non-zero (NodeHost), so the supervisor restarts it.
         using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         await Task.WhenAll(Enumerable.Range(0, Math.Max(1, config.Concurrency)).Select(_ => SlotAsync(giveUp)));
         if (stoppingToken.IsCancellationRequested) return;
-        if (!GaveUp) LogDrained(logger);
+        LogDrained(logger);
         lifetime.StopApplication();
     }
 
@@ -61,8 +59,8 @@ internal sealed partial class WorkerLoop(
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
         {
             LogGaveUp(logger, e.Message);
-            GaveUp = true;
             await stopping.CancelAsync();
+            throw;
         }
     }
 

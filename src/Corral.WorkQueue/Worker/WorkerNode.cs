@@ -30,7 +30,6 @@ internal static class WorkerNode
     public static async Task<int> RunAsync(NodeContext context, WorkQueueConfig config, CancellationToken cancellationToken)
     {
         await using var app = Build(context, config);
-        var exit = await NodeHost.RunAsync(app, cancellationToken);
-        return app.Services.GetRequiredService<WorkerLoop>().GaveUp ? 1 : exit;
+        return await NodeHost.RunAsync(app, cancellationToken);
     }
 }

@@ -1,4 +1,7 @@
 using Corral.Node.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Corral.Node.Tests.Nodes;
 
@@ -25,4 +28,54 @@ public sealed class NodeHostTests
 
     private static int InotifyInstances() =>
         new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Count(fd => fd.LinkTarget == "anon_inode:inotify");
+}
+
+public sealed class NodeExitCodeTests
+{
+    [Fact]
+    public async Task Background_work_that_fails_makes_the_node_exit_1_not_a_clean_drain()
+    {
+        Assert.Equal(1, await RunNodeAsync(lifetime => new FailingWork(lifetime)));
+    }
+
+    [Fact]
+    public async Task Background_work_that_ends_and_stops_the_node_makes_it_exit_0()
+    {
+        Assert.Equal(0, await RunNodeAsync(lifetime => new StoppingWork(lifetime)));
+    }
+
+    private static async Task<int> RunNodeAsync(Func<IHostApplicationLifetime, BackgroundService> work)
+    {
+        using var folder = new TempFolder("corral-exit-");
+        await using var control = await ControlApiStub.StartAsync();
+        var builder = NodeHost.CreateBuilder(control.Context("n-1", "test.node", folder.Path));
+        builder.Services.AddHostedService(sp => work(sp.GetRequiredService<IHostApplicationLifetime>()));
+        await using var app = builder.Build();
+        app.UseNodeDefaults();
+        return await NodeHost.RunAsync(app).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Starts its work once the node serves, as a role's loop does.</summary>
+    private abstract class WorkAfterStart(IHostApplicationLifetime lifetime) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+            await started.Task;
+            Work(lifetime);
+        }
+
+        protected abstract void Work(IHostApplicationLifetime lifetime);
+    }
+
+    private sealed class FailingWork(IHostApplicationLifetime lifetime) : WorkAfterStart(lifetime)
+    {
+        protected override void Work(IHostApplicationLifetime lifetime) => throw new InvalidOperationException("the work broke");
+    }
+
+    private sealed class StoppingWork(IHostApplicationLifetime lifetime) : WorkAfterStart(lifetime)
+    {
+        protected override void Work(IHostApplicationLifetime lifetime) => lifetime.StopApplication();
+    }
 }

@@ -3,7 +3,6 @@ using Corral.Node.Nodes;
 using Corral.Shootout.Checking;
 using Corral.Shootout.Config;
 using Corral.Shootout.Peer;
-using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corral.Shootout.Tests.Peer;
@@ -46,7 +45,7 @@ internal sealed class PeerHarness : IAsyncDisposable
         var context = _control.Context(nodeId, ShootoutPlan.CowboyRole, _folder.Path) with { RunId = RunId, RunDirectory = RunDirectory };
         var view = new PeerView();
         var cowboy = new PeerCowboy(context, Config, view, new ControlClient(context.ControlUrl, context.Token, context.Time),
-            new NodeReadiness(), new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<PeerCowboy>.Instance);
+            new NodeReadiness(), NullLogger<PeerCowboy>.Instance);
         var stop = new CancellationTokenSource();
         await cowboy.StartAsync(stop.Token);
         _running[nodeId] = (cowboy, stop);

@@ -44,7 +44,7 @@ public sealed class WorkerConcurrencyTests
         await worker.StartAsync();
         await stopped.Task.WaitAsync(Bound * 2);
 
-        Assert.False(worker.Services.GetRequiredService<WorkerLoop>().GaveUp);
+        Assert.False(worker.Services.GetRequiredService<WorkerLoop>().ExecuteTask!.IsFaulted);
         var runs = runner.Runs.ToArray();
         Assert.Equal(["task:g:0", "task:g:1", "task:g:2"], runs.Select(r => r.Key).Order());
         Assert.True(runs.Max(r => r.Started) < runs.Min(r => r.Ended), "the three run intervals overlap");
