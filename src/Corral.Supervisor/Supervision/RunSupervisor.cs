@@ -12,7 +12,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Endpoint = Microsoft.AspNetCore.Http.Endpoint;
 
 namespace Corral.Supervisor.Supervision;
 
