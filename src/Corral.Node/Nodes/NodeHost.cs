@@ -133,6 +133,11 @@ public static partial class NodeHost
         return failed.Length == 0 ? 0 : 1;
     }
 
+    // Twenty tries, 50 ms apart at first and at most 1 s later, about 15 s in all: enough for a supervisor still
+    // starting its control API, short enough that a node started by hand with a wrong --join URL soon says so
+    // instead of retrying in silence (it then runs on unreported).
+    private const int EndpointReportAttempts = 20;
+
     /// <summary>Tells the supervisor where this node listens; bounded retries, since a node started by hand may have no supervisor yet.</summary>
     public static async Task ReportEndpointsAsync(ControlClient control, NodeContext context, IReadOnlyDictionary<string, int> ports,
         ILogger logger, CancellationToken cancellationToken)
@@ -148,7 +153,8 @@ public static partial class NodeHost
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                if (backoff.Attempt == 19)
+                // Attempt counts the waits so far: after the last try there is no wait left, only the warning.
+                if (backoff.Attempt == EndpointReportAttempts - 1)
                 {
                     LogReportFailed(logger, control.BaseAddress, e.Message);
                     return;

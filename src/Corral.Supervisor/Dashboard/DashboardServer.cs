@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Corral.Node.Control;
@@ -261,7 +262,7 @@ internal static class DashboardApi
         }
 
         await ForwardAsync(context, control, ControlRoutes.Scale(role),
-            System.Net.Http.Json.JsonContent.Create(new ScaleRequest(Math.Max(0, current.Count + body.Delta)), DashboardJson.Default.ScaleRequest));
+            JsonContent.Create(new ScaleRequest(Math.Max(0, current.Count + body.Delta)), DashboardJson.Default.ScaleRequest));
     }
 
     /// <summary>Sends the action to the control API and answers with its status and body (a 409's reason included).</summary>

@@ -1,4 +1,5 @@
 using Corral.Node.Apps;
+using Corral.Node.Topology;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -8,7 +9,7 @@ namespace Corral.Supervisor.Supervision;
 /// </summary>
 public interface ITopologySource
 {
-    /// <summary>Loads and validates the current topology; throws <see cref="Topology.TopologyException"/> when it does not validate.</summary>
+    /// <summary>Loads and validates the current topology; throws <see cref="TopologyException"/> when it does not validate.</summary>
     LoadedApp Load();
 
     /// <summary>Completes when the topology may have changed; spurious wake-ups are fine (an unchanged plan changes nothing).</summary>

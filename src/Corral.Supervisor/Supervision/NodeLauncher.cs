@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace Corral.Supervisor.Supervision;
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed record NodeLauncher(string Executable, IReadOnlyList<string> Prefi
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable is running");
         if (Path.GetFileNameWithoutExtension(path) == "dotnet")
         {
-            var name = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+            var name = Assembly.GetEntryAssembly()?.GetName().Name;
             var entry = name is null ? null : Path.Combine(AppContext.BaseDirectory, name + ".dll");
             if (entry is null || !File.Exists(entry))
             {

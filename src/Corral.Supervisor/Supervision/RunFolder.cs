@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Corral.Node.Control;
+// RunFolder has a Path property of its own.
+using IOPath = System.IO.Path;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -18,11 +20,11 @@ public sealed partial class RunFolder
 
     public string RunId { get; }
     public string Path { get; }
-    public string LogsPath => System.IO.Path.Combine(Path, "logs");
-    public string SummaryPath => System.IO.Path.Combine(Path, "run.json");
+    public string LogsPath => IOPath.Combine(Path, "logs");
+    public string SummaryPath => IOPath.Combine(Path, "run.json");
 
     /// <summary>Where a running run's <see cref="ControlAccess"/> is, for commands such as <c>corral dashboard</c>.</summary>
-    public string ControlPath => System.IO.Path.Combine(Path, "control.json");
+    public string ControlPath => IOPath.Combine(Path, "control.json");
 
     /// <summary>Writes <see cref="ControlPath"/> readable by the owner only (it holds the run's token).</summary>
     public void WriteControlAccess(ControlAccess access)
@@ -52,7 +54,7 @@ public sealed partial class RunFolder
     /// <summary>An existing run's folder by id (for commands that look at a run without resuming it).</summary>
     public static RunFolder Open(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: false);
 
-    public string LogOf(string nodeId) => System.IO.Path.Combine(LogsPath, nodeId + ".log");
+    public string LogOf(string nodeId) => IOPath.Combine(LogsPath, nodeId + ".log");
 
     /// <summary>A run id such as <c>20261122-041500-ab12</c>: sortable by start time, unique by its random tail.</summary>
     public static string NewRunId(DateTimeOffset now) =>
@@ -65,13 +67,13 @@ public sealed partial class RunFolder
         for (var attempt = 0; ; attempt++)
         {
             var id = NewRunId(now);
-            var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "runs", id);
+            var path = IOPath.Combine(IOPath.GetFullPath(dataDirectory), "runs", id);
             if (Directory.Exists(path) && attempt < 10)
             {
                 continue;
             }
 
-            Directory.CreateDirectory(System.IO.Path.Combine(path, "logs"));
+            Directory.CreateDirectory(IOPath.Combine(path, "logs"));
             return new RunFolder(id, path);
         }
     }
@@ -86,13 +88,13 @@ public sealed partial class RunFolder
             throw new SupervisorException($"'{runId}' is not a run id: expected the form 20261122-041500-ab12");
         }
 
-        var path = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "runs", runId);
+        var path = IOPath.Combine(IOPath.GetFullPath(dataDirectory), "runs", runId);
         if (!Directory.Exists(path))
         {
             throw new SupervisorException($"{(create ? "cannot resume" : "no")} run {runId}: there is no folder {path}");
         }
 
-        if (create) Directory.CreateDirectory(System.IO.Path.Combine(path, "logs"));
+        if (create) Directory.CreateDirectory(IOPath.Combine(path, "logs"));
         return new RunFolder(runId, path);
     }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Net;
+using System.Text.Json;
 using Corral.Node.Apps;
 using Corral.Node.Control;
 using Corral.Node.Dashboard;
@@ -19,9 +19,10 @@ namespace Corral.Supervisor.Supervision;
 /// Runs one app's plan as local processes (<c>corral up</c>): the run's lifecycle. It checks the ports, opens the
 /// run folder, serves the control API, starts the plan's nodes, applies topology reloads, and stops everything in
 /// reverse dependency order when the run ends. The node table is the <see cref="Reconciler"/>'s; what the run leaves
-/// behind is the <see cref="RunRecorder"/>'s.
+/// behind is the <see cref="RunRecorder"/>'s; options are checked by <see cref="SupervisorOptions.Validate"/>, ports
+/// by <see cref="PortPreCheck"/>, reloads by the <see cref="TopologyWatcher"/>.
 /// </summary>
-public sealed class RunSupervisor : IAsyncDisposable
+public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
 {
     private SupervisorOptions _options;
     private readonly ITopologySource _source;
@@ -29,12 +30,8 @@ public sealed class RunSupervisor : IAsyncDisposable
     private readonly Reconciler _reconciler;
     private readonly TaskCompletionSource<(RunEnd End, RunOutcome? Outcome, string? Error)> _end =
         new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly HttpClient _probe = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        ConnectTimeout = TimeSpan.FromSeconds(1),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-    }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly NodeProber _prober;
+    private readonly StartWindow _startWindow;
 
     private RunRecorder? _recorder;
     private ControlServer? _control;
@@ -42,6 +39,7 @@ public sealed class RunSupervisor : IAsyncDisposable
     private readonly DashboardFeed? _feed;
     private DashboardServer? _dashboard;
     private IAppModule? _module;
+    private NodeSupervisionContext? _nodeContext;
     private DateTimeOffset _started;
     private volatile bool _stopping;
 
@@ -57,9 +55,10 @@ public sealed class RunSupervisor : IAsyncDisposable
         }
 
         Launcher = options.Launcher ?? NodeLauncher.ForCurrentProcess();
-        StartWindow = new StartWindow(Math.Max(1, options.MaxConcurrentStarts));
+        _startWindow = new StartWindow(Math.Max(1, options.MaxConcurrentStarts));
+        _prober = new NodeProber(options.Time);
         _reconciler = new Reconciler((planned, instance) =>
-            new SupervisedNode(this, _options, planned, _recorder!.OutputOf(planned.NodeId)) { Instance = instance });
+            new SupervisedNode(this, _nodeContext!, planned, _recorder!.OutputOf(planned.NodeId)) { Instance = instance });
     }
 
     /// <summary>The control API's address; set once <see cref="StartAsync"/> has returned.</summary>
@@ -82,13 +81,14 @@ public sealed class RunSupervisor : IAsyncDisposable
     public NodeLauncher Launcher { get; }
 
     /// <summary>Every endpoint the control API maps (tests check that each one requires the token).</summary>
-    internal IReadOnlyList<Microsoft.AspNetCore.Http.Endpoint> ControlEndpoints =>
+    internal IReadOnlyList<Endpoint> ControlEndpoints =>
         _control?.Endpoints ?? throw new InvalidOperationException("the supervisor has not started");
 
     internal MembershipBoard Membership { get; } = new();
     internal bool Stopping => _stopping;
-    internal Task Changed => _reconciler.Changed;
-    internal StartWindow StartWindow { get; }
+
+    bool ISupervisedNodeHost.Stopping => _stopping;
+    Task ISupervisedNodeHost.Changed => _reconciler.Changed;
 
     /// <summary>
     /// Loads the topology, opens the run folder, checks every fixed port is free, starts the control API and
@@ -101,7 +101,11 @@ public sealed class RunSupervisor : IAsyncDisposable
             return;
         }
 
-        Validate(_options);
+        if (_options.Validate() is { Count: > 0 } invalid)
+        {
+            throw new SupervisorException("invalid supervisor options: " + string.Join("; ", invalid));
+        }
+
         if (ProcessSpawner.MissingTool() is { } tool)
         {
             throw new SupervisorException($"'{tool}' is not installed: Corral needs util-linux's setsid and setpriv to keep child processes from leaking");
@@ -116,7 +120,11 @@ public sealed class RunSupervisor : IAsyncDisposable
         }
 
         var ports = PortMap.Build(app.Plan, _options.PortSettings);
-        CheckPortsFree(ports);
+        if (PortPreCheck.FirstTaken(ports, _options.DashboardPort, _options.BindAddress) is { } taken)
+        {
+            throw new SupervisorException(taken);
+        }
+
         _started = _options.Time.GetUtcNow();
         RunFolder run;
         if (_options.ResumeRunId is { } resume)
@@ -136,6 +144,7 @@ public sealed class RunSupervisor : IAsyncDisposable
         _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config), _options.Token,
             _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
             new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode });
+        _nodeContext = new NodeSupervisionContext(_options, run, ControlUrl.ToString().TrimEnd('/'), Launcher, _startWindow, Membership, _prober);
         _reconciler.Load(app.Plan);
         if (_feed is not null)
         {
@@ -169,7 +178,7 @@ public sealed class RunSupervisor : IAsyncDisposable
         }
 
         using var reloads = new CancellationTokenSource();
-        var reloading = WatchTopologyAsync(reloads.Token);
+        var reloading = new TopologyWatcher(_source, () => _reconciler.Plan, _config!, Apply, Say).WatchAsync(reloads.Token);
         await using (cancellationToken.Register(() => _end.TrySetResult((RunEnd.Stopped, null, null))))
         {
             await _end.Task;
@@ -239,7 +248,7 @@ public sealed class RunSupervisor : IAsyncDisposable
         {
             return _module?.DescribeOutcome(outcome.Summary, Run.Path).ToArray() ?? [];
         }
-        catch (Exception e) when (e is InvalidOperationException or System.Text.Json.JsonException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or JsonException or ArgumentException)
         {
             return [];
         }
@@ -276,34 +285,20 @@ public sealed class RunSupervisor : IAsyncDisposable
         }
     }
 
-    internal void Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
+    void ISupervisedNodeHost.NotifyChanged() => _reconciler.NotifyChanged();
 
-    internal void NotifyChanged() => _reconciler.NotifyChanged();
+    string? ISupervisedNodeHost.UnreadyDependency(RolePlan role) => _reconciler.UnreadyDependency(role);
 
-    /// <summary>The first role among <paramref name="role"/>'s dependencies that has a node not yet ready, or null.</summary>
-    internal string? UnreadyDependency(RolePlan role) => _reconciler.UnreadyDependency(role);
+    string? ISupervisedNodeHost.EndedDependency(RolePlan role) => _reconciler.EndedDependency(role);
 
-    /// <summary>Why <paramref name="role"/> can never start (a dependency's node has ended for good), or null.</summary>
-    internal string? EndedDependency(RolePlan role) => _reconciler.EndedDependency(role);
+    void ISupervisedNodeHost.Say(string line) => Say(line);
 
-    internal async Task<bool> ProbeAsync(Uri url, TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout, _options.Time);
-        try
-        {
-            using var response = await _probe.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
-        {
-            return false;
-        }
-    }
+    void ISupervisedNodeHost.Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
 
     /// <summary>Ends the run when no planned node is left running on its own (every one drained, failed for good, or was stopped).</summary>
-    internal void NodeEnded(SupervisedNode node)
+    void ISupervisedNodeHost.NodeEnded(SupervisedNode node)
     {
-        NotifyChanged();
+        _reconciler.NotifyChanged();
         if (!_stopping && _reconciler.IsCurrent(node) && _reconciler.AllEnded())
         {
             _end.TrySetResult((RunEnd.AllExited, null, null));
@@ -337,75 +332,11 @@ public sealed class RunSupervisor : IAsyncDisposable
         return null;
     }
 
-    private async Task WatchTopologyAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await _source.WaitForChangeAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            LoadedApp next;
-            try
-            {
-                next = _source.Load();
-            }
-            catch (TopologyException e)
-            {
-                Say($"reload rejected: {string.Join("; ", e.Errors)}");
-                continue;
-            }
-
-            var running = _reconciler.Plan;
-            if (next.Plan.App != running.App)
-            {
-                Say($"reload rejected: the app changed from {running.App} to {next.Plan.App}; stop and start corral again");
-                continue;
-            }
-
-            if (next.Module.ReloadProblem(_config!.Current.Config, next.Config) is { } fixedSetting)
-            {
-                Say($"reload rejected, the running plan stays: {fixedSetting}");
-                continue;
-            }
-
-            Apply(next.Plan);
-            if (_config!.Publish(next.Config))
-            {
-                Say($"config version {_config.Current.Version} published");
-            }
-        }
-    }
-
     /// <summary>Stops every node, draining ones included, and returns once every process has exited.</summary>
     private Task StopAllAsync()
     {
         _stopping = true;
         return _reconciler.StopAllAsync();
-    }
-
-    private static void Validate(SupervisorOptions options)
-    {
-        var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.DataDirectory)) problems.Add("the data folder is empty");
-        if (string.IsNullOrEmpty(options.Token)) problems.Add("the cluster token is empty");
-        if (options.PortOffset is < -30000 or > 30000) problems.Add($"--port-offset {options.PortOffset} is outside -30000..30000");
-        if (options.GracePeriod <= TimeSpan.Zero) problems.Add("the grace period must be positive");
-        if (options.ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
-        if (options.LivenessInterval <= TimeSpan.Zero || options.LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
-        if (options.LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
-        if (options.MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
-        if (options.FeedHeartbeat <= TimeSpan.Zero) problems.Add("the feed heartbeat interval must be positive");
-        if (!IPAddress.TryParse(options.BindAddress, out _)) problems.Add($"'{options.BindAddress}' is not an IP address to bind");
-        if (problems.Count > 0)
-        {
-            throw new SupervisorException("invalid supervisor options: " + string.Join("; ", problems));
-        }
     }
 
     /// <summary>What stops a plan from running (its port map's problems, a program that is not installed), or null.</summary>
@@ -414,31 +345,6 @@ public sealed class RunSupervisor : IAsyncDisposable
         var problems = PortMap.Build(plan, _options.PortSettings).Errors.ToList();
         problems.AddRange(plan.Roles.Where(r => r.Count > 0 && r.Program is { } p && p.Resolve() is null).Select(r => r.Program!.MissingMessage(r.Role)));
         return problems.Count == 0 ? null : string.Join("; ", problems);
-    }
-
-    /// <summary>Every fixed port of the map can be listened on now (with <c>--ports dynamic</c> there is none).</summary>
-    private void CheckPortsFree(PortMap map)
-    {
-        var owned = new List<(int Port, string Owner)>();
-        if (map.ControlPort is > 0 and var control)
-        {
-            owned.Add((control, "the control API"));
-        }
-
-        if (_options.DashboardPort is > 0 and var dashboard)
-        {
-            owned.Add((dashboard, "the dashboard"));
-        }
-
-        owned.AddRange(map.Nodes.SelectMany(n => n.Ports.Where(p => p.Value > 0).Select(p => (p.Value, $"node {n.NodeId} ({p.Key})"))));
-        foreach (var (port, owner) in owned)
-        {
-            if (!LoopbackPorts.IsFree(_options.BindAddress, port, out var error))
-            {
-                throw new SupervisorException(
-                    $"port {port} for {owner} is not free on {_options.BindAddress} ({error}); stop what uses it, shift every port with --port-offset N, or use --ports dynamic");
-            }
-        }
     }
 
     private void PrintPortMap(PortMap map)
@@ -475,6 +381,6 @@ public sealed class RunSupervisor : IAsyncDisposable
 
         // Also when the start failed half-way (the control API's port was taken): the run's logs are open.
         _recorder?.Dispose();
-        _probe.Dispose();
+        _prober.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
@@ -8,35 +9,38 @@ namespace Corral.Supervisor.Supervision;
 /// One planned node across its processes: waits for its dependencies, starts a process (a Corral node or a
 /// program), gates readiness and probes liveness, and applies what its <see cref="NodeLifecycle"/> decides when
 /// the process ends (stop, restart now, back off, fail the run). The rules live in the lifecycle, the restart
-/// budget and the probe; this class wires them to processes, the membership and the supervisor.
+/// budget, the probe and the port ledger; this class wires them to processes, the membership and its run, which it
+/// reaches only through <see cref="ISupervisedNodeHost"/> and <see cref="NodeSupervisionContext"/>.
 /// </summary>
 internal sealed class SupervisedNode
 {
-    private readonly RunSupervisor _owner;
+    private readonly ISupervisedNodeHost _host;
+    private readonly NodeSupervisionContext _context;
     private readonly SupervisorOptions _options;
     private readonly NodeOutput _output;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
+    private readonly NodePortLedger _ports;
     private readonly NodeLifecycle _life;
     private RolePlan _role;
     private RolePlan? _pendingRole;
     private NodeProcess? _process;
     private bool _signalled;
-    private bool _reported;
     private int? _lastExitCode;
     private DateTimeOffset? _startedAt;
     private TaskCompletionSource _poke = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SupervisedNode(RunSupervisor owner, SupervisorOptions options, PlannedNode planned, NodeOutput output)
+    public SupervisedNode(ISupervisedNodeHost host, NodeSupervisionContext context, PlannedNode planned, NodeOutput output)
     {
-        _owner = owner;
-        _options = options;
+        _host = host;
+        _context = context;
+        _options = context.Options;
         _role = planned.Role;
         Ordinal = planned.Ordinal;
         NodeId = planned.NodeId;
         _output = output;
-        _life = new NodeLifecycle(NodeId, options.Seed, options.Time);
-        AssignPorts(planned.Role);
+        _life = new NodeLifecycle(NodeId, _options.Seed, _options.Time);
+        _ports = new NodePortLedger(Ordinal, _options.PortSettings, _options.BindAddress);
+        _ports.Assign(planned.Role);
         Loop = Task.CompletedTask;
     }
 
@@ -97,7 +101,7 @@ internal sealed class SupervisedNode
                 Restarts = _life.Restarts,
                 LastExitCode = _lastExitCode,
                 StartedAt = _process is { HasExited: false } ? _startedAt : null,
-                Urls = UrlsLocked(),
+                Urls = _ports.Urls(_role),
             };
         }
     }
@@ -119,16 +123,10 @@ internal sealed class SupervisedNode
         Member? member = null;
         lock (_lock)
         {
-            foreach (var (name, port) in ports)
-            {
-                _ports[name] = port;
-            }
-
-            _reported = true;
-
+            _ports.Report(ports);
             if (_life.State is NodeState.Ready or NodeState.Unhealthy)
             {
-                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
+                member = new Member(NodeId, _role.Role, _ports.Urls(_role)) { Instance = Instance };
             }
         }
 
@@ -139,7 +137,7 @@ internal sealed class SupervisedNode
 
         if (member is not null)
         {
-            _owner.Membership.Join(member);
+            _context.Membership.Join(member);
         }
     }
 
@@ -158,8 +156,8 @@ internal sealed class SupervisedNode
             _life.Request(NodeIntent.Drain);
         }
 
-        _owner.Membership.Drain(NodeId, Instance);
-        _owner.NotifyChanged();
+        _context.Membership.Drain(NodeId, Instance);
+        _host.NotifyChanged();
         Poke();
     }
 
@@ -178,8 +176,8 @@ internal sealed class SupervisedNode
             _life.Request(intent);
         }
 
-        _owner.Membership.Drain(NodeId, Instance);
-        _owner.NotifyChanged();
+        _context.Membership.Drain(NodeId, Instance);
+        _host.NotifyChanged();
         SignalIfAsked();
         Poke();
     }
@@ -209,7 +207,7 @@ internal sealed class SupervisedNode
     {
         if (await process.KillAfterAsync(grace, _options.Time))
         {
-            _owner.Say($"{NodeId} did not stop within {Format(grace)}; killing its process group");
+            _host.Say($"{NodeId} did not stop within {Format(grace)}; killing its process group");
         }
     }
 
@@ -255,12 +253,12 @@ internal sealed class SupervisedNode
                 _life.Fail();
             }
 
-            _owner.NotifyChanged();
-            _owner.Fail($"supervising {NodeId} failed: {e}");
+            _host.NotifyChanged();
+            _host.Fail($"supervising {NodeId} failed: {e}");
         }
         finally
         {
-            _owner.NodeEnded(this);
+            _host.NodeEnded(this);
         }
     }
 
@@ -274,18 +272,18 @@ internal sealed class SupervisedNode
         while (true)
         {
             // Taken before the stop check, so a node that waited for its turn does not start after a stop.
-            var slot = await _owner.StartWindow.EnterAsync();
+            var slot = await _context.StartWindow.EnterAsync();
             RolePlan role;
             bool starting;
             lock (_lock)
             {
                 // The supervisor's lock is never taken while this one is held (it takes them the other way round).
-                starting = _life.TryBeginStart(_owner.Stopping);
+                starting = _life.TryBeginStart(_host.Stopping);
                 if (starting)
                 {
                     if (_pendingRole is not null)
                     {
-                        AssignPorts(_pendingRole);
+                        _ports.Assign(_pendingRole);
                         _role = _pendingRole;
                         _pendingRole = null;
                     }
@@ -296,7 +294,7 @@ internal sealed class SupervisedNode
                 role = _role;
             }
 
-            _owner.NotifyChanged();
+            _host.NotifyChanged();
             if (!starting)
             {
                 slot.Release();
@@ -304,39 +302,39 @@ internal sealed class SupervisedNode
             }
 
             var (exitCode, failure) = await RunOnceAsync(role, slot);
-            _owner.Membership.Leave(NodeId, Instance);
+            _context.Membership.Leave(NodeId, Instance);
             ExitDecision decision;
             bool wasReady;
             lock (_lock)
             {
                 _lastExitCode = exitCode;
-                wasReady = _reported;
-                decision = _life.Exited(exitCode, failure, _role, _owner.Stopping);
+                wasReady = _ports.Confirmed;
+                decision = _life.Exited(exitCode, failure, _role, _host.Stopping);
             }
 
             if (decision.Action == ExitAction.Drained && role.Program is { } program && !wasReady)
             {
-                _owner.Say($"{NodeId}: {program.Executable} exited 0 before it was ready; if it daemonized, it escaped supervision " +
+                _host.Say($"{NodeId}: {program.Executable} exited 0 before it was ready; if it daemonized, it escaped supervision " +
                            "and outlives the run: configure it to stay in the foreground");
             }
 
-            _owner.NotifyChanged();
+            _host.NotifyChanged();
             switch (decision.Action)
             {
                 case ExitAction.RestartNow:
-                    _owner.Say(decision.Message);
+                    _host.Say(decision.Message);
                     continue;
                 case ExitAction.BackOff:
-                    _owner.Say(decision.Message);
+                    _host.Say(decision.Message);
                     await Task.WhenAny(Task.Delay(decision.Delay, _options.Time), Poked());
                     continue;
                 case ExitAction.FailRun:
                     var tail = Tail();
-                    _owner.Fail($"{decision.Message}; its last {tail.Count} log lines:" +
+                    _host.Fail($"{decision.Message}; its last {tail.Count} log lines:" +
                                 string.Concat(tail.Select(line => Environment.NewLine + "  " + line)));
                     return;
                 default:
-                    _owner.Say(decision.Message);
+                    _host.Say(decision.Message);
                     return;
             }
         }
@@ -347,25 +345,25 @@ internal sealed class SupervisedNode
     {
         while (true)
         {
-            var changed = _owner.Changed;
-            if (CurrentIntent() == NodeIntent.Drain || _owner.Stopping)
+            var changed = _host.Changed;
+            if (CurrentIntent() == NodeIntent.Drain || _host.Stopping)
             {
                 return true;
             }
 
-            if (_owner.EndedDependency(Role) is { } ended)
+            if (_host.EndedDependency(Role) is { } ended)
             {
                 lock (_lock)
                 {
                     _life.Fail();
                 }
 
-                _owner.NotifyChanged();
-                _owner.Fail($"{NodeId} cannot start: {ended}");
+                _host.NotifyChanged();
+                _host.Fail($"{NodeId} cannot start: {ended}");
                 return false;
             }
 
-            if (_owner.UnreadyDependency(Role) is null)
+            if (_host.UnreadyDependency(Role) is null)
             {
                 return true;
             }
@@ -382,7 +380,7 @@ internal sealed class SupervisedNode
         {
             process = await NodeProcess.StartAsync(LaunchOf(role), _output);
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        catch (Exception e) when (e is Win32Exception or InvalidOperationException or IOException)
         {
             slot.Release();
             _output.Line($"corral: could not start the process: {e.Message}");
@@ -391,13 +389,13 @@ internal sealed class SupervisedNode
 
         lock (_lock)
         {
-            _reported = false;
+            _ports.ProcessStarted();
             _process = process;
             _startedAt = _options.Time.GetUtcNow();
         }
 
-        _owner.Say($"{NodeId} started (pid {process.Pid})");
-        _owner.NotifyChanged();
+        _host.Say($"{NodeId} started (pid {process.Pid})");
+        _host.NotifyChanged();
         SignalIfAsked();
         string? failure;
         int exitCode;
@@ -414,16 +412,7 @@ internal sealed class SupervisedNode
         lock (_lock)
         {
             _process = null;
-
-            // A reused dynamic port may have been taken meanwhile: a process that never reported its ports (or, for
-            // a program, never got ready on them) gets fresh ones next time instead of failing on the same bind until the cap.
-            if (_options.DynamicPorts && !_reported)
-            {
-                foreach (var name in _ports.Keys.ToArray())
-                {
-                    _ports[name] = 0;
-                }
-            }
+            _ports.ProcessExited();
         }
 
         process.Dispose();
@@ -437,7 +426,7 @@ internal sealed class SupervisedNode
         {
             var data = program.DataFolder is { } kept
                 ? Path.Combine(Path.GetFullPath(_options.DataDirectory), kept)
-                : Path.Combine(_owner.Run.Path, "data", NodeId);
+                : Path.Combine(_context.Run.Path, "data", NodeId);
             Directory.CreateDirectory(data);
             return Launch.Program(program, ProgramPorts(), data, NodeId, _options.BindAddress);
         }
@@ -445,11 +434,11 @@ internal sealed class SupervisedNode
         Dictionary<string, int> ports;
         lock (_lock)
         {
-            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
+            ports = _ports.Snapshot();
         }
 
-        return Launch.CorralNode(_owner.Launcher, role, new NodeEnvironmentValues(NodeId, _options.Token,
-            _owner.ControlUrl.ToString().TrimEnd('/'), _owner.Run.RunId, _owner.Run.Path, Path.GetFullPath(_options.DataDirectory),
+        return Launch.CorralNode(_context.Launcher, role, new NodeEnvironmentValues(NodeId, _options.Token,
+            _context.ControlUrl, _context.Run.RunId, _context.Run.Path, Path.GetFullPath(_options.DataDirectory),
             _options.Seed, ports, _options.BindAddress));
     }
 
@@ -460,21 +449,10 @@ internal sealed class SupervisedNode
     private Dictionary<string, int> ProgramPorts()
     {
         Dictionary<string, int> ports;
-        var picked = false;
+        bool picked;
         lock (_lock)
         {
-            var taken = new HashSet<int>(_ports.Values);
-            foreach (var name in _ports.Keys.ToArray())
-            {
-                if (_ports[name] == 0)
-                {
-                    _ports[name] = LoopbackPorts.PickFree(_options.BindAddress, taken);
-                    taken.Add(_ports[name]);
-                    picked = true;
-                }
-            }
-
-            ports = new Dictionary<string, int>(_ports, StringComparer.Ordinal);
+            ports = _ports.ForProgram(out picked);
         }
 
         if (picked)
@@ -487,7 +465,7 @@ internal sealed class SupervisedNode
 
     private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
     {
-        var probe = new NodeProbe(role.EffectiveProbe, _owner.ProbeAsync, _options.Time);
+        var probe = new NodeProbe(role.EffectiveProbe, _context.Prober.HttpOkAsync, _options.Time);
         using var probing = new CancellationTokenSource();
         var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
         await Task.WhenAny(process.Exited, ready);
@@ -501,7 +479,7 @@ internal sealed class SupervisedNode
         if (!await ready)
         {
             slot.Release();
-            _owner.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
+            _host.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
             process.Kill();
             return $"was not ready within {Format(_options.ReadyTimeout)}";
         }
@@ -511,17 +489,20 @@ internal sealed class SupervisedNode
         {
             if (_life.BecomeReady())
             {
-                // A program cannot report its ports: being ready on them is the proof that they are its.
-                _reported |= role.Program is not null;
-                member = new Member(NodeId, _role.Role, UrlsLocked()) { Instance = Instance };
+                if (role.Program is not null)
+                {
+                    _ports.ProgramReady();
+                }
+
+                member = new Member(NodeId, _role.Role, _ports.Urls(_role)) { Instance = Instance };
             }
         }
 
         if (member is not null)
         {
-            _owner.Say($"{NodeId} ready");
-            _owner.Membership.Join(member);
-            _owner.NotifyChanged();
+            _host.Say($"{NodeId} ready");
+            _context.Membership.Join(member);
+            _host.NotifyChanged();
         }
 
         slot.Release();
@@ -554,7 +535,7 @@ internal sealed class SupervisedNode
 
             if (failures >= _options.LivenessFailures)
             {
-                _owner.Say($"{NodeId} failed {failures} liveness probes in a row; killing it");
+                _host.Say($"{NodeId} failed {failures} liveness probes in a row; killing it");
                 process.Kill();
                 return $"failed {failures} liveness probes";
             }
@@ -566,28 +547,13 @@ internal sealed class SupervisedNode
     {
         lock (_lock)
         {
-            return probe.Port is { } name ? _ports.GetValueOrDefault(name) : 0;
-        }
-    }
-
-    /// <summary>The port map's ports for this node; dynamic ones are 0 until reported (or picked), then reused on restarts.</summary>
-    private void AssignPorts(RolePlan role)
-    {
-        var previous = new Dictionary<string, int>(_ports);
-        _ports.Clear();
-        foreach (var (name, port) in PortMap.PortsOf(role, Ordinal, _options.PortSettings))
-        {
-            _ports[name] = _options.DynamicPorts ? previous.GetValueOrDefault(name) : port;
+            return _ports.PortOf(probe.Port);
         }
     }
 
     /// <summary>The ports a dynamic node ended up on, as tests and benchmarks read them: <c>cowboy-3 listens on http 40123</c>.</summary>
     private void SayPorts(IReadOnlyDictionary<string, int> ports) =>
-        _owner.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
-
-    private Dictionary<string, string> UrlsLocked() =>
-        _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key,
-            p => $"{_role.Ports.FirstOrDefault(planned => planned.Name == p.Key)?.Scheme ?? "http"}://{_options.BindAddress}:{p.Value}");
+        _host.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
 
     internal static string Format(TimeSpan span) =>
         span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#}s" : $"{span.TotalMilliseconds:0}ms";

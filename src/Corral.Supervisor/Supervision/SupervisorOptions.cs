@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json.Serialization;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
@@ -8,6 +10,20 @@ namespace Corral.Supervisor.Supervision;
 /// <summary>Everything app-agnostic the command line decides for one <c>corral up</c>.</summary>
 public sealed record SupervisorOptions
 {
+    // The defaults span 2379 (etcd's client port) to 8100 + i (cowboys). Shifted by -1000 the lowest stays at 1379,
+    // above the privileged ports below 1024 (and so above 0); shifted by +20000 the fixed ones stay at 28100 or
+    // below, leaving room for thousands of numbered nodes under 32768, where the kernel's ephemeral range starts
+    // (an outgoing connection could otherwise take a listener's port). PortMap still rejects any single port outside 1..65535.
+
+    /// <summary>The lowest <c>--port-offset</c>.</summary>
+    public const int MinPortOffset = -1000;
+
+    /// <summary>The highest <c>--port-offset</c>.</summary>
+    public const int MaxPortOffset = 20000;
+
+    /// <summary>The highest port a listener chosen on the command line may take: below the ephemeral range.</summary>
+    public const int HighestListenerPort = 32767;
+
     /// <summary>The data folder: runs go to <c>&lt;data&gt;/runs/&lt;run-id&gt;/</c>; apps keep their stores here.</summary>
     public required string DataDirectory { get; init; }
 
@@ -70,10 +86,40 @@ public sealed record SupervisorOptions
     internal int EffectiveControlPort => DynamicPorts ? 0 : ControlPort + PortOffset;
 
     internal PortSettings PortSettings => new() { Offset = PortOffset, Dynamic = DynamicPorts, ControlPort = ControlPort };
+
+    /// <summary>
+    /// Every problem with these options, each a sentence a person can act on; empty when they are valid. The one
+    /// place options are checked: the command line prints these (exit 2) and the supervisor refuses to start with any.
+    /// </summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory)) problems.Add("the data folder is empty");
+        if (string.IsNullOrEmpty(Token)) problems.Add("the cluster token is empty");
+        if (PortOffset is < MinPortOffset or > MaxPortOffset)
+        {
+            problems.Add($"--port-offset must be between {MinPortOffset} and {MaxPortOffset} so every default port stays between 1024 and {HighestListenerPort}, not {PortOffset}");
+        }
+        else if (DashboardPort is < 0 or > HighestListenerPort)
+        {
+            // Checked only with a valid offset: the default dashboard port follows the offset, so a bad offset would be reported twice.
+            problems.Add($"--dashboard must be a port from 1 to {HighestListenerPort} (0 picks a free one), not {DashboardPort}");
+        }
+
+        if (DynamicPorts && PortOffset != 0) problems.Add("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift");
+        if (GracePeriod <= TimeSpan.Zero) problems.Add("the grace period must be positive");
+        if (ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
+        if (LivenessInterval <= TimeSpan.Zero || LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");
+        if (LivenessFailures < 1) problems.Add("liveness failures must be at least 1");
+        if (MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
+        if (FeedHeartbeat <= TimeSpan.Zero) problems.Add("the feed heartbeat interval must be positive");
+        if (!IPAddress.TryParse(BindAddress, out _)) problems.Add($"'{BindAddress}' is not an IP address to bind");
+        return problems;
+    }
 }
 
 /// <summary>Why a run ended.</summary>
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<RunEnd>))]
+[JsonConverter(typeof(JsonStringEnumConverter<RunEnd>))]
 public enum RunEnd
 {
     /// <summary>A node reported <c>finished</c>; the exit code follows its <c>passed</c>.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using Corral.Node.Control;
 using Corral.Supervisor.Supervision;
 
@@ -43,7 +44,7 @@ internal static class DashboardCommand
                 output.WriteLine($"Dashboard: {await control.NewDashboardLinkAsync(cancellationToken)}");
                 return ExitCodes.Success;
             }
-            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
                 errors.WriteLine($"corral: run {id} serves no dashboard (it was started with --no-dashboard)");
                 return ExitCodes.BadInput;

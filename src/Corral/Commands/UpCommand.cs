@@ -30,24 +30,10 @@ internal static class UpCommand
             data, resume, portOffset, ports, dashboard, noDashboard, grace,
         };
         topology.AddTo(command);
+        // Only what concerns the command line itself is checked here; the port offset, the dashboard's port and the
+        // other options are checked once, by SupervisorOptions.Validate, when the options are built.
         command.Validators.Add(result =>
         {
-            var offset = result.GetValue(portOffset);
-            if (offset < -1000 || offset > 20000)
-            {
-                result.AddError("--port-offset must be between -1000 and 20000 so every port stays between 1024 and 32767");
-            }
-
-            if (result.GetValue(ports) == "dynamic" && offset != 0)
-            {
-                result.AddError("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift");
-            }
-
-            if (result.GetValue(dashboard) is { } port && (port < 0 || port > 32767))
-            {
-                result.AddError($"--dashboard must be a port from 1 to 32767 (0 picks a free one), not {port}");
-            }
-
             if (result.GetValue(dashboard) is not null && result.GetValue(noDashboard))
             {
                 result.AddError("--dashboard PORT and --no-dashboard exclude each other");
@@ -88,6 +74,16 @@ internal static class UpCommand
                 DashboardPort = result.GetValue(noDashboard) ? null
                     : result.GetValue(dashboard) ?? (result.GetValue(ports) == "dynamic" ? 0 : DefaultDashboardPort + result.GetValue(portOffset)),
             };
+            if (options.Validate() is { Count: > 0 } problems)
+            {
+                foreach (var problem in problems)
+                {
+                    errors.WriteLine($"corral: {problem}");
+                }
+
+                return ExitCodes.BadInput;
+            }
+
             LiveFooterSink? footer = null;
             if (loaded.App.Module is ILiveStatus && !Console.IsOutputRedirected)
             {
