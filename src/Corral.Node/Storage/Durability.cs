@@ -18,8 +18,9 @@ public enum Durability
 }
 
 /// <summary>
-/// Writes a <see cref="Durability"/> as its name (<c>Sync</c>, <c>Fsync</c>, <c>Periodic</c>, as the enum converter did) and
-/// also reads the shootout's old names (<c>Full</c>, <c>Normal</c>): a run recorded in a store before the rename resumes.
+/// Writes a <see cref="Durability"/> as the word a topology writes (<c>sync</c>, <c>fsync</c>, <c>periodic</c>, as the
+/// counter did) and reads any case and the old names (<c>Full</c>, <c>Normal</c>, <c>Sync</c>): a shootout run recorded
+/// in its store before the rename resumes.
 /// </summary>
 public sealed class DurabilityJsonConverter : JsonConverter<Durability>
 {
@@ -30,12 +31,7 @@ public sealed class DurabilityJsonConverter : JsonConverter<Durability>
         throw new JsonException($"durability must be one of {string.Join(", ", Durabilities.Names)}, got {text ?? reader.TokenType.ToString()}");
     }
 
-    public override void Write(Utf8JsonWriter writer, Durability value, JsonSerializerOptions options) => writer.WriteStringValue(value switch
-    {
-        Durability.Fsync => "Fsync",
-        Durability.Periodic => "Periodic",
-        _ => "Sync",
-    });
+    public override void Write(Utf8JsonWriter writer, Durability value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name());
 }
 
 /// <summary>The words of <see cref="Durability"/> as written in a topology, and the old spellings still read.</summary>

@@ -72,6 +72,7 @@ public sealed class DurabilityTests
     [InlineData("\"Full\"", Durability.Fsync)]
     [InlineData("\"Normal\"", Durability.Sync)]
     [InlineData("\"Fsync\"", Durability.Fsync)]
+    [InlineData("\"sync\"", Durability.Sync)]
     [InlineData("\"Periodic\"", Durability.Periodic)]
     public void Json_reads_the_names_and_the_old_names_so_a_recorded_config_still_loads(string json, Durability expected)
     {
@@ -79,8 +80,8 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public void Json_writes_the_names_as_the_enum_converter_did()
+    public void Json_writes_the_words_a_topology_writes()
     {
-        Assert.Equal("[\"Sync\",\"Fsync\",\"Periodic\"]", JsonSerializer.Serialize(All, StorageTestJson.Default.DurabilityArray));
+        Assert.Equal("[\"sync\",\"fsync\",\"periodic\"]", JsonSerializer.Serialize(All, StorageTestJson.Default.DurabilityArray));
     }
 }
