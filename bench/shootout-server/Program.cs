@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Corral.Node.Nodes;
+using Corral.Node.Storage;
 using Corral.Shootout.Config;
 using Corral.Shootout.Server;
 using Corral.Shootout.Store;
@@ -21,7 +22,8 @@ var config = new ShootoutConfig
     Seed = 1,
     Cowboys = Enumerable.Range(1, shooters).Select(i => new CowboySpec { Name = $"c{i}", Health = 1_000_000_000, Damage = 1 }).ToArray(),
 };
-Durability DurabilityArg(int i) => args.Length > i && args[i] == "normal" ? Durability.Normal : Durability.Full;
+// The old words (full | normal) still work, as they do in a topology.
+Durability DurabilityArg(int i) => args.Length > i && args[i] is "sync" or "normal" ? Durability.Sync : Durability.Fsync;
 
 switch (mode)
 {

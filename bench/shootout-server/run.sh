@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Durable shots/s at the shootout server: tick 0, 64 concurrent shooters (wrk -c64), after a warm-up.
-# usage: bench/shootout-server/run.sh [full|normal] [seconds] [jit|native]
+# usage: bench/shootout-server/run.sh [fsync|sync] [seconds] [jit|native]   (the old words full|normal still work)
 #   jit: the harness run by the .NET runtime; native: the same harness published with Native AOT, as corral's nodes are.
 set -euo pipefail
 cd "$(dirname "$0")"
-durability=${1:-full}; seconds=${2:-10}; build=${3:-jit}; port=18080
+durability=${1:-fsync}; seconds=${2:-10}; build=${3:-jit}; port=18080
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 case "$build" in
   jit) dotnet build -c Release -nologo -v quiet >/dev/null

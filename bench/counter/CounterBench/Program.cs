@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Store;
+using Corral.Node.Storage;
 
 // Usage: CounterBench <corral binary> [seconds]
 // Prints one line per figure: raw SQLite insert rate, acknowledged distinct items/s through the coordinator

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Corral.Node.Nodes;
+using Corral.Node.Storage;
 using Corral.Testing;
 using Corral.WorkQueue;
 using Corral.WorkQueue.Config;
@@ -18,7 +19,7 @@ return mode switch
 {
     "cycles" => await Cycles.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "20000", CultureInfo.InvariantCulture), args.ElementAtOrDefault(2) ?? "sqlite",
         int.Parse(args.ElementAtOrDefault(3) ?? "1", CultureInfo.InvariantCulture),
-        args.ElementAtOrDefault(4) == "fsync" ? StoreDurability.Fsync : StoreDurability.Sync),
+        args.ElementAtOrDefault(4) == "fsync" ? Durability.Fsync : Durability.Sync),
     "makespan" => await Makespan.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "5", CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -37,7 +38,7 @@ internal static class Cycles
 {
     private const int Workers = 4;
 
-    public static async Task<int> RunAsync(int count, string storeName, int concurrency, StoreDurability durability)
+    public static async Task<int> RunAsync(int count, string storeName, int concurrency, Durability durability)
     {
         using var folder = new TempFolder("corral-bench-wq-");
         await using var control = await ControlApiStub.StartAsync();
@@ -90,7 +91,7 @@ internal static class Cycles
         for (var i = 0; i < 5; i++) await store.ListAsync();
         var readMs = reading.Elapsed.TotalMilliseconds / 5;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"store {(storeName == "sqlite" ? $"sqlite ({(durability == StoreDurability.Fsync ? "fsync, synchronous=FULL" : "sync, synchronous=NORMAL")})" : "redis (appendfsync always)")}, concurrency {concurrency}: {done}/{count} tasks, {done / seconds:0} claim+complete cycles/s with {Workers} workers; claim (with the report before it) p50 {Percentile(all, 0.50):0.00} ms, p99 {Percentile(all, 0.99):0.00} ms; reading every task once {readMs:0} ms"));
+            $"store {(storeName == "sqlite" ? $"sqlite ({(durability == Durability.Fsync ? "fsync, synchronous=FULL" : "sync, synchronous=NORMAL")})" : "redis (appendfsync always)")}, concurrency {concurrency}: {done}/{count} tasks, {done / seconds:0} claim+complete cycles/s with {Workers} workers; claim (with the report before it) p50 {Percentile(all, 0.50):0.00} ms, p99 {Percentile(all, 0.99):0.00} ms; reading every task once {readMs:0} ms"));
         await app.StopAsync();
         return done == count ? 0 : 1;
     }

@@ -1,4 +1,5 @@
 using Corral.Node.Metrics;
+using Corral.Node.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Corral.Balancer.Worker;
@@ -30,27 +31,19 @@ internal sealed class WorkerStatsStore
         PRIMARY KEY (run_id, worker_id)
         """;
 
-    private readonly string _connectionString;
+    /// <summary>
+    /// A connection per operation, pooled; several worker processes share the file, so a write waits 10 s for the lock
+    /// instead of failing (002 lost stats to SQLITE_BUSY).
+    /// </summary>
+    private static readonly SqliteStoreOptions Options = new() { Durability = Durability.Sync, Pooling = true };
+
+    private readonly string _path;
 
     public WorkerStatsStore(string path, string runId)
     {
         RunId = runId;
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 10,
-        }.ToString();
+        _path = path;
         using var connection = Open();
-        using (var wal = connection.CreateCommand())
-        {
-            wal.CommandText = "PRAGMA journal_mode = WAL;";
-            wal.ExecuteNonQuery();
-        }
-
         Migrate(connection);
     }
 
@@ -92,16 +85,7 @@ internal sealed class WorkerStatsStore
         transaction.Commit();
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        using var pragma = connection.CreateCommand();
-        // Several worker processes share the file: wait for the write lock instead of failing (002 lost stats to SQLITE_BUSY).
-        pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
-        pragma.ExecuteNonQuery();
-        return connection;
-    }
+    private SqliteConnection Open() => SqliteOpener.Open(_path, Options);
 
     public async Task SaveAsync(WorkerStatsRow row, CancellationToken cancellationToken = default)
     {

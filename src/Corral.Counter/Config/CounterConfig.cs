@@ -1,21 +1,7 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Corral.Node.Storage;
 
 namespace Corral.Counter.Config;
-
-/// <summary>When a worker acknowledges a write.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Durability>))]
-public enum Durability
-{
-    /// <summary>200 once the items are committed in WAL with <c>synchronous=NORMAL</c>: they survive SIGKILL of any process.</summary>
-    [JsonStringEnumMemberName("sync")] Sync,
-
-    /// <summary>200 once committed with <c>synchronous=FULL</c>: they also survive power loss.</summary>
-    [JsonStringEnumMemberName("fsync")] Fsync,
-
-    /// <summary>The original's trade-off: 202 from memory, persisted every <see cref="CounterConfig.PersistInterval"/>.</summary>
-    [JsonStringEnumMemberName("periodic")] Periodic,
-}
 
 /// <summary>The counter app's whole config: what the topology file says, validated, with defaults filled in.</summary>
 public sealed record CounterConfig
@@ -31,6 +17,7 @@ public sealed record CounterConfig
     /// <summary>Tenants hash to this many partitions, each its own SQLite file; fixed when the store is created.</summary>
     public int Partitions { get; init; } = 32;
 
+    /// <summary>When a worker acknowledges a write: sync (200 once committed), fsync (also fsynced) or periodic (202 from memory, persisted every <see cref="PersistInterval"/>).</summary>
     public Durability Durability { get; init; } = Durability.Sync;
 
     /// <summary>How often <c>durability: periodic</c> persists what it acknowledged (the original's <c>worker_persist</c>).</summary>

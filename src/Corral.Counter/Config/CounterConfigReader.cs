@@ -1,5 +1,6 @@
 using Corral.Counter.Store;
 using Corral.Node.Planning;
+using Corral.Node.Storage;
 using Corral.Node.Topology;
 
 namespace Corral.Counter.Config;
@@ -100,12 +101,7 @@ internal static class CounterConfigReader
         {
             Workers = reader.OptionalInt("workers", 1, 256) ?? d.Workers,
             Partitions = reader.OptionalInt("partitions", 1, 1024) ?? d.Partitions,
-            Durability = reader.OptionalChoice("durability", "sync", "fsync", "periodic") switch
-            {
-                "fsync" => Durability.Fsync,
-                "periodic" => Durability.Periodic,
-                _ => Durability.Sync,
-            },
+            Durability = reader.OptionalDurability("durability", [Durability.Sync, Durability.Fsync, Durability.Periodic]) ?? Durability.Sync,
             PersistInterval = reader.OptionalDuration("persist", TimeSpan.FromMilliseconds(10)) ?? d.PersistInterval,
             StorePath = store is null ? null : Resolve(store, baseDirectory),
             WorkerLogs = logs is null ? null : Resolve(logs, baseDirectory),

@@ -4,6 +4,7 @@ using Corral.Counter.Partitioning;
 using Corral.Counter.Store;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
+using Corral.Node.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Corral.Node.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Corral.Counter.Store;
@@ -24,15 +25,12 @@ public sealed class StoreLayout
 
     public string PartitionPath(int partition) => Path.Combine(Folder, $"partition-{partition.ToString("D3", CultureInfo.InvariantCulture)}.db");
 
-    public static string ConnectionString(string path, SqliteOpenMode mode = SqliteOpenMode.ReadWriteCreate) => new SqliteConnectionStringBuilder
-    {
-        DataSource = path,
-        Mode = mode,
-        // Closing must really close: a drained partition leaves no handle behind for its next owner.
-        Pooling = false,
-        // Seconds to wait for another process's write lock (an old owner's last commit) before failing.
-        DefaultTimeout = 10,
-    }.ToString();
+    /// <summary>
+    /// Without pooling (closing must really close: a drained partition leaves no handle behind for its next owner), waiting
+    /// 10 s for another process's write lock (an old owner's last commit) before failing.
+    /// </summary>
+    public static string ConnectionString(string path, SqliteOpenMode mode = SqliteOpenMode.ReadWriteCreate) =>
+        SqliteOpener.ConnectionString(path, new SqliteStoreOptions { Mode = mode });
 
     /// <summary>The partition count a store was created with, or null when the folder holds no store yet.</summary>
     public static int? RecordedPartitions(string folder)
@@ -60,14 +58,7 @@ public sealed class StoreLayout
     /// <summary>Creates the store (recording the partition count) or checks that it was created with the same count.</summary>
     public void EnsureCreated()
     {
-        Directory.CreateDirectory(Folder);
-        using var connection = new SqliteConnection(ConnectionString(MetaPath));
-        connection.Open();
-        using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
-            pragma.ExecuteNonQuery();
-        }
+        using var connection = SqliteOpener.Open(MetaPath, new SqliteStoreOptions { Durability = Durability.Fsync });
 
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();

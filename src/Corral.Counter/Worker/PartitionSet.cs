@@ -2,6 +2,7 @@ using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Partitioning;
 using Corral.Counter.Store;
+using Corral.Node.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Counter.Worker;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Corral.Shootout.Store;
+using Corral.Node.Storage;
 
 namespace Corral.Shootout.Config;
 
@@ -44,8 +44,8 @@ public sealed record ShootoutConfig
     /// <summary>Peer mode: the etcd cluster's client URLs, comma-separated; null runs a throwaway etcd as a role of the plan.</summary>
     public string? Etcd { get; init; }
 
-    /// <summary>Whether each group commit is fsynced (full, the default) or only handed to the OS (normal: survives kill -9, not a power cut).</summary>
-    public Durability Durability { get; init; } = Durability.Full;
+    /// <summary>Whether each group commit is fsynced (fsync, the default: the promise is "no acknowledged write is lost", power cuts included) or only handed to the OS (sync: survives kill -9, not a power cut).</summary>
+    public Durability Durability { get; init; } = Durability.Fsync;
 
     public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, ShootoutJson.Default.ShootoutConfig);
 

@@ -1,8 +1,8 @@
 using Corral.Node.Planning;
+using Corral.Node.Storage;
 using Corral.Node.Topology;
 using Corral.Shootout.Peer;
 using Corral.Shootout.Peer.Etcd;
-using Corral.Shootout.Store;
 
 namespace Corral.Shootout.Config;
 
@@ -157,7 +157,7 @@ internal static class ShootoutConfigLoader
         return cowboys;
     }
 
-    private sealed record Settings(ShootoutMode Mode, TimeSpan Tick, long? Seed, int Rounds, TimeSpan Intermission, Durability Durability = Durability.Full,
+    private sealed record Settings(ShootoutMode Mode, TimeSpan Tick, long? Seed, int Rounds, TimeSpan Intermission, Durability Durability = Durability.Fsync,
         string? Etcd = null);
 
     private static Settings ReadSettings(MappingReader reader, ShootoutMode defaultMode)
@@ -192,7 +192,8 @@ internal static class ShootoutConfigLoader
         var seed = reader.OptionalLong("seed");
         var rounds = reader.OptionalInt("rounds", min: 1, max: 10_000) ?? 1;
         var intermission = reader.OptionalDuration("intermission", min: TimeSpan.Zero) ?? ShootoutConfig.DefaultIntermission;
-        var durability = reader.OptionalChoice("durability", "full", "normal") == "normal" ? Durability.Normal : Durability.Full;
+        // The shootout once said full | normal: those words still work, with a warning naming the new one.
+        var durability = reader.OptionalDurability("durability", [Durability.Sync, Durability.Fsync], oldNames: true) ?? Durability.Fsync;
         return new Settings(mode, tick, seed, rounds, intermission, durability, etcd);
     }
 

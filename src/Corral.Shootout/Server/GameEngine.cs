@@ -1,15 +1,18 @@
-using System.Threading.Channels;
+using Corral.Node.Storage;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Store;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Shootout.Server;
 
 /// <summary>
-/// The one writer of a game. Requests queue in a channel; the writer loop takes every pending request,
-/// applies each to the in-memory game in order, writes the resulting events in ONE transaction (group
-/// commit), and only then answers the requests, so a reply is never sent for a write that is not durable.
+/// The one writer of a game. Requests queue on a <see cref="GroupCommitWriter"/>; it takes every pending request
+/// and, inside ONE transaction (group commit), applies each to the in-memory game in order and writes the events
+/// it made; only after the commit are the requests answered, so a reply is never sent for a write that is not durable.
+/// A failed commit leaves the in-memory game ahead of the store, so the engine then takes nothing more and
+/// <see cref="Completion"/> faults: the server restarts from what was committed.
 /// The store is the truth and the replies say what it committed; <c>events.jsonl</c> is derived from it: a
 /// failed append leaves the file behind, and it is caught up from the store later (while the run goes on, when
 /// the game finishes, at start and at stop). Readers see an immutable snapshot published after each commit.
@@ -26,17 +29,16 @@ public sealed partial class GameEngine : IAsyncDisposable
     private readonly EventLog _log;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly GroupCommitWriter _writer;
+    private readonly List<GameEvent> _batchEvents = new(MaxBatch * 3);
+    private readonly EncodedEvents _encoded = new();
     private readonly TaskCompletionSource<ShootoutSummary> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly bool _logShots;
     private volatile GameSnapshot _snapshot;
-    private Task _loop = Task.CompletedTask;
     private DateTimeOffset? _advanceScheduledFor;
     private DateTimeOffset _nextCatchUp;
-    private long _batches;
     private int _disposed;
-    private long _requests;
 
     private GameEngine(ShootoutGame game, ShootoutStore store, EventLog log, TimeProvider time, ILogger logger)
     {
@@ -49,14 +51,20 @@ public sealed partial class GameEngine : IAsyncDisposable
         // With tick 0 (benchmarks) a line per shot would make the console the bottleneck.
         _logShots = game.Config.Tick > TimeSpan.Zero;
         _snapshot = GameSnapshot.Of(game);
+        _writer = new GroupCommitWriter(store.Connection, new GroupCommitOptions
+        {
+            MaxBatchWeight = MaxBatch,
+            OnCommitted = _ => AfterCommit(),
+            OnFailed = StoreFailed,
+        });
     }
 
     internal GameSnapshot Snapshot => _snapshot;
 
     /// <summary>Batches committed and requests answered so far (the mean batch size tells how well group commit works).</summary>
-    public long Batches => Interlocked.Read(ref _batches);
+    public long Batches => _writer.Batches;
 
-    public long Requests => Interlocked.Read(ref _requests);
+    public long Requests => _writer.Writes;
     internal EventFeed Feed { get; } = new();
     public ShootoutConfig Config => _game.Config;
 
@@ -64,16 +72,17 @@ public sealed partial class GameEngine : IAsyncDisposable
     internal Task<ShootoutSummary> Finished => _finished.Task;
 
     /// <summary>Faults if the store fails: the in-memory game may then be ahead of the store, so the server must restart from it.</summary>
-    public Task Completion => _loop;
+    public Task Completion => _writer.Completion;
 
     /// <summary>True while <c>events.jsonl</c> lacks events the store committed.</summary>
     public bool EventsFileBehind => _log.Behind;
 
-    internal long CommitsStarted => _store.CommitsStarted;
+    /// <summary>Transactions begun (committed or not): tests see the writer waiting for the lock.</summary>
+    internal long CommitsStarted => _writer.BatchesStarted;
 
     /// <summary>Opens the store, replays the run's history, catches <c>events.jsonl</c> up with it and starts the writer loop.</summary>
     public static GameEngine Open(ShootoutConfig config, long seed, string databasePath, string eventsPath, string runId,
-        TimeProvider time, ILogger logger, Durability durability = Durability.Full, TimeSpan? lockTimeout = null)
+        TimeProvider time, ILogger logger, Durability durability = Durability.Fsync, TimeSpan? lockTimeout = null)
     {
         var store = new ShootoutStore(databasePath, runId, durability, lockTimeout);
         var log = new EventLog(eventsPath);
@@ -87,7 +96,6 @@ public sealed partial class GameEngine : IAsyncDisposable
             var repaired = engine.TryCatchUp(after => history.Where(e => e.Seq > after).ToArray());
             if (history.Count > 0) engine.LogResumed(runId, history.Count, game.Round, game.Status.ToString().ToLowerInvariant(), repaired);
             else engine.LogWaiting(string.Join(", ", runConfig.Cowboys.Select(c => $"{c.Name} ({c.Health}/{c.Damage})")));
-            engine._loop = Task.Run(engine.RunAsync);
             engine.AfterBatch();
             return engine;
         }
@@ -99,84 +107,61 @@ public sealed partial class GameEngine : IAsyncDisposable
         }
     }
 
-    public Task<RegisterOutcome> RegisterAsync(string nodeId) => Enqueue(new RegisterCommand(nodeId));
+    public Task<RegisterOutcome> RegisterAsync(string nodeId) => Enqueue((game, now, events) => game.Register(nodeId, now, events));
 
-    public Task<ShotOutcome> ShootAsync(string shooter, string nodeId) => Enqueue(new ShootCommand(shooter, nodeId));
+    public Task<ShotOutcome> ShootAsync(string shooter, string nodeId) => Enqueue((game, now, events) => game.Shoot(shooter, nodeId, now, events));
 
-    private Task<T> Enqueue<T>(Command<T> command)
+    /// <summary>
+    /// Queues a request: on the writer, inside the batch's transaction, the rule runs against the game and the events it
+    /// made are written; the task completes after the commit. A rule that throws is a bug: that request fails, the others go on.
+    /// </summary>
+    private async Task<T> Enqueue<T>(Func<ShootoutGame, DateTimeOffset, List<GameEvent>, T> rule)
     {
-        if (!_commands.Writer.TryWrite(command))
+        var outcome = await _writer.WriteAsync(_ =>
         {
-            return Task.FromException<T>(new InvalidOperationException("the game server is stopping or its store failed"));
-        }
-
-        return command.Task;
+            var first = _batchEvents.Count;
+            try
+            {
+                return new RuleOutcome<T>(rule(_game, _time.GetUtcNow(), _batchEvents), null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogCommandFailed(e);
+                return new RuleOutcome<T>(default!, e);
+            }
+            finally
+            {
+                _store.Write(_batchEvents, first);
+            }
+        }, weight: 1).ConfigureAwait(false);
+        if (outcome.Error is not null) throw outcome.Error;
+        return outcome.Result;
     }
 
-    private async Task RunAsync()
+    /// <summary>On the writer, after a commit and before any reply: from here on the replies stand whatever happens to events.jsonl.</summary>
+    private void AfterCommit()
     {
-        var batch = new List<Command>(MaxBatch);
-        var events = new List<GameEvent>(MaxBatch * 3);
-        var encoded = new EncodedEvents();
-        var reader = _commands.Reader;
-        try
+        if (_batchEvents.Count > 0)
         {
-            while (await reader.WaitToReadAsync(_stopping.Token))
-            {
-                batch.Clear();
-                events.Clear();
-                while (batch.Count < MaxBatch && reader.TryRead(out var command))
-                {
-                    try
-                    {
-                        command.Execute(_game, _time.GetUtcNow(), events);
-                        batch.Add(command);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // A rule that throws is a bug: that request fails, the others go on.
-                        LogCommandFailed(e);
-                        command.Fail(e);
-                    }
-                }
-
-                try
-                {
-                    _store.Append(events);
-                }
-                catch (Exception e)
-                {
-                    // Nothing of this batch is committed, but the in-memory game has applied it: only a restart
-                    // from the store is right, and every request of the batch is told that nothing happened.
-                    LogStoreFailed(e);
-                    foreach (var command in batch) command.Fail(e);
-                    _commands.Writer.TryComplete(e);
-                    throw;
-                }
-
-                if (events.Count > 0)
-                {
-                    // Committed: from here on the replies stand whatever happens to events.jsonl.
-                    AppendToEventsFile(events, encoded);
-                    _snapshot = GameSnapshot.Of(_game);
-                    Feed.Publish(events);
-                    LogEvents(events);
-                    AfterBatch();
-                }
-
-                Interlocked.Increment(ref _batches);
-                Interlocked.Add(ref _requests, batch.Count);
-                foreach (var command in batch) command.Complete();
-            }
+            AppendToEventsFile(_batchEvents, _encoded);
+            _snapshot = GameSnapshot.Of(_game);
+            Feed.Publish(_batchEvents);
+            LogEvents(_batchEvents);
+            AfterBatch();
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            _commands.Writer.TryComplete();
-            while (reader.TryRead(out var left)) left.Fail(new InvalidOperationException("the game server is stopping"));
-        }
+
+        _batchEvents.Clear();
+    }
+
+    /// <summary>
+    /// Nothing of the batch is committed, but the in-memory game has applied it: only a restart from the store is right.
+    /// Every request of the batch is told that nothing happened, and the engine takes nothing more.
+    /// </summary>
+    private void StoreFailed(Exception e)
+    {
+        LogStoreFailed(e);
+        _batchEvents.Clear();
+        _writer.Close(e);
     }
 
     /// <summary>Appends a committed batch to <c>events.jsonl</c>, or catches the file up when it is behind; never throws.</summary>
@@ -235,10 +220,15 @@ public sealed partial class GameEngine : IAsyncDisposable
         try
         {
             if (delay > TimeSpan.Zero) await Task.Delay(delay, _time, _stopping.Token);
-            _commands.Writer.TryWrite(new AdvanceCommand());
+            await Enqueue((game, now, events) =>
+            {
+                game.Advance(now, events);
+                return true;
+            });
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or SqliteException)
         {
+            // Stopping, or the store failed (the engine is going down and says so through Completion).
         }
     }
 
@@ -274,62 +264,25 @@ public sealed partial class GameEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _commands.Writer.TryComplete();
         try
         {
-            await _loop.WaitAsync(TimeSpan.FromSeconds(10));
+            await _writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (TimeoutException)
         {
         }
 
         _stopping.Cancel();
 
         // The end of the run: whatever an append missed is written now, from the store.
-        if (_log.Behind && _loop.IsCompletedSuccessfully) TryCatchUp(_store.LoadEvents);
+        if (_log.Behind && _writer.Completion.IsCompletedSuccessfully) TryCatchUp(_store.LoadEvents);
         _log.Dispose();
         _store.Dispose();
         _stopping.Dispose();
     }
 
-    private abstract class Command
-    {
-        public abstract void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events);
-        public abstract void Complete();
-        public abstract void Fail(Exception e);
-    }
-
-    private abstract class Command<T> : Command
-    {
-        private readonly TaskCompletionSource<T> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T? _result;
-
-        public Task<T> Task => _reply.Task;
-        protected void SetResult(T result) => _result = result;
-        public override void Complete() => _reply.TrySetResult(_result!);
-        public override void Fail(Exception e) => _reply.TrySetException(e);
-    }
-
-    private sealed class ShootCommand(string shooter, string nodeId) : Command<ShotOutcome>
-    {
-        public override void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events) =>
-            SetResult(game.Shoot(shooter, nodeId, now, events));
-    }
-
-    private sealed class RegisterCommand(string nodeId) : Command<RegisterOutcome>
-    {
-        public override void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events) =>
-            SetResult(game.Register(nodeId, now, events));
-    }
-
-    private sealed class AdvanceCommand : Command<bool>
-    {
-        public override void Execute(ShootoutGame game, DateTimeOffset now, List<GameEvent> events)
-        {
-            game.Advance(now, events);
-            SetResult(true);
-        }
-    }
+    /// <summary>What a rule returned, or the bug it threw: the batch commits either way, and only this request fails.</summary>
+    private readonly record struct RuleOutcome<T>(T Result, Exception? Error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Shooter} shot {Target} ({Before} → {After})")]
     private partial void LogShot(string shooter, string target, int before, int after);

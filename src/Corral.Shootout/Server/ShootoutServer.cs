@@ -1,5 +1,6 @@
 using Corral.Node.Control;
 using Corral.Node.Nodes;
+using Corral.Node.Storage;
 using Corral.Shootout.Checking;
 using Corral.Shootout.Config;
 using Corral.Shootout.Store;

@@ -1,30 +1,17 @@
 using System.Text.Json;
+using Corral.Node.Storage;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Microsoft.Data.Sqlite;
 
 namespace Corral.Shootout.Store;
 
-/// <summary>How hard a commit waits for the disk (topology key <c>durability: full | normal</c>).</summary>
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Durability>))]
-public enum Durability
-{
-    /// <summary>
-    /// <c>synchronous=FULL</c>: every commit is fsynced, so an acknowledged shot survives a power cut, not
-    /// just a <c>kill -9</c>. The default: the promise is "no acknowledged write is lost".
-    /// </summary>
-    Full,
-
-    /// <summary><c>synchronous=NORMAL</c> in WAL mode: survives a killed process but not a power cut (benchmarks may choose it).</summary>
-    Normal,
-}
-
 /// <summary>
 /// The shootout's store: one SQLite file (WAL) under the data folder that outlives runs; every row
 /// carries its run id. The history is event-sourced: the <c>events</c> table is the truth and a
 /// restarted server replays it; <c>registrations</c> and <c>rounds</c> are kept beside it in the same
-/// transactions for people and queries. Single-writer: only the game engine's writer loop calls
-/// <see cref="Append"/>.
+/// transactions for people and queries. Single-writer: only the game engine's group-commit writer calls
+/// <see cref="Write"/>, inside the transaction it holds on <see cref="Connection"/>.
 /// </summary>
 internal sealed class ShootoutStore : IDisposable
 {
@@ -38,31 +25,18 @@ internal sealed class ShootoutStore : IDisposable
     private readonly SqliteCommand _upsertRegistration;
     private readonly SqliteCommand _upsertRoundStart;
     private readonly SqliteCommand _updateRoundWinner;
-    private long _commitsStarted;
 
-    public ShootoutStore(string path, string runId, Durability durability = Durability.Full, TimeSpan? lockTimeout = null)
+    public ShootoutStore(string path, string runId, Durability durability = Durability.Fsync, TimeSpan? lockTimeout = null)
     {
         var timeout = lockTimeout ?? DefaultLockTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.FromSeconds(1), nameof(lockTimeout));
         Path = path;
         RunId = runId;
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
 
-            // Microsoft.Data.Sqlite retries a busy statement for its own timeout (30 s by default) on top of SQLite's
-            // busy_timeout: both are set, so a lock held past the timeout fails the commit when it says.
-            DefaultTimeout = (int)Math.Ceiling(timeout.TotalSeconds),
-        }.ToString());
-        _connection.Open();
-        Execute($"""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = {(durability == Durability.Full ? "FULL" : "NORMAL")};
-            PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};
-            PRAGMA wal_autocheckpoint = 4000;
+        // A lock held past the timeout fails the commit when it says; a WAL checkpoint every 4000 pages (default 1000)
+        // keeps checkpoints off most commits of a busy game.
+        _connection = SqliteOpener.Open(path, new SqliteStoreOptions { Durability = durability, BusyTimeout = timeout, WalAutocheckpointPages = 4000 });
+        Execute("""
             CREATE TABLE IF NOT EXISTS runs (
                 run_id TEXT PRIMARY KEY, seed INTEGER NOT NULL, config TEXT NOT NULL, created_ms INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS events (
@@ -92,8 +66,8 @@ internal sealed class ShootoutStore : IDisposable
     public string Path { get; }
     public string RunId { get; }
 
-    /// <summary>Transactions begun by <see cref="Append"/> (committed or not): tests see a writer waiting for the lock.</summary>
-    internal long CommitsStarted => Interlocked.Read(ref _commitsStarted);
+    /// <summary>The store's one connection, for the writer that runs its transactions.</summary>
+    internal SqliteConnection Connection => _connection;
 
     /// <summary>The config and seed a run started with; a resumed run keeps them, whatever the topology says now.</summary>
     public (ShootoutConfig Config, long Seed) OpenRun(ShootoutConfig config, long seed, DateTimeOffset now)
@@ -153,19 +127,12 @@ internal sealed class ShootoutStore : IDisposable
         return events;
     }
 
-    /// <summary>Writes a batch of events in one transaction; when this returns, the batch is durable.</summary>
-    public void Append(IReadOnlyList<GameEvent> events)
+    /// <summary>Inside the writer's transaction: writes <paramref name="events"/> from index <paramref name="from"/> on; durable once it commits.</summary>
+    internal void Write(List<GameEvent> events, int from)
     {
-        if (events.Count == 0) return;
-        Interlocked.Increment(ref _commitsStarted);
-        using var transaction = _connection.BeginTransaction();
-        foreach (var command in (SqliteCommand[])[_insertEvent, _upsertRegistration, _upsertRoundStart, _updateRoundWinner])
+        for (var i = from; i < events.Count; i++)
         {
-            command.Transaction = transaction;
-        }
-
-        foreach (var e in events)
-        {
+            var e = events[i];
             var time = e.Time.ToUnixTimeMilliseconds();
 
             // Compact columns rather than a JSON body: a shot is ~60 bytes of WAL instead of ~300, and the
@@ -191,8 +158,6 @@ internal sealed class ShootoutStore : IDisposable
                     break;
             }
         }
-
-        transaction.Commit();
     }
 
     private static object Nullable<T>(T? value) => value is null ? DBNull.Value : value;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Corral.Node.Storage;
 
 namespace Corral.WorkQueue.Config;
 
@@ -50,7 +50,7 @@ public sealed record WorkQueueConfig
     public string Store { get; init; } = "sqlite";
 
     /// <summary>How hard a SQLite commit waits for the disk; Redis keeps <c>appendfsync always</c> either way.</summary>
-    public StoreDurability Durability { get; init; } = StoreDurability.Sync;
+    public Durability Durability { get; init; } = Durability.Sync;
 
     /// <summary>Every task, in the original's expansion order.</summary>
     public required IReadOnlyList<TaskDefinition> Tasks { get; init; }
@@ -66,15 +66,4 @@ public sealed record WorkQueueConfig
     public static WorkQueueConfig FromJson(JsonElement json) =>
         json.Deserialize(WorkQueueJson.Default.WorkQueueConfig)
         ?? throw new InvalidOperationException("the work queue config from the supervisor is empty");
-}
-
-/// <summary>How hard the SQLite store's commits wait for the disk (topology key <c>durability: sync | fsync</c>).</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<StoreDurability>))]
-public enum StoreDurability
-{
-    /// <summary>WAL with <c>synchronous=NORMAL</c>: a committed transition survives SIGKILL of any process, not power loss.</summary>
-    Sync,
-
-    /// <summary>WAL with <c>synchronous=FULL</c>: every commit is fsynced, so it also survives power loss or an OS crash.</summary>
-    Fsync,
 }

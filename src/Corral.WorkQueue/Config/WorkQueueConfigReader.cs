@@ -1,4 +1,5 @@
 using Corral.Node.Planning;
+using Corral.Node.Storage;
 using Corral.Node.Topology;
 
 namespace Corral.WorkQueue.Config;
@@ -113,7 +114,7 @@ internal static class WorkQueueConfigReader
         var lease = reader.OptionalDuration("lease", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(30);
         var reporterPort = reader.OptionalInt("reporter-port", 1, 32767) ?? WorkQueueConfig.DefaultReporterPort;
         var store = ReadStore(reader);
-        var durability = reader.OptionalChoice("durability", "sync", "fsync") == "fsync" ? StoreDurability.Fsync : StoreDurability.Sync;
+        var durability = reader.OptionalDurability("durability", [Durability.Sync, Durability.Fsync]) ?? Durability.Sync;
         reader.OptionalLong("seed");
         return new WorkQueueConfig
         {

@@ -1,4 +1,5 @@
-using System.Threading.Channels;
+using System.Globalization;
+using Corral.Node.Storage;
 using Corral.WorkQueue.Config;
 using Microsoft.Data.Sqlite;
 
@@ -7,8 +8,8 @@ namespace Corral.WorkQueue.Store;
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode, <c>synchronous=NORMAL</c> (a commit is in the WAL, in the OS's
 /// hands, before it is acknowledged: it survives SIGKILL of any process) or <c>synchronous=FULL</c> (fsynced: it also
-/// survives power loss). Every transition runs on one writer loop; the transitions that queue up while one commit is
-/// written share the next transaction (group commit), and none is acknowledged before its commit.
+/// survives power loss). Every transition runs on one <see cref="GroupCommitWriter"/>: the transitions that queue up
+/// while one commit is written share the next transaction, and none is acknowledged before its commit.
 /// </summary>
 internal sealed class SqliteTaskStore : ITaskStore
 {
@@ -18,26 +19,20 @@ internal sealed class SqliteTaskStore : ITaskStore
     private readonly SqliteConnection _connection;
     private readonly string _runId;
     private readonly QueueRules _rules;
-    private readonly Channel<IWork> _work = Channel.CreateUnbounded<IWork>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly GroupCommitWriter _writer;
 
     private SqliteTaskStore(SqliteConnection connection, string runId, QueueRules rules)
     {
         _connection = connection;
         _runId = runId;
         _rules = rules;
-        _writer = Task.Run(WriteLoop);
+        _writer = new GroupCommitWriter(connection, new GroupCommitOptions { MaxBatchWeight = MaxBatch });
     }
 
-    public static SqliteTaskStore Open(string path, string runId, QueueRules rules, StoreDurability durability = StoreDurability.Sync)
+    public static SqliteTaskStore Open(string path, string runId, QueueRules rules, Durability durability = Durability.Sync)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        connection.Open();
-        Execute(connection, $"""
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous={(durability == StoreDurability.Fsync ? "FULL" : "NORMAL")};
-            PRAGMA busy_timeout=30000;
+        var connection = SqliteOpener.Open(path, new SqliteStoreOptions { Durability = durability, BusyTimeout = TimeSpan.FromSeconds(30) });
+        Execute(connection, """
             CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, total INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS tasks(
               run_id TEXT NOT NULL, key TEXT NOT NULL, grp TEXT NOT NULL, idx INTEGER NOT NULL, ordinal INTEGER NOT NULL,
@@ -207,7 +202,7 @@ internal sealed class SqliteTaskStore : ITaskStore
     });
 
     /// <summary>The writer connection's <c>PRAGMA synchronous</c> (NORMAL or FULL), read on the writer loop.</summary>
-    internal Task<string> SynchronousAsync() => Run(c => Scalar(c, "PRAGMA synchronous") switch { 1 => "NORMAL", 2 => "FULL", var other => other.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    internal Task<string> SynchronousAsync() => Run(c => Scalar(c, "PRAGMA synchronous") switch { 1 => "NORMAL", 2 => "FULL", var other => other.ToString(CultureInfo.InvariantCulture) });
 
     /// <summary>Expired leases go back to waiting without using a retry; the last allowed loss makes the task final as error.</summary>
     private IReadOnlyList<string> Reap(SqliteConnection c, long nowMs)
@@ -273,82 +268,29 @@ internal sealed class SqliteTaskStore : ITaskStore
         _ => throw new InvalidDataException($"unknown attempt result '{text}' in the store"),
     };
 
-    private interface IWork
+    /// <summary>
+    /// Queues a transition on the writer. Each runs in its own savepoint: one that throws is undone alone and fails
+    /// alone (its caller sees its error after the batch commits), while a failure of the batch fails the batch.
+    /// </summary>
+    private async Task<T> Run<T>(Func<SqliteConnection, T> body)
     {
-        void Run(SqliteConnection connection);
-        void Committed();
-        void Failed(Exception error);
-    }
-
-    private sealed class Work<T>(Func<SqliteConnection, T> body) : IWork
-    {
-        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T _result = default!;
-        private Exception? _error;
-
-        public Task<T> Task => _done.Task;
-
-        public void Run(SqliteConnection connection)
+        var outcome = await _writer.WriteAsync(connection =>
         {
-            // Each transition in its own savepoint: one that throws is undone alone and fails alone.
             Execute(connection, "SAVEPOINT work");
             try
             {
-                _result = body(connection);
+                var result = body(connection);
                 Execute(connection, "RELEASE work");
+                return (Result: result, Error: (Exception?)null);
             }
             catch (Exception e) when (e is SqliteException or InvalidDataException or FormatException or InvalidCastException)
             {
                 Execute(connection, "ROLLBACK TO work; RELEASE work");
-                _error = e;
+                return (Result: default(T)!, Error: e);
             }
-        }
-
-        public void Committed()
-        {
-            if (_error is not null) _done.TrySetException(_error);
-            else _done.TrySetResult(_result);
-        }
-
-        public void Failed(Exception error) => _done.TrySetException(error);
-    }
-
-    private Task<T> Run<T>(Func<SqliteConnection, T> body)
-    {
-        var work = new Work<T>(body);
-        if (!_work.Writer.TryWrite(work)) throw new ObjectDisposedException(nameof(SqliteTaskStore));
-        return work.Task;
-    }
-
-    private async Task WriteLoop()
-    {
-        var batch = new List<IWork>(MaxBatch);
-        while (await _work.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _work.Reader.TryRead(out var item)) batch.Add(item);
-            try
-            {
-                Execute(_connection, "BEGIN IMMEDIATE");
-                foreach (var work in batch) work.Run(_connection);
-                Execute(_connection, "COMMIT");
-                foreach (var work in batch) work.Committed();
-            }
-            catch (Exception e)
-            {
-                // Whatever went wrong fails this batch alone: the loop must live on, or every later transition would wait forever.
-                try
-                {
-                    Execute(_connection, "ROLLBACK");
-                }
-                catch (SqliteException)
-                {
-                    // Nothing open to roll back.
-                }
-
-                foreach (var work in batch) work.Failed(e);
-            }
-        }
+        }).ConfigureAwait(false);
+        if (outcome.Error is not null) throw outcome.Error;
+        return outcome.Result;
     }
 
     private static void Execute(SqliteConnection connection, string sql)
@@ -371,7 +313,7 @@ internal sealed class SqliteTaskStore : ITaskStore
         using var command = c.CreateCommand();
         command.CommandText = sql;
         Bind(command, parameters);
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     private static void Bind(SqliteCommand command, params (string Name, object? Value)[] parameters)
@@ -381,8 +323,7 @@ internal sealed class SqliteTaskStore : ITaskStore
 
     public async ValueTask DisposeAsync()
     {
-        _work.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        await _writer.DisposeAsync().ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 }

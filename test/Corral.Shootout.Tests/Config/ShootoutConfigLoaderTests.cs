@@ -1,5 +1,6 @@
 using Corral.Node.Apps;
 using Corral.Node.Planning;
+using Corral.Node.Storage;
 using Corral.Node.Topology;
 using Corral.Shootout.Config;
 using Corral.Shootout.Peer;
@@ -173,11 +174,26 @@ public sealed class ShootoutConfigLoaderTests
     }
 
     [Fact]
-    public void Durability_is_full_unless_set_to_normal()
+    public void Durability_is_fsync_unless_set_to_sync()
     {
-        Assert.Equal(Corral.Shootout.Store.Durability.Full, Load(Valid).Result.Config!.Durability);
-        Assert.Equal(Corral.Shootout.Store.Durability.Normal, Load(Valid, "durability=normal").Result.Config!.Durability);
-        Assert.Equal("durability must be one of full, normal, got 'fast'", SingleError(Valid, "durability=fast").Message);
+        Assert.Equal(Durability.Fsync, Load(Valid).Result.Config!.Durability);
+        Assert.Equal(Durability.Sync, Load(Valid, "durability=sync").Result.Config!.Durability);
+        Assert.Equal("durability must be one of sync, fsync, got 'fast'", SingleError(Valid, "durability=fast").Message);
+        Assert.StartsWith("durability must be one of sync, fsync, got 'periodic'", SingleError(Valid, "durability=periodic").Message);
+    }
+
+    [Theory]
+    [InlineData("full", Durability.Fsync)]
+    [InlineData("normal", Durability.Sync)]
+    public void The_old_durability_words_still_work_with_a_warning_naming_the_new_one(string old, Durability expected)
+    {
+        var (result, diagnostics) = Load(Valid + $"\ndurability: {old}\n");
+
+        Assert.Equal(expected, result.Config!.Durability);
+        Assert.Empty(diagnostics.Errors);
+        var warning = Assert.Single(diagnostics.Warnings);
+        Assert.Equal("t.yaml:7:13", warning.Position.ToString());
+        Assert.Contains($"'{old}' is the old name of '{expected.Name()}'", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Corral.Node.Apps;
+using Corral.Node.Storage;
 using Corral.Node.Topology;
 using Corral.WorkQueue.Config;
 
@@ -95,10 +96,10 @@ public sealed class ConfigReaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("", StoreDurability.Sync)]
-    [InlineData("durability: sync\n", StoreDurability.Sync)]
-    [InlineData("durability: fsync\n", StoreDurability.Fsync)]
-    public void Durability_is_sync_by_default_and_fsync_when_asked(string setting, StoreDurability expected)
+    [InlineData("", Durability.Sync)]
+    [InlineData("durability: sync\n", Durability.Sync)]
+    [InlineData("durability: fsync\n", Durability.Fsync)]
+    public void Durability_is_sync_by_default_and_fsync_when_asked(string setting, Durability expected)
     {
         var config = Load($"app: workqueue\nspecs: specs.json\ncommand: [true]\n{setting}");
 

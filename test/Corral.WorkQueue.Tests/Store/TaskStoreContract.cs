@@ -1,3 +1,4 @@
+using Corral.Node.Storage;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Store;
 
@@ -218,9 +219,9 @@ public sealed class SqliteTaskStoreTests : TaskStoreContract, IDisposable
         Task.FromResult<ITaskStore>(SqliteTaskStore.Open(_folder.Combine("workqueue.db"), runId, rules));
 
     [Theory]
-    [InlineData(StoreDurability.Sync, "NORMAL")]
-    [InlineData(StoreDurability.Fsync, "FULL")]
-    public async Task Durability_sets_the_synchronous_level_of_the_writer_connection(StoreDurability durability, string expected)
+    [InlineData(Durability.Sync, "NORMAL")]
+    [InlineData(Durability.Fsync, "FULL")]
+    public async Task Durability_sets_the_synchronous_level_of_the_writer_connection(Durability durability, string expected)
     {
         await using var store = SqliteTaskStore.Open(_folder.Combine("workqueue.db"), "run-1", new QueueRules(), durability);
 
