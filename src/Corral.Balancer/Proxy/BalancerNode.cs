@@ -160,7 +160,7 @@ public sealed partial class BalancerNode : IAsyncDisposable
         {
             await foreach (var change in control.WatchMembershipAsync(_stopping.Token))
             {
-                var members = change.Snapshot.OfRole(BalancerPlanner.WorkerRole)
+                var members = change.Snapshot.OfRole(BalancerPlan.WorkerRole)
                     .Where(m => m.Urls.ContainsKey("http"))
                     .Select(m => new WorkerAddress(m.NodeId, new Uri(m.Url("http"))))
                     .ToArray();

@@ -100,7 +100,7 @@ public sealed partial class CoordinatorNode : IAsyncDisposable
     /// <summary>Routes to a fixed set of workers (tests and benchmarks without a supervisor).</summary>
     public void UseWorkers(MembershipSnapshot snapshot)
     {
-        Owners.Update(snapshot, CounterPlanner.WorkerRole);
+        Owners.Update(snapshot, CounterPlan.WorkerRole);
         App.Services.GetRequiredService<NodeReadiness>().MarkReady();
     }
 
@@ -169,9 +169,9 @@ public sealed partial class CoordinatorNode : IAsyncDisposable
         {
             await foreach (var change in control.WatchMembershipAsync(_stopping.Token))
             {
-                Owners.Update(change.Snapshot, CounterPlanner.WorkerRole);
+                Owners.Update(change.Snapshot, CounterPlan.WorkerRole);
                 readiness.MarkReady();
-                if (change.Member is { Role: CounterPlanner.WorkerRole } member)
+                if (change.Member is { Role: CounterPlan.WorkerRole } member)
                 {
                     LogMembership(_logger, change.Change.ToString(), member.NodeId, Owners.Current.Workers.Count);
                 }

@@ -165,7 +165,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
         {
             await foreach (var change in control.WatchMembershipAsync(_stopping.Token))
             {
-                var workers = change.Snapshot.OfRole(CounterPlanner.WorkerRole).Select(m => m.NodeId).Order(StringComparer.Ordinal).ToArray();
+                var workers = change.Snapshot.OfRole(CounterPlan.WorkerRole).Select(m => m.NodeId).Order(StringComparer.Ordinal).ToArray();
                 if (!workers.Contains(_context.NodeId)) continue;
                 foreach (var partition in Partitions.Open().Keys)
                 {

@@ -27,17 +27,17 @@ public sealed class ConfigTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), config.AvgDelay);
         Assert.Equal(BalancingPolicyKind.RoundRobin, config.Policy);
 
-        var workers = app.Plan.Find(BalancerPlanner.WorkerRole)!;
+        var workers = app.Plan.Find(BalancerPlan.WorkerRole)!;
         Assert.Equal(["worker-1", "worker-2", "worker-3"], workers.NodeIds());
         Assert.Equal("admin", workers.ProbePort);
         Assert.True(workers.Scalable);
         Assert.Equal(6002, workers.PortOf(workers.Ports.Single(p => p.Name == "http"), 3));
         Assert.Equal(6102, workers.PortOf(workers.Ports.Single(p => p.Name == "admin"), 3));
 
-        var balancers = app.Plan.Find(BalancerPlanner.BalancerRole)!;
+        var balancers = app.Plan.Find(BalancerPlan.BalancerRole)!;
         Assert.Equal(["lb-1", "lb-2"], balancers.NodeIds());
         Assert.Equal(5051, balancers.PortOf(balancers.Ports[0], 2));
-        Assert.Equal([BalancerPlanner.WorkerRole], balancers.DependsOn);
+        Assert.Equal([BalancerPlan.WorkerRole], balancers.DependsOn);
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class ConfigTests
         Assert.Equal(TimeSpan.FromSeconds(10), config.Passive.MaxEjection);
         Assert.Equal(TimeSpan.FromMilliseconds(250), config.Timeouts.Connect);
         Assert.Equal(TimeSpan.FromSeconds(2), config.Timeouts.Attempt);
-        Assert.Equal(9, app.Plan.Find(BalancerPlanner.WorkerRole)!.MaxRestarts);
+        Assert.Equal(9, app.Plan.Find(BalancerPlan.WorkerRole)!.MaxRestarts);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class ClusterTests
 {
     private static async Task<WorkerNode[]> WorkersAsync(string directory, int count, double failure, TimeSpan delay) =>
         await Task.WhenAll(Enumerable.Range(1, count).Select(i => WorkerNode.StartAsync(
-            TestNodes.Context($"worker-{i}", BalancerPlanner.WorkerRole, directory),
+            TestNodes.Context($"worker-{i}", BalancerPlan.WorkerRole, directory),
             new BalancerConfig { FailurePercent = failure, AvgDelay = delay })));
 
     private static BalancerConfig LbConfig(Func<BalancerConfig, BalancerConfig>? adjust = null)
@@ -128,14 +128,14 @@ public sealed class ClusterTests
         await using var control = await ControlApiStub.StartAsync();
         try
         {
-            Member Member(WorkerNode w, string id) => new(id, BalancerPlanner.WorkerRole,
+            Member Member(WorkerNode w, string id) => new(id, BalancerPlan.WorkerRole,
                 new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{w.ServicePort}", ["admin"] = $"http://127.0.0.1:{w.AdminPort}" });
             var one = Member(workers[0], "worker-1");
             var two = Member(workers[1], "worker-2");
             await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [one])));
             await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, LbConfig().ToJson()));
 
-            var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, data.Path) with { ControlUrl = control.Url };
+            var context = TestNodes.Context("lb-1", BalancerPlan.BalancerRole, data.Path) with { ControlUrl = control.Url };
             await using var lb = await BalancerNode.StartAsync(context, LbConfig(), workers: null);
             using var controlClient = new ControlClient(context.ControlUrl, context.Token);
             lb.Follow(controlClient);
@@ -167,7 +167,7 @@ public sealed class ClusterTests
         using var data = new TempFolder();
         var initial = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero };
         await using var control = await ControlApiStub.StartAsync();
-        var context = TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, data.Path) with { ControlUrl = control.Url };
+        var context = TestNodes.Context("worker-1", BalancerPlan.WorkerRole, data.Path) with { ControlUrl = control.Url };
         await using var worker = await WorkerNode.StartAsync(context, initial);
         await worker.App.SetFaultsAsync(worker.App.Faults with { FailurePercent = 30 });
         using var controlClient = new ControlClient(context.ControlUrl, context.Token);
@@ -187,7 +187,7 @@ public sealed class ClusterTests
     {
         await using var control = await ControlApiStub.StartAsync();
         await using var backend = await TestBackend.StartAsync();
-        var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, Path.GetTempPath()) with { ControlUrl = control.Url };
+        var context = TestNodes.Context("lb-1", BalancerPlan.BalancerRole, Path.GetTempPath()) with { ControlUrl = control.Url };
         await using var lb = await BalancerNode.StartAsync(context, LbConfig(), [new WorkerAddress("worker-1", new Uri(backend.Url))]);
         using var controlClient = new ControlClient(context.ControlUrl, context.Token);
         lb.Follow(controlClient);
@@ -213,18 +213,18 @@ public sealed class ClusterTests
         {
             ControlUrl = control.Url,
             Config = config.ToJson(),
-            Ports = role == BalancerPlanner.WorkerRole ? new Dictionary<string, int> { ["http"] = 0, ["admin"] = 0 } : new Dictionary<string, int> { ["http"] = 0 },
+            Ports = role == BalancerPlan.WorkerRole ? new Dictionary<string, int> { ["http"] = 0, ["admin"] = 0 } : new Dictionary<string, int> { ["http"] = 0 },
         };
 
-        var worker = module.RunNodeAsync(BalancerPlanner.WorkerRole, Context("worker-1", BalancerPlanner.WorkerRole), [], stop.Token);
+        var worker = module.RunNodeAsync(BalancerPlan.WorkerRole, Context("worker-1", BalancerPlan.WorkerRole), [], stop.Token);
         await Eventually.TrueAsync(() => control.Endpoints.ContainsKey("worker-1"), TestNodes.Wait, "the worker to report its ports");
         var ports = control.Endpoints["worker-1"];
         Assert.True(ports["http"] > 0 && ports["admin"] > 0 && ports["http"] != ports["admin"]);
 
-        var member = new Member("worker-1", BalancerPlanner.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{ports["http"]}" });
+        var member = new Member("worker-1", BalancerPlan.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{ports["http"]}" });
         await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [member])));
         await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, config.ToJson()));
-        var lb = module.RunNodeAsync(BalancerPlanner.BalancerRole, Context("lb-1", BalancerPlanner.BalancerRole), [], stop.Token);
+        var lb = module.RunNodeAsync(BalancerPlan.BalancerRole, Context("lb-1", BalancerPlan.BalancerRole), [], stop.Token);
         await Eventually.TrueAsync(() => control.Endpoints.ContainsKey("lb-1"), TestNodes.Wait, "the balancer to report its port");
         using var client = TestNodes.Client(control.Endpoints["lb-1"]["http"]);
         await Eventually.TrueAsync(async ct => (await client.GetAsync("/readyz", ct)).IsSuccessStatusCode, TestNodes.Wait, "the balancer to be ready");

@@ -13,7 +13,7 @@ public sealed class WebSocketAndH2cTests
 {
     private static async Task<WorkerNode[]> WorkersAsync(string directory, int count) =>
         await Task.WhenAll(Enumerable.Range(1, count).Select(i => WorkerNode.StartAsync(
-            TestNodes.Context($"worker-{i}", BalancerPlanner.WorkerRole, directory),
+            TestNodes.Context($"worker-{i}", BalancerPlan.WorkerRole, directory),
             new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero })));
 
     private static Task<BalancerNode> BalancerAsync(IEnumerable<WorkerNode> workers) =>

@@ -12,7 +12,7 @@ namespace Corral.Balancer.Tests.Worker;
 public sealed class PerRunStatsTests
 {
     private static Task<WorkerNode> StartAsync(string directory, string runId) =>
-        WorkerNode.StartAsync(TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, directory) with { RunId = runId },
+        WorkerNode.StartAsync(TestNodes.Context("worker-1", BalancerPlan.WorkerRole, directory) with { RunId = runId },
             new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero });
 
     private static async Task HelloAsync(WorkerNode node, int count)

@@ -12,7 +12,7 @@ namespace Corral.Balancer.Tests.Worker;
 public sealed class WorkerNodeTests
 {
     private static async Task<WorkerNode> StartAsync(string directory, double failure, TimeSpan delay, string id = "worker-1") =>
-        await WorkerNode.StartAsync(TestNodes.Context(id, BalancerPlanner.WorkerRole, directory), new BalancerConfig
+        await WorkerNode.StartAsync(TestNodes.Context(id, BalancerPlan.WorkerRole, directory), new BalancerConfig
         {
             FailurePercent = failure,
             AvgDelay = delay,
