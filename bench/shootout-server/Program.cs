@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Corral.Node.Nodes;
+using Corral.Shootout;
 using Corral.Shootout.Config;
 using Corral.Shootout.Server;
 using Corral.Shootout.Store;

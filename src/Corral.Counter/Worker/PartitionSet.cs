@@ -2,6 +2,7 @@ using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Partitioning;
 using Corral.Counter.Store;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Counter.Worker;
@@ -76,7 +77,7 @@ public sealed partial class PartitionSet : IAsyncDisposable
             {
                 stale.Add(partition);
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException or IOException)
+            catch (Exception e) when (e is SqliteException or ObjectDisposedException or IOException)
             {
                 errors.Add($"partition {partition}: {e.Message}");
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using Corral.Counter.Config;
 using Corral.Counter.Items;
@@ -83,7 +84,7 @@ public sealed partial class WorkerNode : IAsyncDisposable
         if (config.WorkerLogs is { } logs)
         {
             // The original named each log after the worker's port; with ports chosen at start (--ports dynamic) the node id names it.
-            var name = context.Port() is > 0 and var port ? port.ToString(System.Globalization.CultureInfo.InvariantCulture) : context.NodeId;
+            var name = context.Port() is > 0 and var port ? port.ToString(CultureInfo.InvariantCulture) : context.NodeId;
             builder.Logging.AddProvider(new FileLogProvider(Path.Combine(logs, name)));
         }
 

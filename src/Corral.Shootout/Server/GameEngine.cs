@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Store;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Shootout.Server;
@@ -279,7 +280,7 @@ public sealed partial class GameEngine : IAsyncDisposable
         {
             await _loop.WaitAsync(TimeSpan.FromSeconds(10));
         }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or SqliteException or IOException)
         {
         }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Shootout.Checking;
@@ -66,7 +67,7 @@ public static partial class ShootoutServer
 
             var summary = await engine.Finished.WaitAsync(stoppingToken);
             LogFinished(logger, string.Join(", ", summary.Winners.Select(w => $"round {w.Round}: {w.Winner}")));
-            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), stoppingToken);
+            await control.ReportFinishedAsync(new RunOutcome(true, JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), stoppingToken);
         }
 
         [LoggerMessage(Level = LogLevel.Information, Message = "The shootout is over ({Winners}); reporting to the supervisor")]

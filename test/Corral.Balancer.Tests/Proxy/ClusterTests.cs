@@ -29,7 +29,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task AWorkerGoingDownUnderSteadyLoadCostsNoClientAnError()
+    public async Task A_worker_going_down_under_steady_load_costs_no_client_an_error()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 3, failure: 0, delay: TimeSpan.FromMilliseconds(1));
@@ -77,7 +77,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task RetryingInjected500sLowersTheClientVisibleFailureRate()
+    public async Task Retrying_injected_500s_lowers_the_client_visible_failure_rate()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 3, failure: 12, delay: TimeSpan.Zero);
@@ -121,7 +121,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task TheBalancerFollowsTheMembershipAndConfigFeeds()
+    public async Task The_balancer_follows_the_membership_and_config_feeds()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 2, failure: 0, delay: TimeSpan.Zero);
@@ -162,7 +162,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task AWorkerTakesDelayAndFailureFromAReloadButKeepsAFaultSetByHandUntilThen()
+    public async Task A_worker_takes_delay_and_failure_from_a_reload_but_keeps_a_fault_set_by_hand_until_then()
     {
         using var data = new TempFolder();
         var initial = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero };
@@ -183,7 +183,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task ABalancerSkipsAConfigVersionItCannotReadAndAppliesTheNextGoodOne()
+    public async Task A_balancer_skips_a_config_version_it_cannot_read_and_applies_the_next_good_one()
     {
         await using var control = await ControlApiStub.StartAsync();
         await using var backend = await TestBackend.StartAsync();
@@ -202,7 +202,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task TheModuleRunsBothRolesAgainstAControlApiAndDrainsOnCancellation()
+    public async Task The_module_runs_both_roles_against_a_control_API_and_drains_on_cancellation()
     {
         using var data = new TempFolder();
         var config = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero, HealthCheck = new HealthCheckConfig { Interval = TimeSpan.FromMilliseconds(200) } };

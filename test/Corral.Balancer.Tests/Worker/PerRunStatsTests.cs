@@ -28,7 +28,7 @@ public sealed class PerRunStatsTests
     private static long Total(JsonElement original) => original.GetProperty("TotalRequests")[0].GetProperty("total").GetInt64();
 
     [Fact]
-    public async Task WorkerStatsShowTheCurrentRunAndStatsCanNameAnEarlierOne()
+    public async Task Worker_stats_show_the_current_run_and_stats_can_name_an_earlier_one()
     {
         using var data = new TempFolder();
         await using (var first = await StartAsync(data.Path, "run-a"))
@@ -56,7 +56,7 @@ public sealed class PerRunStatsTests
     }
 
     [Fact]
-    public async Task AStoreWithoutRunIdsMigratesAndKeepsItsRowsUnderTheirOwnName()
+    public async Task A_store_without_run_ids_migrates_and_keeps_its_rows_under_their_own_name()
     {
         using var data = new TempFolder();
         var path = data.Combine("balancer.db");
