@@ -36,7 +36,7 @@ internal sealed partial class BalancerProxy : IDisposable
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    public BalancerProxy(BackendPool pool, BalancerState state, TimeProvider time, ILogger logger, IHttpForwarder forwarder)
+    public BalancerProxy(BackendPool pool, BalancerState state, TimeProvider time, ILogger<BalancerProxy> logger, IHttpForwarder forwarder)
     {
         _pool = pool;
         _state = state;

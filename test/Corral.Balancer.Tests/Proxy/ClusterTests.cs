@@ -136,9 +136,8 @@ public sealed class ClusterTests
             await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, LbConfig().ToJson()));
 
             var context = TestNodes.Context("lb-1", BalancerPlan.BalancerRole, data.Path) with { ControlUrl = control.Url };
+            // Without a fixed worker list the node follows the feeds of the control API its context names.
             await using var lb = await BalancerNode.StartAsync(context, LbConfig(), workers: null);
-            using var controlClient = new ControlClient(context.ControlUrl, context.Token);
-            lb.Follow(controlClient);
             await Eventually.TrueAsync(() => lb.Pool.All.Count == 1, TestNodes.Wait, "the snapshot");
 
             await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Joined, two, new MembershipSnapshot(2, [one, two])));
@@ -169,9 +168,8 @@ public sealed class ClusterTests
         await using var control = await ControlApiStub.StartAsync();
         var context = TestNodes.Context("worker-1", BalancerPlan.WorkerRole, data.Path) with { ControlUrl = control.Url };
         await using var worker = await WorkerNode.StartAsync(context, initial);
+        // A worker follows the config feed of the control API its context names.
         await worker.App.SetFaultsAsync(worker.App.Faults with { FailurePercent = 30 });
-        using var controlClient = new ControlClient(context.ControlUrl, context.Token);
-        worker.Follow(controlClient, initial);
 
         // The feed's first version is the running config: it must not undo the fault set by hand.
         await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, initial.ToJson()));
