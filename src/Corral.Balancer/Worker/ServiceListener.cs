@@ -35,7 +35,15 @@ internal sealed partial class ServiceListener(NodeContext context, WorkerApp app
         // Draining: /readyz already says so, and the supervisor takes the worker out of the membership feed; keep
         // serving a moment so every balancer hears of it before the service port closes.
         readiness.MarkDraining();
-        await Task.Delay(WorkerNode.DrainGrace, context.Time, CancellationToken.None);
+        try
+        {
+            await Task.Delay(WorkerNode.DrainGrace, context.Time, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's shutdown timeout passed: close now rather than never.
+        }
+
         await _lock.WaitAsync(CancellationToken.None);
         try
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Corral.Balancer.Config;
+using Corral.Balancer.Store;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
 using Corral.Node.Text;

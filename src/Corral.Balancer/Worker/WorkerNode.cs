@@ -1,4 +1,5 @@
 using Corral.Balancer.Config;
+using Corral.Balancer.Store;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

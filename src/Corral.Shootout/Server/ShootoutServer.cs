@@ -31,7 +31,7 @@ public static partial class ShootoutServer
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(sp => GameEngine.Open(config, config.Seed ?? context.Seed,
             Path.Combine(context.DataDirectory, ShootoutStore.FileName), Path.Combine(context.RunDirectory, ShootoutChecker.EventsFile),
-            context.RunId, context.Time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Shootout.Server"), durability, lockTimeout));
+            context.RunId, context.Time, sp.GetRequiredService<ILogger<GameEngine>>(), durability, lockTimeout));
         builder.Services.AddHostedService<OutcomeReporter>();
         var app = builder.Build();
         app.UseNodeDefaults();

@@ -117,7 +117,7 @@ internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext cont
     private Dictionary<string, string> Environment(ClaimedTask claimed)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+        foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())
         {
             var name = (string)e.Key;
             // The run's secrets and the node's identity stay with the node: a spec is not a member of the run.

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
+using Corral.Balancer.Store;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
 using Corral.Node.Control;

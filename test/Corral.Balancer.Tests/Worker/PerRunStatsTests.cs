@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Corral.Balancer.Config;
+using Corral.Balancer.Store;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
 using Microsoft.Data.Sqlite;
