@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Corral.Node.Nodes;
 using Corral.Node.Storage;
+using Corral.Shootout;
 using Corral.Shootout.Config;
 using Corral.Shootout.Server;
 using Corral.Shootout.Store;

@@ -15,16 +15,16 @@ public sealed class BalancerModule : IAppModule, IDashboardPanel
 {
     public DashboardPanel Panel { get; } = Dashboard.BalancerPanel.Create();
 
-    public string Name => BalancerPlanner.App;
+    public string Name => BalancerPlan.App;
 
-    public IReadOnlyList<string> Roles { get; } = [BalancerPlanner.WorkerRole, BalancerPlanner.BalancerRole];
+    public IReadOnlyList<string> Roles { get; } = [BalancerPlan.WorkerRole, BalancerPlan.BalancerRole];
 
     public bool RecognisesOriginal(TopologyNode root) => BalancerConfigReader.IsOriginal(root);
 
     public LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics)
     {
         var (config, reader) = BalancerConfigReader.Read(document, diagnostics);
-        var plan = BalancerPlanner.Plan(config);
+        var plan = BalancerPlan.Create(config);
         if (reader is not null && !BalancerConfigReader.IsOriginal(document.Root))
         {
             plan = RestartCaps.Apply(reader, plan);
@@ -35,8 +35,8 @@ public sealed class BalancerModule : IAppModule, IDashboardPanel
 
     public Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken) => role switch
     {
-        BalancerPlanner.WorkerRole => WorkerNode.RunAsync(context, cancellationToken),
-        BalancerPlanner.BalancerRole => BalancerNode.RunAsync(context, args, cancellationToken),
+        BalancerPlan.WorkerRole => WorkerNode.RunAsync(context, cancellationToken),
+        BalancerPlan.BalancerRole => BalancerNode.RunAsync(context, args, cancellationToken),
         _ => throw new ArgumentException($"unknown role '{role}': the balancer app runs {string.Join(" and ", Roles)}", nameof(role)),
     };
 

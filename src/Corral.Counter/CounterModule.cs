@@ -15,16 +15,16 @@ public sealed class CounterModule : IAppModule, IDashboardPanel
 {
     public DashboardPanel Panel { get; } = Dashboard.CounterPanel.Create();
 
-    public string Name => CounterPlanner.App;
+    public string Name => CounterPlan.App;
 
-    public IReadOnlyList<string> Roles { get; } = [CounterPlanner.CoordinatorRole, CounterPlanner.WorkerRole];
+    public IReadOnlyList<string> Roles { get; } = [CounterPlan.CoordinatorRole, CounterPlan.WorkerRole];
 
     public bool RecognisesOriginal(TopologyNode root) => CounterConfigReader.IsOriginal(root);
 
     public LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics)
     {
         var (config, reader) = CounterConfigReader.Read(document, diagnostics);
-        var plan = CounterPlanner.Plan(config);
+        var plan = CounterPlan.Create(config);
         if (reader is not null && !CounterConfigReader.IsOriginal(document.Root))
         {
             plan = RestartCaps.Apply(reader, plan);
@@ -50,8 +50,8 @@ public sealed class CounterModule : IAppModule, IDashboardPanel
 
     public Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken) => role switch
     {
-        CounterPlanner.CoordinatorRole => CoordinatorNode.RunAsync(context, cancellationToken),
-        CounterPlanner.WorkerRole => WorkerNode.RunAsync(context, cancellationToken),
+        CounterPlan.CoordinatorRole => CoordinatorNode.RunAsync(context, cancellationToken),
+        CounterPlan.WorkerRole => WorkerNode.RunAsync(context, cancellationToken),
         _ => throw new ArgumentException($"unknown role '{role}': the counter app runs {string.Join(" and ", Roles)}", nameof(role)),
     };
 

@@ -30,11 +30,11 @@ public sealed class ShootoutModule : IAppModule, ILiveStatus, IDashboardPanel
 
     public IReadOnlyList<string> Roles { get; } = [ShootoutPlan.ServerRole, ShootoutPlan.CowboyRole];
 
-    public bool RecognisesOriginal(TopologyNode root) => ShootoutConfigLoader.IsOriginal000(root) || ShootoutConfigLoader.IsOriginal001(root);
+    public bool RecognisesOriginal(TopologyNode root) => ShootoutConfigReader.IsOriginal000(root) || ShootoutConfigReader.IsOriginal001(root);
 
     public LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics)
     {
-        var (config, plan) = ShootoutConfigLoader.Load(document, diagnostics);
+        var (config, plan) = ShootoutConfigReader.Read(document, diagnostics);
 
         // With errors recorded the caller throws before using the result; an empty placeholder keeps the signature honest.
         return config is null || plan is null

@@ -17,7 +17,7 @@ public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
 {
     public DashboardPanel Panel { get; } = Dashboard.WorkQueuePanel.Create();
 
-    private readonly Reporter.WorkQueueLiveStatus _live = new();
+    private readonly Live.WorkQueueLiveStatus _live = new();
 
     public IAsyncEnumerable<IReadOnlyList<string>> WatchAsync(ControlClient control, CancellationToken cancellationToken) =>
         _live.WatchAsync(control, cancellationToken);

@@ -32,7 +32,7 @@ switch (role)
 {
     case "worker" when args.Length == 4:
         await using (var worker = await WorkerNode.StartAsync(
-            Context(args[1], BalancerPlanner.WorkerRole, new() { ["http"] = Port(args[2]), ["admin"] = Port(args[3]) }), config))
+            Context(args[1], BalancerPlan.WorkerRole, new() { ["http"] = Port(args[2]), ["admin"] = Port(args[3]) }), config))
         {
             await stop.Task;
         }
@@ -40,7 +40,7 @@ switch (role)
         return 0;
     case "lb" when args.Length == 3:
         var workers = BalancerNode.StaticWorkers(["--workers", args[2]])!;
-        await using (var lb = await BalancerNode.StartAsync(Context("lb-1", BalancerPlanner.BalancerRole, new() { ["http"] = Port(args[1]) }), config, workers))
+        await using (var lb = await BalancerNode.StartAsync(Context("lb-1", BalancerPlan.BalancerRole, new() { ["http"] = Port(args[1]) }), config, workers))
         {
             await stop.Task;
         }

@@ -16,10 +16,10 @@ internal static class BalancerPanel
         ScriptResource = "Corral.Balancer.Dashboard.panel.js",
         Routes =
         [
-            new PanelRoute(BalancerPlanner.WorkerRole, "GET", "/stats", "admin"),
-            new PanelRoute(BalancerPlanner.WorkerRole, "GET", "/faults", "admin"),
-            new PanelRoute(BalancerPlanner.WorkerRole, "PUT", "/faults", "admin"),
-            new PanelRoute(BalancerPlanner.BalancerRole, "GET", "/lb/stats"),
+            new PanelRoute(BalancerPlan.WorkerRole, "GET", "/stats", "admin"),
+            new PanelRoute(BalancerPlan.WorkerRole, "GET", "/faults", "admin"),
+            new PanelRoute(BalancerPlan.WorkerRole, "PUT", "/faults", "admin"),
+            new PanelRoute(BalancerPlan.BalancerRole, "GET", "/lb/stats"),
         ],
     };
 }

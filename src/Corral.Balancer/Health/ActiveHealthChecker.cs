@@ -1,5 +1,6 @@
 using System.Net;
 using Corral.Balancer.Proxy;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Balancer.Health;
@@ -9,7 +10,8 @@ namespace Corral.Balancer.Health;
 /// worker cannot stall the others' checks (002 checked in sequence with no timeout). Only a 2xx answer is healthy
 /// (002 counted its 404 for <c>HEAD /</c> as healthy).
 /// </summary>
-internal sealed partial class ActiveHealthChecker(BackendPool pool, BalancerState state, TimeProvider time, ILogger logger) : IDisposable
+internal sealed partial class ActiveHealthChecker(BackendPool pool, BalancerState state, TimeProvider time, ILogger<ActiveHealthChecker> logger)
+    : BackgroundService
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
@@ -20,6 +22,8 @@ internal sealed partial class ActiveHealthChecker(BackendPool pool, BalancerStat
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
     })
     { Timeout = Timeout.InfiniteTimeSpan };
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -64,7 +68,11 @@ internal sealed partial class ActiveHealthChecker(BackendPool pool, BalancerStat
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "worker {WorkerId} is {State} (active health check)")]
     private static partial void LogHealthChanged(ILogger logger, string workerId, string state);

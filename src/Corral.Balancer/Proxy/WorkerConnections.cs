@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Corral.Node.Text;
 
 namespace Corral.Balancer.Proxy;
 
@@ -35,7 +36,7 @@ internal static class WorkerConnections
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new TimeoutException($"no connection to {endPoint.Host}:{endPoint.Port} within {Corral.Node.Text.Durations.Format(timeout)} (timeouts.connect)");
+            throw new TimeoutException($"no connection to {endPoint.Host}:{endPoint.Port} within {Durations.Format(timeout)} (timeouts.connect)");
         }
         catch
         {

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Corral.Balancer.Config;
+using Corral.Balancer.Store;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
+using Corral.Node.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -177,7 +179,7 @@ internal sealed class WorkerApp
     }
 
     private static FaultsView ViewOf(FaultSettings faults) => new(
-        Corral.Node.Text.Durations.Format(faults.AvgDelay), faults.FailurePercent, faults.Outage.ToString().ToLowerInvariant());
+        Durations.Format(faults.AvgDelay), faults.FailurePercent, faults.Outage.ToString().ToLowerInvariant());
 }
 
 /// <summary>A worker's answer to <c>/api/v1/hello</c>.</summary>

@@ -2,6 +2,7 @@ using Corral.Counter.Store;
 using Corral.Node.Planning;
 using Corral.Node.Storage;
 using Corral.Node.Topology;
+using Microsoft.Data.Sqlite;
 
 namespace Corral.Counter.Config;
 
@@ -133,7 +134,7 @@ internal static class CounterConfigReader
         {
             recorded = StoreLayout.RecordedPartitions(folder);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (SqliteException e)
         {
             reader.Diagnostics.Error(reader.Mapping, $"the store at {folder} cannot be read: {e.Message}");
             return;

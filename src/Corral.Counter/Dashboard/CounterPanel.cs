@@ -15,8 +15,8 @@ internal static class CounterPanel
         ScriptResource = "Corral.Counter.Dashboard.panel.js",
         Routes =
         [
-            new PanelRoute(CounterPlanner.CoordinatorRole, "GET", "/counter/tenants"),
-            new PanelRoute(CounterPlanner.CoordinatorRole, "GET", "/counter/owners"),
+            new PanelRoute(CounterPlan.CoordinatorRole, "GET", "/counter/tenants"),
+            new PanelRoute(CounterPlan.CoordinatorRole, "GET", "/counter/owners"),
         ],
     };
 }

@@ -3,6 +3,7 @@ using Corral.Counter.Items;
 using Corral.Counter.Partitioning;
 using Corral.Counter.Store;
 using Corral.Node.Storage;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Counter.Worker;
@@ -77,7 +78,7 @@ public sealed partial class PartitionSet : IAsyncDisposable
             {
                 stale.Add(partition);
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException or IOException)
+            catch (Exception e) when (e is SqliteException or ObjectDisposedException or IOException)
             {
                 errors.Add($"partition {partition}: {e.Message}");
             }

@@ -36,9 +36,10 @@ public static partial class NodeHost
     public static WebApplicationBuilder CreateBuilder(NodeContext context, string portName = "http")
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-" + context.Role, Args = NoConfigWatch });
+        var ports = new NodePorts(portName);
         builder.WebHost.UseKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Parse(context.BindAddress), context.Port(portName));
+            kestrel.Listen(IPAddress.Parse(context.BindAddress), context.Port(portName), ports.SetMain);
             kestrel.Limits.MaxRequestBodySize = DefaultMaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
@@ -47,6 +48,7 @@ public static partial class NodeHost
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton(ports);
         builder.Services.AddSingleton(context.Time);
         builder.Services.AddSingleton<NodeReadiness>();
         builder.Services.AddSingleton(_ => new ControlClient(context.ControlUrl, context.Token, context.Time) { Seed = context.Seed });
@@ -62,6 +64,28 @@ public static partial class NodeHost
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, context));
         return builder;
     }
+
+    /// <summary>
+    /// Opens another listener beside the main one, on the planned port <paramref name="portName"/> (the balancer's h2c
+    /// listener), and has <see cref="RunAsync"/> report it with the main one.
+    /// </summary>
+    public static WebApplicationBuilder AddListener(this WebApplicationBuilder builder, NodeContext context, string portName,
+        Action<ListenOptions>? configure = null)
+    {
+        ListenOptions? opened = null;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(context.BindAddress), context.Port(portName), listen =>
+        {
+            configure?.Invoke(listen);
+            opened = listen;
+        }));
+        Ports(builder).Add(portName, () => opened?.IPEndPoint?.Port);
+        return builder;
+    }
+
+    /// <summary>The ports <see cref="CreateBuilder"/>'s node reports; a role adds those of listeners it opens itself.</summary>
+    public static NodePorts Ports(WebApplicationBuilder builder) =>
+        builder.Services.Where(d => !d.IsKeyedService).Select(d => d.ImplementationInstance).OfType<NodePorts>().LastOrDefault()
+        ?? throw new InvalidOperationException("the builder was not made by NodeHost.CreateBuilder");
 
     /// <summary>One-line logs on stdout; framework chatter only from warnings up.</summary>
     public static void ConfigureLogging(ILoggingBuilder logging)
@@ -93,6 +117,7 @@ public static partial class NodeHost
     /// <summary>The port Kestrel actually bound (differs from the planned one when it was 0).</summary>
     public static int BoundPort(this WebApplication app)
     {
+        if (app.Services.GetService<NodePorts>()?.MainPort is { } main) return main;
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new Uri(addresses.First()).Port;
     }
@@ -108,7 +133,9 @@ public static partial class NodeHost
         var context = app.Services.GetRequiredService<NodeContext>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Node");
         await app.StartAsync(cancellationToken);
-        var ports = new Dictionary<string, int>(extraPorts ?? new Dictionary<string, int>()) { ["http"] = app.BoundPort() };
+        var ports = new Dictionary<string, int>(extraPorts ?? new Dictionary<string, int>());
+        var bound = app.Services.GetService<NodePorts>()?.Bound(app.BoundPort()) ?? new Dictionary<string, int> { ["http"] = app.BoundPort() };
+        foreach (var (name, port) in bound) ports[name] = port;
         await ReportEndpointsAsync(app.Services.GetRequiredService<ControlClient>(), context, ports, logger, cancellationToken);
         LogListening(logger, context.NodeId, context.Role, string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}")));
         await using var stop = cancellationToken.Register(() => app.Lifetime.StopApplication());

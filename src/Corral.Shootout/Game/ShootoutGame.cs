@@ -67,10 +67,10 @@ internal sealed class ShootoutGame
     /// <summary>The identity bound to <paramref name="nodeId"/>, binding the first free one in config order if it has none.</summary>
     public RegisterOutcome Register(string nodeId, DateTimeOffset now, List<GameEvent> events)
     {
-        if (!ShootoutConfigLoader.IsValidName(nodeId))
+        if (!ShootoutConfigReader.IsValidName(nodeId))
         {
             return new RegisterOutcome(null, new Refused(Refusal.BadNodeId,
-                $"node id '{nodeId}' is not valid: use 1 to {ShootoutConfigLoader.MaxNameLength} letters, digits, '-' or '_'"));
+                $"node id '{nodeId}' is not valid: use 1 to {ShootoutConfigReader.MaxNameLength} letters, digits, '-' or '_'"));
         }
 
         // A restarted node gets its own identity back, with whatever health it has now.

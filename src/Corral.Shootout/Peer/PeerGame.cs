@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Corral.Shootout.Config;
 using Corral.Shootout.Game;
 using Corral.Shootout.Peer.Etcd;
@@ -171,6 +172,6 @@ internal sealed class PeerGame(EtcdStore etcd, PeerKeys keys, ShootoutConfig con
 
     private RequestOp Log(GameEvent[] events) => Put(keys.Log, Json(events, PeerJson.Default.GameEventArray));
 
-    private static ByteString Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
+    private static ByteString Json<T>(T value, JsonTypeInfo<T> info) =>
         ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(value, info));
 }

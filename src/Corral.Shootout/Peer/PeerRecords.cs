@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Corral.Shootout.Game;
@@ -20,7 +21,7 @@ internal sealed class PeerKeys(string runId)
     public string Presence(string name) => Prefix + "presence/" + name;
     public string Round => Prefix + "round";
     public string Beat => Prefix + "beat";
-    public string Winner(int round) => Prefix + "winners/" + round.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public string Winner(int round) => Prefix + "winners/" + round.ToString(CultureInfo.InvariantCulture);
     public string Log => Prefix + "log";
     public string Election => Prefix + "leader";
 }

@@ -268,7 +268,7 @@ public sealed partial class GameEngine : IAsyncDisposable
         {
             await _writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or SqliteException or IOException)
         {
         }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Corral.Node.Nodes;
 using Corral.Shootout.Game;
@@ -7,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Corral.Shootout.Server;
@@ -57,7 +60,7 @@ internal static class ShootoutApi
     }
 
     private static async IAsyncEnumerable<SseItem<string>> StreamAsync(GameEngine engine,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Subscribe first, then send the state, so no event between the two is lost (a subscriber may see one twice: seq tells).
         await using var events = engine.Feed.SubscribeAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -95,7 +98,7 @@ internal static class ShootoutApi
         {
             outcome = await engine.RegisterAsync(nodeId);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or SqliteException)
         {
             return Unavailable(e);
         }
@@ -108,7 +111,7 @@ internal static class ShootoutApi
 
     private static async Task<Results<Ok<ShotReport>, ProblemHttpResult>> ShootAsync(GameEngine engine, ShotLatency latency, HttpRequest request)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         var (body, problem) = await JsonBody.ReadAsync(request, ShootoutJson.Default.ShootRequest);
         if (problem is not null) return problem;
         if (string.IsNullOrWhiteSpace(body!.Shooter))
@@ -127,7 +130,7 @@ internal static class ShootoutApi
         {
             outcome = await engine.ShootAsync(body.Shooter, nodeId);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or SqliteException)
         {
             return Unavailable(e);
         }

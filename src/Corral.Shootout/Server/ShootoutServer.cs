@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Storage;
@@ -31,7 +32,7 @@ public static partial class ShootoutServer
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(sp => GameEngine.Open(config, config.Seed ?? context.Seed,
             Path.Combine(context.DataDirectory, ShootoutStore.FileName), Path.Combine(context.RunDirectory, ShootoutChecker.EventsFile),
-            context.RunId, context.Time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Corral.Shootout.Server"), durability, lockTimeout));
+            context.RunId, context.Time, sp.GetRequiredService<ILogger<GameEngine>>(), durability, lockTimeout));
         builder.Services.AddHostedService<OutcomeReporter>();
         var app = builder.Build();
         app.UseNodeDefaults();
@@ -67,7 +68,7 @@ public static partial class ShootoutServer
 
             var summary = await engine.Finished.WaitAsync(stoppingToken);
             LogFinished(logger, string.Join(", ", summary.Winners.Select(w => $"round {w.Round}: {w.Winner}")));
-            await control.ReportFinishedAsync(new RunOutcome(true, System.Text.Json.JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), stoppingToken);
+            await control.ReportFinishedAsync(new RunOutcome(true, JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), stoppingToken);
         }
 
         [LoggerMessage(Level = LogLevel.Information, Message = "The shootout is over ({Winners}); reporting to the supervisor")]

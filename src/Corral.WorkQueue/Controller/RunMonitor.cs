@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
@@ -43,7 +44,7 @@ internal sealed partial class RunMonitor(QueueService queue, ControlClient contr
             {
                 if (!seen.Add(task.Key) || first) continue;
                 LogTaskFinished(logger, task.Key, task.Result, task.Spec, task.Viewport, task.Browser,
-                    ((task.DurationMs ?? 0) / 1000.0).ToString("0.0s", System.Globalization.CultureInfo.InvariantCulture), task.Attempts, task.Worker ?? "-");
+                    ((task.DurationMs ?? 0) / 1000.0).ToString("0.0s", CultureInfo.InvariantCulture), task.Attempts, task.Worker ?? "-");
             }
 
             first = false;

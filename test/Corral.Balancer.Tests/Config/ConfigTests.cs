@@ -18,7 +18,7 @@ public sealed class ConfigTests
     }
 
     [Fact]
-    public void TheExampleLoadsIntoAPlanWithTwoRoles()
+    public void The_example_loads_into_a_plan_with_two_roles()
     {
         var (app, warnings) = Load(Repo.File("examples", "balancer.yaml"));
         Assert.Empty(warnings);
@@ -27,21 +27,21 @@ public sealed class ConfigTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), config.AvgDelay);
         Assert.Equal(BalancingPolicyKind.RoundRobin, config.Policy);
 
-        var workers = app.Plan.Find(BalancerPlanner.WorkerRole)!;
+        var workers = app.Plan.Find(BalancerPlan.WorkerRole)!;
         Assert.Equal(["worker-1", "worker-2", "worker-3"], workers.NodeIds());
         Assert.Equal("admin", workers.ProbePort);
         Assert.True(workers.Scalable);
         Assert.Equal(6002, workers.PortOf(workers.Ports.Single(p => p.Name == "http"), 3));
         Assert.Equal(6102, workers.PortOf(workers.Ports.Single(p => p.Name == "admin"), 3));
 
-        var balancers = app.Plan.Find(BalancerPlanner.BalancerRole)!;
+        var balancers = app.Plan.Find(BalancerPlan.BalancerRole)!;
         Assert.Equal(["lb-1", "lb-2"], balancers.NodeIds());
         Assert.Equal(5051, balancers.PortOf(balancers.Ports[0], 2));
-        Assert.Equal([BalancerPlanner.WorkerRole], balancers.DependsOn);
+        Assert.Equal([BalancerPlan.WorkerRole], balancers.DependsOn);
     }
 
     [Fact]
-    public void TheOriginalConfigYamlLoadsUnchanged()
+    public void The_original_config_yaml_loads_unchanged()
     {
         var path = Repo.File("examples", "originals", "balancer-002-config.yaml");
         var (app, warnings) = Load(path);
@@ -59,7 +59,7 @@ public sealed class ConfigTests
     }
 
     [Fact]
-    public void AnOriginalsUnknownKeyIsAWarningNotAnError()
+    public void An_originals_unknown_key_is_a_warning_not_an_error()
     {
         using var folder = new TempFolder();
         var path = folder.Write("config.yaml", "worker: 2\npool: 1\ndocker-host: unix:///var/run/docker.sock\n");
@@ -69,7 +69,7 @@ public sealed class ConfigTests
     }
 
     [Fact]
-    public void ErrorsNameFileLineColumnAndWhatIsValid()
+    public void Errors_name_file_line_column_and_what_is_valid()
     {
         var error = Invalid("""
             app: balancer
@@ -93,7 +93,7 @@ public sealed class ConfigTests
     }
 
     [Fact]
-    public void TheRunSeedIsAcceptedAndMustBeAWholeNumber()
+    public void The_run_seed_is_accepted_and_must_be_a_whole_number()
     {
         var e = Invalid("app: balancer\nseed: soon\n");
 
@@ -102,7 +102,7 @@ public sealed class ConfigTests
     }
 
     [Fact]
-    public void RetryAndPassiveSettingsAreRead()
+    public void Retry_and_passive_settings_are_read()
     {
         using var folder = new TempFolder();
         var path = folder.Write("b.yaml", """
@@ -123,11 +123,11 @@ public sealed class ConfigTests
         Assert.Equal(TimeSpan.FromSeconds(10), config.Passive.MaxEjection);
         Assert.Equal(TimeSpan.FromMilliseconds(250), config.Timeouts.Connect);
         Assert.Equal(TimeSpan.FromSeconds(2), config.Timeouts.Attempt);
-        Assert.Equal(9, app.Plan.Find(BalancerPlanner.WorkerRole)!.MaxRestarts);
+        Assert.Equal(9, app.Plan.Find(BalancerPlan.WorkerRole)!.MaxRestarts);
     }
 
     [Fact]
-    public void ConfigRoundTripsThroughJson()
+    public void Config_round_trips_through_JSON()
     {
         var config = new BalancerConfig { Policy = BalancingPolicyKind.PowerOfTwo, AvgDelay = TimeSpan.FromMilliseconds(7) };
         var back = BalancerConfig.FromJson(config.ToJson());

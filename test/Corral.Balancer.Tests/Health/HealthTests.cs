@@ -7,7 +7,7 @@ namespace Corral.Balancer.Tests.Health;
 public sealed class HealthTests
 {
     [Fact]
-    public void ActiveHealthGoesDownAfterNFailuresAndUpAfterMSuccesses()
+    public void Active_health_goes_down_after_N_failures_and_up_after_M_successes()
     {
         var health = new ActiveHealth();
         Assert.True(health.IsHealthy);
@@ -36,7 +36,7 @@ public sealed class HealthTests
     };
 
     [Fact]
-    public void ConsecutiveFailuresEjectAndASuccessResetsTheRun()
+    public void Consecutive_failures_eject_and_a_success_resets_the_run()
     {
         var time = new FakeTimeProvider();
         var outlier = new OutlierDetector();
@@ -56,7 +56,7 @@ public sealed class HealthTests
     }
 
     [Fact]
-    public void ARefusedConnectionEjectsAtOnce()
+    public void A_refused_connection_ejects_at_once()
     {
         var time = new FakeTimeProvider();
         var outlier = new OutlierDetector();
@@ -65,7 +65,7 @@ public sealed class HealthTests
     }
 
     [Fact]
-    public void RepeatedEjectionsGrowUpToTheCapAndHealthyTimeShrinksThemAgain()
+    public void Repeated_ejections_grow_up_to_the_cap_and_healthy_time_shrinks_them_again()
     {
         var time = new FakeTimeProvider();
         var outlier = new OutlierDetector();
@@ -88,7 +88,7 @@ public sealed class HealthTests
     }
 
     [Fact]
-    public void TheRetryBudgetIsAShareOfTheRequestsInFlightWithAFloor()
+    public void The_retry_budget_is_a_share_of_the_requests_in_flight_with_a_floor()
     {
         var budget = new Corral.Balancer.Proxy.RetryBudget();
         Assert.True(budget.TryAcquire(activeRequests: 10, percent: 20, minConcurrency: 3));

@@ -15,7 +15,7 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void RoundRobinStartsAtTheFirstWorkerAndCyclesInOrder()
+    public void Round_robin_starts_at_the_first_worker_and_cycles_in_order()
     {
         var backends = Backends(3);
         var policy = new RoundRobinPolicy();
@@ -24,7 +24,7 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void RoundRobinOverHealthyWorkersSkipsTheDownOneWithoutDoublingItsNeighbour()
+    public void Round_robin_over_healthy_workers_skips_the_down_one_without_doubling_its_neighbour()
     {
         var backends = Backends(3);
         var pool = new BackendPool();
@@ -38,7 +38,7 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void PowerOfTwoPicksTheLessLoadedOfTwoAndIsSeeded()
+    public void Power_of_two_picks_the_less_loaded_of_two_and_is_seeded()
     {
         var backends = Backends(2);
         Load(backends[0], 5);
@@ -63,7 +63,7 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void LeastRequestsPicksTheIdlestAndRotatesTies()
+    public void Least_requests_picks_the_idlest_and_rotates_ties()
     {
         var backends = Backends(3);
         Load(backends[0], 2);

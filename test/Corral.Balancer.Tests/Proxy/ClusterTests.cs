@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
+using Corral.Balancer.Store;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
 using Corral.Node.Control;
@@ -16,7 +17,7 @@ public sealed class ClusterTests
 {
     private static async Task<WorkerNode[]> WorkersAsync(string directory, int count, double failure, TimeSpan delay) =>
         await Task.WhenAll(Enumerable.Range(1, count).Select(i => WorkerNode.StartAsync(
-            TestNodes.Context($"worker-{i}", BalancerPlanner.WorkerRole, directory),
+            TestNodes.Context($"worker-{i}", BalancerPlan.WorkerRole, directory),
             new BalancerConfig { FailurePercent = failure, AvgDelay = delay })));
 
     private static BalancerConfig LbConfig(Func<BalancerConfig, BalancerConfig>? adjust = null)
@@ -29,7 +30,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task AWorkerGoingDownUnderSteadyLoadCostsNoClientAnError()
+    public async Task A_worker_going_down_under_steady_load_costs_no_client_an_error()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 3, failure: 0, delay: TimeSpan.FromMilliseconds(1));
@@ -77,7 +78,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task RetryingInjected500sLowersTheClientVisibleFailureRate()
+    public async Task Retrying_injected_500s_lowers_the_client_visible_failure_rate()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 3, failure: 12, delay: TimeSpan.Zero);
@@ -121,24 +122,23 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task TheBalancerFollowsTheMembershipAndConfigFeeds()
+    public async Task The_balancer_follows_the_membership_and_config_feeds()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 2, failure: 0, delay: TimeSpan.Zero);
         await using var control = await ControlApiStub.StartAsync();
         try
         {
-            Member Member(WorkerNode w, string id) => new(id, BalancerPlanner.WorkerRole,
+            Member Member(WorkerNode w, string id) => new(id, BalancerPlan.WorkerRole,
                 new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{w.ServicePort}", ["admin"] = $"http://127.0.0.1:{w.AdminPort}" });
             var one = Member(workers[0], "worker-1");
             var two = Member(workers[1], "worker-2");
             await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [one])));
             await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, LbConfig().ToJson()));
 
-            var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, data.Path) with { ControlUrl = control.Url };
+            var context = TestNodes.Context("lb-1", BalancerPlan.BalancerRole, data.Path) with { ControlUrl = control.Url };
+            // Without a fixed worker list the node follows the feeds of the control API its context names.
             await using var lb = await BalancerNode.StartAsync(context, LbConfig(), workers: null);
-            using var controlClient = new ControlClient(context.ControlUrl, context.Token);
-            lb.Follow(controlClient);
             await Eventually.TrueAsync(() => lb.Pool.All.Count == 1, TestNodes.Wait, "the snapshot");
 
             await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Joined, two, new MembershipSnapshot(2, [one, two])));
@@ -162,16 +162,15 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task AWorkerTakesDelayAndFailureFromAReloadButKeepsAFaultSetByHandUntilThen()
+    public async Task A_worker_takes_delay_and_failure_from_a_reload_but_keeps_a_fault_set_by_hand_until_then()
     {
         using var data = new TempFolder();
         var initial = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero };
         await using var control = await ControlApiStub.StartAsync();
-        var context = TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, data.Path) with { ControlUrl = control.Url };
+        var context = TestNodes.Context("worker-1", BalancerPlan.WorkerRole, data.Path) with { ControlUrl = control.Url };
         await using var worker = await WorkerNode.StartAsync(context, initial);
+        // A worker follows the config feed of the control API its context names.
         await worker.App.SetFaultsAsync(worker.App.Faults with { FailurePercent = 30 });
-        using var controlClient = new ControlClient(context.ControlUrl, context.Token);
-        worker.Follow(controlClient, initial);
 
         // The feed's first version is the running config: it must not undo the fault set by hand.
         await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, initial.ToJson()));
@@ -183,11 +182,11 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task ABalancerSkipsAConfigVersionItCannotReadAndAppliesTheNextGoodOne()
+    public async Task A_balancer_skips_a_config_version_it_cannot_read_and_applies_the_next_good_one()
     {
         await using var control = await ControlApiStub.StartAsync();
         await using var backend = await TestBackend.StartAsync();
-        var context = TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, Path.GetTempPath()) with { ControlUrl = control.Url };
+        var context = TestNodes.Context("lb-1", BalancerPlan.BalancerRole, Path.GetTempPath()) with { ControlUrl = control.Url };
         await using var lb = await BalancerNode.StartAsync(context, LbConfig(), [new WorkerAddress("worker-1", new Uri(backend.Url))]);
         using var controlClient = new ControlClient(context.ControlUrl, context.Token);
         lb.Follow(controlClient);
@@ -202,7 +201,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task TheModuleRunsBothRolesAgainstAControlApiAndDrainsOnCancellation()
+    public async Task The_module_runs_both_roles_against_a_control_API_and_drains_on_cancellation()
     {
         using var data = new TempFolder();
         var config = new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero, HealthCheck = new HealthCheckConfig { Interval = TimeSpan.FromMilliseconds(200) } };
@@ -213,18 +212,18 @@ public sealed class ClusterTests
         {
             ControlUrl = control.Url,
             Config = config.ToJson(),
-            Ports = role == BalancerPlanner.WorkerRole ? new Dictionary<string, int> { ["http"] = 0, ["admin"] = 0 } : new Dictionary<string, int> { ["http"] = 0 },
+            Ports = role == BalancerPlan.WorkerRole ? new Dictionary<string, int> { ["http"] = 0, ["admin"] = 0 } : new Dictionary<string, int> { ["http"] = 0 },
         };
 
-        var worker = module.RunNodeAsync(BalancerPlanner.WorkerRole, Context("worker-1", BalancerPlanner.WorkerRole), [], stop.Token);
+        var worker = module.RunNodeAsync(BalancerPlan.WorkerRole, Context("worker-1", BalancerPlan.WorkerRole), [], stop.Token);
         await Eventually.TrueAsync(() => control.Endpoints.ContainsKey("worker-1"), TestNodes.Wait, "the worker to report its ports");
         var ports = control.Endpoints["worker-1"];
         Assert.True(ports["http"] > 0 && ports["admin"] > 0 && ports["http"] != ports["admin"]);
 
-        var member = new Member("worker-1", BalancerPlanner.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{ports["http"]}" });
+        var member = new Member("worker-1", BalancerPlan.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{ports["http"]}" });
         await control.MembershipFeed.Writer.WriteAsync(new MembershipEvent(MembershipChange.Snapshot, null, new MembershipSnapshot(1, [member])));
         await control.ConfigFeed.Writer.WriteAsync(new ConfigDocument(1, config.ToJson()));
-        var lb = module.RunNodeAsync(BalancerPlanner.BalancerRole, Context("lb-1", BalancerPlanner.BalancerRole), [], stop.Token);
+        var lb = module.RunNodeAsync(BalancerPlan.BalancerRole, Context("lb-1", BalancerPlan.BalancerRole), [], stop.Token);
         await Eventually.TrueAsync(() => control.Endpoints.ContainsKey("lb-1"), TestNodes.Wait, "the balancer to report its port");
         using var client = TestNodes.Client(control.Endpoints["lb-1"]["http"]);
         await Eventually.TrueAsync(async ct => (await client.GetAsync("/readyz", ct)).IsSuccessStatusCode, TestNodes.Wait, "the balancer to be ready");

@@ -15,7 +15,7 @@ public sealed class ExchangeTests
     };
 
     [Fact]
-    public void TheAttemptTimeoutStartsAtTheEndOfTheBodyNotAtArrival()
+    public void The_attempt_timeout_starts_at_the_end_of_the_body_not_at_arrival()
     {
         var time = new FakeTimeProvider();
         using var exchange = new Exchange(time, Timeouts, hasBody: true);
@@ -36,7 +36,7 @@ public sealed class ExchangeTests
     }
 
     [Fact]
-    public void AClientSilentMidUploadIsBlamedOnTheClient()
+    public void A_client_silent_mid_upload_is_blamed_on_the_client()
     {
         var time = new FakeTimeProvider();
         using var exchange = new Exchange(time, Timeouts, hasBody: true);
@@ -48,7 +48,7 @@ public sealed class ExchangeTests
     }
 
     [Fact]
-    public void TheRequestTimeoutSpansAttemptsAndAWorkerSilentMidAnswerIsBlamedOnTheWorker()
+    public void The_request_timeout_spans_attempts_and_a_worker_silent_mid_answer_is_blamed_on_the_worker()
     {
         var time = new FakeTimeProvider();
         using var exchange = new Exchange(time, Timeouts, hasBody: false);
@@ -72,7 +72,7 @@ public sealed class ExchangeTests
     }
 
     [Fact]
-    public void AClientThatStopsReadingIsBlamedOnTheClientAndAnUpgradedConnectionHasNoDeadline()
+    public void A_client_that_stops_reading_is_blamed_on_the_client_and_an_upgraded_connection_has_no_deadline()
     {
         var time = new FakeTimeProvider();
         using var exchange = new Exchange(time, Timeouts, hasBody: false);

@@ -17,7 +17,7 @@ public sealed class LargeBodyTests(Xunit.Abstractions.ITestOutputHelper output)
     private static long AllocatedBytes() => GC.GetTotalAllocatedBytes(precise: true);
 
     [Fact]
-    public async Task HundredMegabyteDownloadAndUploadStreamWithBoundedMemory()
+    public async Task Hundred_megabyte_download_and_upload_stream_with_bounded_memory()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(Balancers.Config(), backend.Url);

@@ -39,7 +39,7 @@ public sealed class PanicRoutingTests
     }
 
     [Fact]
-    public async Task BelowTheThresholdEveryWorkerIsUsedAndThePanicIsCounted()
+    public async Task Below_the_threshold_every_worker_is_used_and_the_panic_is_counted()
     {
         var (served, stats) = await RouteAsync(threshold: 50);
         Assert.All(served, n => Assert.Equal(10, n));
@@ -48,7 +48,7 @@ public sealed class PanicRoutingTests
     }
 
     [Fact]
-    public async Task AThresholdOfZeroTurnsPanicRoutingOff()
+    public async Task A_threshold_of_zero_turns_panic_routing_off()
     {
         var (served, stats) = await RouteAsync(threshold: 0);
         Assert.Equal([0, 0, 30], served);

@@ -19,7 +19,7 @@ public static class Balancers
     // A balancer keeps nothing on disk (only workers write balancer.db), so it needs no folder of its own.
     public static Task<BalancerNode> StartAsync(BalancerConfig config, params string[] workerUrls) =>
         BalancerNode.StartAsync(
-            TestNodes.Context("lb-1", BalancerPlanner.BalancerRole, Path.GetTempPath()) with
+            TestNodes.Context("lb-1", BalancerPlan.BalancerRole, Path.GetTempPath()) with
             {
                 Ports = new Dictionary<string, int> { ["http"] = 0, [BalancerNode.H2cPortName] = 0 },
             },

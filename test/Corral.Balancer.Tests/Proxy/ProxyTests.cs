@@ -15,7 +15,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task HopByHopHeadersAreDroppedAndForwardedHeadersAdded()
+    public async Task Hop_by_hop_headers_are_dropped_and_forwarded_headers_added()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(Balancers.Config(), backend.Url);
@@ -49,7 +49,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task AClientAbortIsNotCountedAgainstTheWorker()
+    public async Task A_client_abort_is_not_counted_against_the_worker()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(
@@ -72,7 +72,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task TheOverallTimeoutAnswers504()
+    public async Task The_overall_timeout_answers_504()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(
@@ -85,7 +85,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task AnAttemptThatTimesOutIsRetriedOnAnotherWorkerAndCountsAgainstTheSlowOne()
+    public async Task An_attempt_that_times_out_is_retried_on_another_worker_and_counts_against_the_slow_one()
     {
         await using var first = await TestBackend.StartAsync("first");
         await using var second = await TestBackend.StartAsync("second");
@@ -104,7 +104,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task ARequestWhoseBodyWasStreamedIsNotRetriedButABufferedOneIs()
+    public async Task A_request_whose_body_was_streamed_is_not_retried_but_a_buffered_one_is()
     {
         await using var first = await TestBackend.StartAsync("first");
         await using var second = await TestBackend.StartAsync("second");
@@ -133,7 +133,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task AGetIsRetriedOnAnotherWorkerWhenTheFirstRefusesConnections()
+    public async Task A_get_is_retried_on_another_worker_when_the_first_refuses_connections()
     {
         await using var backend = await TestBackend.StartAsync();
         var refusing = $"http://127.0.0.1:{LoopbackPort.Unused()}";
@@ -159,7 +159,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task TheRetryBudgetChargesATimeoutRetryButNotARetryAfterAFailedConnection()
+    public async Task The_retry_budget_charges_a_timeout_retry_but_not_a_retry_after_a_failed_connection()
     {
         await using var first = await TestBackend.StartAsync("first");
         await using var second = await TestBackend.StartAsync("second");
@@ -190,7 +190,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task NoHealthyWorkerAnswers503ProblemDetails()
+    public async Task No_healthy_worker_answers_503_problem_details()
     {
         var refusing = $"http://127.0.0.1:{LoopbackPort.Unused()}";
         // Panic routing off: with it, a pool with no healthy worker is still tried (see PanicRoutingTests).
@@ -206,7 +206,7 @@ public sealed class ProxyTests
     }
 
     [Fact]
-    public async Task A5xxIsRetriedOnlyWhenConfigured()
+    public async Task A_5xx_is_retried_only_when_configured()
     {
         await using var first = await TestBackend.StartAsync("first");
         await using var second = await TestBackend.StartAsync("second");

@@ -10,7 +10,7 @@ namespace Corral.Balancer.Tests.Proxy;
 public sealed class TimeoutTests
 {
     [Fact]
-    public async Task AnUploadSlowerThanTheAttemptAndRequestTimeoutsSucceeds()
+    public async Task An_upload_slower_than_the_attempt_and_request_timeouts_succeeds()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(Balancers.Config(c => c with
@@ -30,7 +30,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task AWorkerThatStallsAfterItsHeadersIsCutByTheActivityTimeoutAndItsSlotIsFreed()
+    public async Task A_worker_that_stalls_after_its_headers_is_cut_by_the_activity_timeout_and_its_slot_is_freed()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var lb = await Balancers.StartAsync(Balancers.Config(c => c with
@@ -56,7 +56,7 @@ public sealed class TimeoutTests
     }
 
     [Fact]
-    public async Task AReloadedAttemptTimeoutAppliesFromTheNextRequestWithoutARestart()
+    public async Task A_reloaded_attempt_timeout_applies_from_the_next_request_without_a_restart()
     {
         await using var first = await TestBackend.StartAsync("first");
         await using var second = await TestBackend.StartAsync("second");

@@ -13,7 +13,7 @@ public sealed class WebSocketAndH2cTests
 {
     private static async Task<WorkerNode[]> WorkersAsync(string directory, int count) =>
         await Task.WhenAll(Enumerable.Range(1, count).Select(i => WorkerNode.StartAsync(
-            TestNodes.Context($"worker-{i}", BalancerPlanner.WorkerRole, directory),
+            TestNodes.Context($"worker-{i}", BalancerPlan.WorkerRole, directory),
             new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero })));
 
     private static Task<BalancerNode> BalancerAsync(IEnumerable<WorkerNode> workers) =>
@@ -51,7 +51,7 @@ public sealed class WebSocketAndH2cTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task AWebSocketEchoesThroughTheBalancer(bool h2c)
+    public async Task A_web_socket_echoes_through_the_balancer(bool h2c)
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 1);
@@ -78,7 +78,7 @@ public sealed class WebSocketAndH2cTests
     }
 
     [Fact]
-    public async Task AWebSocketWhoseWorkerIsDrainedClosesCleanlyAndTheClientConnectsAgain()
+    public async Task A_web_socket_whose_worker_is_drained_closes_cleanly_and_the_client_connects_again()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 2);
@@ -112,7 +112,7 @@ public sealed class WebSocketAndH2cTests
     }
 
     [Fact]
-    public async Task TheH2cPortAnswersHttp2WithPriorKnowledge()
+    public async Task The_h2c_port_answers_HTTP2_with_prior_knowledge()
     {
         using var data = new TempFolder();
         var workers = await WorkersAsync(data.Path, 1);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Corral.Balancer.Config;
+using Corral.Balancer.Store;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
 using Microsoft.Data.Sqlite;
@@ -12,7 +13,7 @@ namespace Corral.Balancer.Tests.Worker;
 public sealed class PerRunStatsTests
 {
     private static Task<WorkerNode> StartAsync(string directory, string runId) =>
-        WorkerNode.StartAsync(TestNodes.Context("worker-1", BalancerPlanner.WorkerRole, directory) with { RunId = runId },
+        WorkerNode.StartAsync(TestNodes.Context("worker-1", BalancerPlan.WorkerRole, directory) with { RunId = runId },
             new BalancerConfig { FailurePercent = 0, AvgDelay = TimeSpan.Zero });
 
     private static async Task HelloAsync(WorkerNode node, int count)
@@ -28,7 +29,7 @@ public sealed class PerRunStatsTests
     private static long Total(JsonElement original) => original.GetProperty("TotalRequests")[0].GetProperty("total").GetInt64();
 
     [Fact]
-    public async Task WorkerStatsShowTheCurrentRunAndStatsCanNameAnEarlierOne()
+    public async Task Worker_stats_show_the_current_run_and_stats_can_name_an_earlier_one()
     {
         using var data = new TempFolder();
         await using (var first = await StartAsync(data.Path, "run-a"))
@@ -56,7 +57,7 @@ public sealed class PerRunStatsTests
     }
 
     [Fact]
-    public async Task AStoreWithoutRunIdsMigratesAndKeepsItsRowsUnderTheirOwnName()
+    public async Task A_store_without_run_ids_migrates_and_keeps_its_rows_under_their_own_name()
     {
         using var data = new TempFolder();
         var path = data.Combine("balancer.db");

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Corral.Balancer.Config;
+using Corral.Balancer.Store;
 using Corral.Balancer.Tests.Helpers;
 using Corral.Balancer.Worker;
 
@@ -12,7 +13,7 @@ namespace Corral.Balancer.Tests.Worker;
 public sealed class WorkerNodeTests
 {
     private static async Task<WorkerNode> StartAsync(string directory, double failure, TimeSpan delay, string id = "worker-1") =>
-        await WorkerNode.StartAsync(TestNodes.Context(id, BalancerPlanner.WorkerRole, directory), new BalancerConfig
+        await WorkerNode.StartAsync(TestNodes.Context(id, BalancerPlan.WorkerRole, directory), new BalancerConfig
         {
             FailurePercent = failure,
             AvgDelay = delay,
@@ -33,7 +34,7 @@ public sealed class WorkerNodeTests
         }))).SelectMany(c => c).ToArray();
 
     [Fact]
-    public async Task FailureRateIsExactAndStatsTotalsAreExactUnder16ConcurrentClients()
+    public async Task Failure_rate_is_exact_and_stats_totals_are_exact_under_16_concurrent_clients()
     {
         using var data = new TempFolder();
         await using var node = await StartAsync(data.Path, failure: 12, delay: TimeSpan.FromMilliseconds(2));
@@ -68,7 +69,7 @@ public sealed class WorkerNodeTests
     }
 
     [Fact]
-    public async Task WorkerStatsHasTheOriginalShapeOnBothListenersWithAWeightedTotalMean()
+    public async Task Worker_stats_has_the_original_shape_on_both_listeners_with_a_weighted_total_mean()
     {
         using var data = new TempFolder();
         await using var first = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero, "worker-1");
@@ -97,7 +98,7 @@ public sealed class WorkerNodeTests
     }
 
     [Fact]
-    public async Task FaultsNeedTheTokenRefuseBadBodiesAndTakeEffect()
+    public async Task Faults_need_the_token_refuse_bad_bodies_and_take_effect()
     {
         using var data = new TempFolder();
         await using var node = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero);
@@ -123,7 +124,7 @@ public sealed class WorkerNodeTests
     }
 
     [Fact]
-    public async Task OutageRefusesThenDropsThenServesAgainOnTheSamePortWhileAdminAnswers()
+    public async Task Outage_refuses_then_drops_then_serves_again_on_the_same_port_while_admin_answers()
     {
         using var data = new TempFolder();
         await using var node = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero);
@@ -161,7 +162,7 @@ public sealed class WorkerNodeTests
     }
 
     [Fact]
-    public async Task ARestartedWorkerCarriesOnFromItsStoredRow()
+    public async Task A_restarted_worker_carries_on_from_its_stored_row()
     {
         using var data = new TempFolder();
         await using (var first = await StartAsync(data.Path, failure: 50, delay: TimeSpan.Zero))

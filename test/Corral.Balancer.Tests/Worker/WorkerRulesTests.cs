@@ -10,7 +10,7 @@ public sealed class WorkerRulesTests
     [InlineData(0, 0)]
     [InlineData(100, 1000)]
     [InlineData(33.3, 333)]
-    public void FailureScheduleFailsExactlyThePercentOfEachBlock(double percent, int expected)
+    public void Failure_schedule_fails_exactly_the_percent_of_each_block(double percent, int expected)
     {
         var schedule = new FailureSchedule(new SeededRandom(42, "worker-1"));
         for (var block = 0; block < 3; block++)
@@ -21,7 +21,7 @@ public sealed class WorkerRulesTests
     }
 
     [Fact]
-    public void FailureScheduleIsSeededPerWorker()
+    public void Failure_schedule_is_seeded_per_worker()
     {
         bool[] Pattern(long seed, string worker)
         {
@@ -38,7 +38,7 @@ public sealed class WorkerRulesTests
     }
 
     [Fact]
-    public void StatsAreExactUnderConcurrency()
+    public void Stats_are_exact_under_concurrency()
     {
         var stats = new WorkerStats("worker-1");
         Parallel.For(0, 16, client =>
@@ -53,7 +53,7 @@ public sealed class WorkerRulesTests
     }
 
     [Fact]
-    public void FaultsRequestValidates()
+    public void Faults_request_validates()
     {
         var current = new FaultSettings { AvgDelay = TimeSpan.FromMilliseconds(500), FailurePercent = 12 };
         Assert.Contains("failure", new FaultsRequest { Failure = 101 }.ApplyTo(current).Error);

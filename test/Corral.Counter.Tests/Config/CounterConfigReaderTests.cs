@@ -28,10 +28,10 @@ public sealed class CounterConfigReaderTests : IDisposable
         Assert.Equal(Path.Combine(_folder.Path, "logs"), config.WorkerLogs);
         Assert.Equal(TimeSpan.FromSeconds(5), config.PersistInterval);
         Assert.Equal(Durability.Sync, config.Durability);
-        var workers = app.Plan.Find(CounterPlanner.WorkerRole)!;
+        var workers = app.Plan.Find(CounterPlan.WorkerRole)!;
         Assert.Equal(4, workers.Count);
         Assert.Equal([5001, 5002, 5003, 5004], Enumerable.Range(1, 4).Select(i => workers.PortOf(workers.Ports[0], i)));
-        Assert.Equal(5000, app.Plan.Find(CounterPlanner.CoordinatorRole)!.Ports[0].Base);
+        Assert.Equal(5000, app.Plan.Find(CounterPlan.CoordinatorRole)!.Ports[0].Base);
         Assert.Contains(warnings, w => w.Message.StartsWith("config_check:"));
     }
 
@@ -68,7 +68,7 @@ public sealed class CounterConfigReaderTests : IDisposable
         var config = CounterConfig.FromJson(app.Config);
         Assert.Equal(4, config.Workers);
         Assert.Equal(32, config.Partitions);
-        Assert.Equal(10, app.Plan.Find(CounterPlanner.WorkerRole)!.MaxRestarts);
+        Assert.Equal(10, app.Plan.Find(CounterPlan.WorkerRole)!.MaxRestarts);
     }
 
     [Fact]
@@ -84,13 +84,13 @@ public sealed class CounterConfigReaderTests : IDisposable
     [Fact]
     public void A_reload_that_changes_durability_restarts_the_workers_and_one_that_changes_timeouts_the_coordinator()
     {
-        var before = CounterPlanner.Plan(new CounterConfig());
-        var durable = CounterPlanner.Plan(new CounterConfig { Durability = Durability.Fsync });
-        var patient = CounterPlanner.Plan(new CounterConfig { RetryBudget = TimeSpan.FromMinutes(1) });
-        Assert.False(before.Find(CounterPlanner.WorkerRole)!.StartsLike(durable.Find(CounterPlanner.WorkerRole)!));
-        Assert.True(before.Find(CounterPlanner.CoordinatorRole)!.StartsLike(durable.Find(CounterPlanner.CoordinatorRole)!));
-        Assert.True(before.Find(CounterPlanner.WorkerRole)!.StartsLike(patient.Find(CounterPlanner.WorkerRole)!));
-        Assert.False(before.Find(CounterPlanner.CoordinatorRole)!.StartsLike(patient.Find(CounterPlanner.CoordinatorRole)!));
+        var before = CounterPlan.Create(new CounterConfig());
+        var durable = CounterPlan.Create(new CounterConfig { Durability = Durability.Fsync });
+        var patient = CounterPlan.Create(new CounterConfig { RetryBudget = TimeSpan.FromMinutes(1) });
+        Assert.False(before.Find(CounterPlan.WorkerRole)!.StartsLike(durable.Find(CounterPlan.WorkerRole)!));
+        Assert.True(before.Find(CounterPlan.CoordinatorRole)!.StartsLike(durable.Find(CounterPlan.CoordinatorRole)!));
+        Assert.True(before.Find(CounterPlan.WorkerRole)!.StartsLike(patient.Find(CounterPlan.WorkerRole)!));
+        Assert.False(before.Find(CounterPlan.CoordinatorRole)!.StartsLike(patient.Find(CounterPlan.CoordinatorRole)!));
     }
 
     [Fact]

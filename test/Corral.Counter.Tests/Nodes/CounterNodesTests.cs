@@ -39,20 +39,20 @@ public sealed class CounterNodesTests : IAsyncLifetime
 
     private async Task<WorkerNode> WorkerAsync(string id)
     {
-        var node = await WorkerNode.StartAsync(TestNodeContext.Create(id, CounterPlanner.WorkerRole, _folder.Path, NoSupervisor), _config);
+        var node = await WorkerNode.StartAsync(TestNodeContext.Create(id, CounterPlan.WorkerRole, _folder.Path, NoSupervisor), _config);
         _nodes.Add(node);
         return node;
     }
 
     private async Task<CoordinatorNode> CoordinatorAsync(CounterConfig? config = null)
     {
-        var node = await CoordinatorNode.StartAsync(TestNodeContext.Create("coordinator", CounterPlanner.CoordinatorRole, _folder.Path, NoSupervisor), config ?? _config);
+        var node = await CoordinatorNode.StartAsync(TestNodeContext.Create("coordinator", CounterPlan.CoordinatorRole, _folder.Path, NoSupervisor), config ?? _config);
         _nodes.Add(node);
         return node;
     }
 
     private static MembershipSnapshot Members(params (string Id, int Port)[] workers) => new(1, workers
-        .Select(w => new Member(w.Id, CounterPlanner.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{w.Port}" }))
+        .Select(w => new Member(w.Id, CounterPlan.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{w.Port}" }))
         .ToArray());
 
     private Task<HttpResponseMessage> PostAsync(int port, string json, string? token = null)

@@ -24,10 +24,10 @@ public sealed class TenantsEndpointTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var config = new CounterConfig { Partitions = 4, StorePath = _folder.Combine("store"), RetryBudget = TimeSpan.FromSeconds(10) };
-        _worker = await WorkerNode.StartAsync(TestNodeContext.Create("worker-1", CounterPlanner.WorkerRole, _folder.Path, NoSupervisor), config);
-        _coordinator = await CoordinatorNode.StartAsync(TestNodeContext.Create("coordinator", CounterPlanner.CoordinatorRole, _folder.Path, NoSupervisor), config);
+        _worker = await WorkerNode.StartAsync(TestNodeContext.Create("worker-1", CounterPlan.WorkerRole, _folder.Path, NoSupervisor), config);
+        _coordinator = await CoordinatorNode.StartAsync(TestNodeContext.Create("coordinator", CounterPlan.CoordinatorRole, _folder.Path, NoSupervisor), config);
         _coordinator.UseWorkers(new MembershipSnapshot(1,
-            [new Member("worker-1", CounterPlanner.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{_worker.Port}" })]));
+            [new Member("worker-1", CounterPlan.WorkerRole, new Dictionary<string, string> { ["http"] = $"http://127.0.0.1:{_worker.Port}" })]));
     }
 
     public async Task DisposeAsync()

@@ -32,7 +32,7 @@ public sealed class CowboyGiveUpTests
         await using var control = await ControlApiStub.StartAsync();
         using var dir = new TempFolder();
         var config = Configs.Many(2, 5, 1, TimeSpan.FromMilliseconds(50));
-        var context = control.Context("cowboy-1", Corral.Shootout.Config.ShootoutPlan.CowboyRole, dir.Path, config.ToJson());
+        var context = control.Context("cowboy-1", ShootoutPlan.CowboyRole, dir.Path, config.ToJson());
 
         // Port 1 on loopback: nothing listens there, so every call is refused at once.
         var options = new CowboyOptions(new Uri("http://127.0.0.1:1"), TimeSpan.FromMilliseconds(500));

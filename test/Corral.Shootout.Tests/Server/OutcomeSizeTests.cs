@@ -11,13 +11,13 @@ public sealed class OutcomeSizeTests
 {
     [Theory]
     [InlineData(300, 1)]
-    [InlineData(ShootoutConfigLoader.MaxCowboys, 1)]
-    [InlineData(ShootoutConfigLoader.MaxCowboys, 1000)]
-    [InlineData(ShootoutConfigLoader.MaxCowboys, 10_000)]
+    [InlineData(ShootoutConfigReader.MaxCowboys, 1)]
+    [InlineData(ShootoutConfigReader.MaxCowboys, 1000)]
+    [InlineData(ShootoutConfigReader.MaxCowboys, 10_000)]
     public void The_outcome_of_a_shootout_with_the_longest_names_and_largest_counts_fits_the_control_api(int cowboys, int rounds)
     {
-        Assert.True(ShootoutConfigLoader.MaxCowboys == 1000, "the largest case below follows the loader's limits: update it");
-        var names = Enumerable.Range(0, cowboys).Select(i => i.ToString("D6") + new string('n', ShootoutConfigLoader.MaxNameLength - 6)).ToArray();
+        Assert.True(ShootoutConfigReader.MaxCowboys == 1000, "the largest case below follows the loader's limits: update it");
+        var names = Enumerable.Range(0, cowboys).Select(i => i.ToString("D6") + new string('n', ShootoutConfigReader.MaxNameLength - 6)).ToArray();
         var summary = new ShootoutSummary
         {
             Rounds = rounds,

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Runtime.CompilerServices;
-using dotnet_etcd;
+using System.Text;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using V3Electionpb;
+using dotnet_etcd;
 
 namespace Corral.Shootout.Peer.Etcd;
 
@@ -80,7 +81,7 @@ internal sealed class EtcdStore : IDisposable
     /// <summary>The end of the key range that holds every key starting with <paramref name="prefix"/>.</summary>
     public static ByteString PrefixEnd(string prefix)
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(prefix);
+        var bytes = Encoding.UTF8.GetBytes(prefix);
         for (var i = bytes.Length - 1; i >= 0; i--)
         {
             if (bytes[i] < 0xff)

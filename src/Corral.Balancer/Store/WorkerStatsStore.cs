@@ -1,8 +1,9 @@
+using Corral.Balancer.Worker;
 using Corral.Node.Metrics;
 using Corral.Node.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Corral.Balancer.Worker;
+namespace Corral.Balancer.Store;
 
 /// <summary>
 /// The workers' statistics in SQLite (WAL): one row per run and worker id, written only by that worker, so writers

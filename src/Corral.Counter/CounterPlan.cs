@@ -5,13 +5,13 @@ using Corral.Node.Planning;
 namespace Corral.Counter;
 
 /// <summary>Turns a counter config into the supervisor's plan: the workers, then the coordinator once they are ready.</summary>
-public static class CounterPlanner
+public static class CounterPlan
 {
     public const string App = "counter";
     public const string CoordinatorRole = "counter.coordinator";
     public const string WorkerRole = "counter.worker";
 
-    public static AppPlan Plan(CounterConfig config) => new()
+    public static AppPlan Create(CounterConfig config) => new()
     {
         App = App,
         Roles =

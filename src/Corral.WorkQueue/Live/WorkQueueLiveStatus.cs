@@ -6,7 +6,7 @@ using Corral.Node.Control;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
 
-namespace Corral.WorkQueue.Reporter;
+namespace Corral.WorkQueue.Live;
 
 /// <summary>The terminal's progress bar under the scrolling logs: polls the controller's <c>/api/results</c> twice a second.</summary>
 internal sealed class WorkQueueLiveStatus : ILiveStatus

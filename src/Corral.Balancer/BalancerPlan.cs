@@ -5,13 +5,13 @@ using Corral.Node.Planning;
 namespace Corral.Balancer;
 
 /// <summary>Turns a balancer config into the supervisor's plan: N workers, then M balancers once the workers are ready.</summary>
-public static class BalancerPlanner
+public static class BalancerPlan
 {
     public const string App = "balancer";
     public const string WorkerRole = "balancer.worker";
     public const string BalancerRole = "balancer.lb";
 
-    public static AppPlan Plan(BalancerConfig config) => new()
+    public static AppPlan Create(BalancerConfig config) => new()
     {
         App = App,
         Roles =

@@ -7,14 +7,14 @@ using Corral.Shootout.Peer.Etcd;
 namespace Corral.Shootout.Config;
 
 /// <summary>What reading a shootout topology gave: the config and plan when it validated, null otherwise.</summary>
-internal sealed record ShootoutLoadResult(ShootoutConfig? Config, AppPlan? Plan);
+internal sealed record ShootoutReadResult(ShootoutConfig? Config, AppPlan? Plan);
 
 /// <summary>
 /// Reads the three shapes a shootout comes in: Corral's own YAML (<c>app: shootout</c>), seed 000's
 /// <c>config.json</c> (a bare list of cowboys) and seed 001's <c>Shootout</c> resource. Every problem is
 /// recorded with its position and what would be valid, so a user sees all of them at once.
 /// </summary>
-internal static class ShootoutConfigLoader
+internal static class ShootoutConfigReader
 {
     public const int MinCowboys = 2;
     public const int MaxCowboys = 1000;
@@ -30,7 +30,7 @@ internal static class ShootoutConfigLoader
         && mapping["kind"] is TopologyScalar { Value: "Shootout" }
         && mapping["apiVersion"] is TopologyScalar { Value: var api } && api.StartsWith("example.com/", StringComparison.Ordinal);
 
-    public static ShootoutLoadResult Load(TopologyDocument document, TopologyDiagnostics diagnostics)
+    public static ShootoutReadResult Read(TopologyDocument document, TopologyDiagnostics diagnostics)
     {
         var errorsBefore = diagnostics.Errors.Count;
         var (config, reader) = document.Root switch
@@ -53,8 +53,8 @@ internal static class ShootoutConfigLoader
         }
 
         return diagnostics.Errors.Count > errorsBefore || config is null
-            ? new ShootoutLoadResult(null, null)
-            : new ShootoutLoadResult(config, plan);
+            ? new ShootoutReadResult(null, null)
+            : new ShootoutReadResult(config, plan);
     }
 
     private static (ShootoutConfig?, MappingReader?) Unrecognised(TopologyNode root, TopologyDiagnostics diagnostics)

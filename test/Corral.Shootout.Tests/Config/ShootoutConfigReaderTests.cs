@@ -7,7 +7,7 @@ using Corral.Shootout.Peer;
 
 namespace Corral.Shootout.Tests.Config;
 
-public sealed class ShootoutConfigLoaderTests
+public sealed class ShootoutConfigReaderTests
 {
     private const string Valid = """
         app: shootout
@@ -18,11 +18,11 @@ public sealed class ShootoutConfigLoaderTests
           - {name: Bill, health: 8, damage: 2}
         """;
 
-    private static (ShootoutLoadResult Result, TopologyDiagnostics Diagnostics) Load(string text, params string[] overrides)
+    private static (ShootoutReadResult Result, TopologyDiagnostics Diagnostics) Load(string text, params string[] overrides)
     {
         var document = TopologyOverrides.Apply(new TopologyDocument("t.yaml", TopologyParser.Parse(text, "t.yaml")), overrides);
         var diagnostics = new TopologyDiagnostics();
-        return (ShootoutConfigLoader.Load(document, diagnostics), diagnostics);
+        return (ShootoutConfigReader.Read(document, diagnostics), diagnostics);
     }
 
     private static TopologyError SingleError(string text, params string[] overrides)

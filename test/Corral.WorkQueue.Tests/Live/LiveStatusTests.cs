@@ -1,8 +1,8 @@
 using Corral.WorkQueue.Controller;
-using Corral.WorkQueue.Reporter;
+using Corral.WorkQueue.Live;
 using Corral.WorkQueue.Store;
 
-namespace Corral.WorkQueue.Tests.Reporter;
+namespace Corral.WorkQueue.Tests.Live;
 
 /// <summary>The terminal's footer: a bar filled in proportion to the final tasks, the counts, the estimate and what runs where.</summary>
 public sealed class LiveStatusTests

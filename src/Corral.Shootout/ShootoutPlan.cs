@@ -1,6 +1,6 @@
 using Corral.Node.Planning;
 
-namespace Corral.Shootout.Config;
+namespace Corral.Shootout;
 
 /// <summary>The nodes of a server-mode shootout: one game server and one process per cowboy.</summary>
 public static class ShootoutPlan
