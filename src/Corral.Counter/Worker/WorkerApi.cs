@@ -3,6 +3,7 @@ using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Store;
 using Corral.Node.Nodes;
+using Corral.Node.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
