@@ -1,6 +1,7 @@
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
+using Corral.Node.Text;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -209,7 +210,7 @@ internal sealed class SupervisedNode
     {
         if (await process.KillAfterAsync(grace, _options.Time))
         {
-            _owner.Say($"{NodeId} did not stop within {Format(grace)}; killing its process group");
+            _owner.Say($"{NodeId} did not stop within {Durations.Brief(grace)}; killing its process group");
         }
     }
 
@@ -501,9 +502,9 @@ internal sealed class SupervisedNode
         if (!await ready)
         {
             slot.Release();
-            _owner.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
+            _owner.Say($"{NodeId} was not ready within {Durations.Brief(_options.ReadyTimeout)}; killing it");
             process.Kill();
-            return $"was not ready within {Format(_options.ReadyTimeout)}";
+            return $"was not ready within {Durations.Brief(_options.ReadyTimeout)}";
         }
 
         Member? member = null;
@@ -588,7 +589,4 @@ internal sealed class SupervisedNode
     private Dictionary<string, string> UrlsLocked() =>
         _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key,
             p => $"{_role.Ports.FirstOrDefault(planned => planned.Name == p.Key)?.Scheme ?? "http"}://{_options.BindAddress}:{p.Value}");
-
-    internal static string Format(TimeSpan span) =>
-        span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#}s" : $"{span.TotalMilliseconds:0}ms";
 }
