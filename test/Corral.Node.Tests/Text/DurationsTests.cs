@@ -55,5 +55,4 @@ public sealed class DurationsTests
     [InlineData(60_000, "60s")]
     public void Brief_rounds_for_people_to_milliseconds_or_tenths_of_a_second(double milliseconds, string expected) =>
         Assert.Equal(expected, Durations.Brief(TimeSpan.FromMilliseconds(milliseconds)));
-
 }
