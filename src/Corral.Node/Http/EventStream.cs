@@ -33,9 +33,17 @@ public static class EventStream
         var frame = new StringBuilder(data.Length + 32);
         if (eventType is { Length: > 0 } and not "message") frame.Append("event: ").Append(eventType).Append('\n');
         if (id is not null) frame.Append("id: ").Append(id).Append('\n');
-        foreach (var line in data.ReplaceLineEndings("\n").Split('\n'))
+        if (data.AsSpan().IndexOfAny('\r', '\n') < 0)
         {
-            frame.Append("data: ").Append(line).Append('\n');
+            // The common case: one line of JSON.
+            frame.Append("data: ").Append(data).Append('\n');
+        }
+        else
+        {
+            foreach (var line in data.ReplaceLineEndings("\n").Split('\n'))
+            {
+                frame.Append("data: ").Append(line).Append('\n');
+            }
         }
 
         return frame.Append('\n').ToString();
