@@ -12,7 +12,8 @@ namespace Corral.Node.Tests.Http;
 /// <summary>The kit's server-sent-event writer and reader: heartbeats on the injected clock, and what one writes the other reads.</summary>
 public sealed class EventStreamTests
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    // Far longer than any wait here, so only the fake clock can bring a heartbeat within the test.
+    private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class EventStreamTests
         var context = new DefaultHttpContext { Response = { Body = pipe.Writer.AsStream() } };
         var frames = Channel.CreateUnbounded<string>();
         var writing = EventStream.WriteAsync(context, Read(frames.Reader), Interval, time);
-        await using var events = EventStreamReader.ReadAsync(pipe.Reader.AsStream(), TimeSpan.FromMinutes(1), time).GetAsyncEnumerator();
+        await using var events = EventStreamReader.ReadAsync(pipe.Reader.AsStream(), 3 * Interval, time).GetAsyncEnumerator();
 
         await frames.Writer.WriteAsync(EventStream.Retry(TimeSpan.FromSeconds(1)) + EventStream.Frame("{\"a\":1}"));
         await frames.Writer.WriteAsync(EventStream.Frame("line one\nline two", "log", "7"));
