@@ -60,8 +60,8 @@ public static class EventStream
     /// cancelled when the stream ends, so it must honour it (<c>[EnumeratorCancellation]</c>).
     /// </summary>
     /// <remarks>
-    /// The next heartbeat is armed before each write, so it falls exactly one interval after the last write on
-    /// <paramref name="time"/>, never earlier, whatever the scheduling.
+    /// A heartbeat falls exactly one interval after the last write as <paramref name="time"/> counts it (the wait is
+    /// measured from the write's timestamp, not from when the timer happened to be armed), never earlier.
     /// </remarks>
     public static async Task WriteAsync(HttpContext context, IAsyncEnumerable<string> frames, TimeSpan heartbeat, TimeProvider time,
         string cacheControl = "no-cache")
@@ -74,16 +74,27 @@ public static class EventStream
         var cancellationToken = stop.Token;
         var source = frames.GetAsyncEnumerator(cancellationToken);
         Task<bool>? moved = null;
-        CancellationTokenSource? quiet = null;
         try
         {
             moved = source.MoveNextAsync().AsTask();
-            var beat = Arm(heartbeat, time, cancellationToken, ref quiet);
+            var lastWrite = time.GetTimestamp();
             while (true)
             {
-                if (await Task.WhenAny(moved, beat) == beat && !moved.IsCompleted)
+                if (!moved.IsCompleted)
                 {
-                    beat = Arm(heartbeat, time, cancellationToken, ref quiet);
+                    var quietFor = heartbeat - time.GetElapsedTime(lastWrite);
+                    if (quietFor > TimeSpan.Zero)
+                    {
+                        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                        var beat = Task.Delay(quietFor, time, quiet.Token);
+                        await Task.WhenAny(moved, beat);
+                        await quiet.CancelAsync();
+                        cancellationToken.ThrowIfCancellationRequested();
+                        // Either way, look again: the source may have an item, or the interval may be up.
+                        continue;
+                    }
+
+                    lastWrite = time.GetTimestamp();
                     await WriteAsync(response, HeartbeatFrame, cancellationToken);
                     continue;
                 }
@@ -95,7 +106,7 @@ public static class EventStream
 
                 var frame = Encoding.UTF8.GetBytes(source.Current);
                 moved = null;
-                beat = Arm(heartbeat, time, cancellationToken, ref quiet);
+                lastWrite = time.GetTimestamp();
                 await WriteAsync(response, frame, cancellationToken);
                 moved = source.MoveNextAsync().AsTask();
             }
@@ -111,7 +122,6 @@ public static class EventStream
         finally
         {
             await stop.CancelAsync();
-            quiet?.Dispose();
             if (moved is not null)
             {
                 // An async iterator cannot be disposed while a MoveNextAsync is pending: let the cancellation end it.
@@ -120,15 +130,6 @@ public static class EventStream
 
             await source.DisposeAsync();
         }
-    }
-
-    /// <summary>Cancels the previous heartbeat timer and starts the next one.</summary>
-    private static Task Arm(TimeSpan heartbeat, TimeProvider time, CancellationToken cancellationToken, ref CancellationTokenSource? quiet)
-    {
-        quiet?.Cancel();
-        quiet?.Dispose();
-        quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        return Task.Delay(heartbeat, time, quiet.Token);
     }
 
     private static async Task WriteAsync(HttpResponse response, byte[] bytes, CancellationToken cancellationToken)
