@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Corral.Node.Http;
 using Corral.Node.Randomness;
 using Corral.Node.Resilience;
 
@@ -116,7 +117,6 @@ public sealed class ControlClient : IDisposable
         var delay = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var events = new List<T>();
             HttpResponseMessage? response = null;
             Stream? stream = null;
             try
@@ -136,27 +136,24 @@ public sealed class ControlClient : IDisposable
             if (response is not null && stream is not null)
             {
                 using (response)
-                using (var reader = new StreamReader(stream))
                 {
                     delay = TimeSpan.FromMilliseconds(100);
-                    while (!cancellationToken.IsCancellationRequested)
+                    await using var events = EventStreamReader.ReadAsync(stream, FeedSilenceTimeout, _time, cancellationToken)
+                        .GetAsyncEnumerator(cancellationToken);
+                    while (true)
                     {
-                        string? line;
-                        using var silence = new CancellationTokenSource(FeedSilenceTimeout, _time);
-                        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
+                        T? item;
                         try
                         {
-                            line = await reader.ReadLineAsync(read.Token);
+                            if (!await events.MoveNextAsync()) break;
+                            item = JsonSerializer.Deserialize(events.Current.Data, json);
                         }
-                        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+                        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or TimeoutException)
                         {
                             // Broken, or silent past the heartbeat (half-open): reconnect for a fresh snapshot.
                             break;
                         }
 
-                        if (line is null) break;
-                        if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
-                        var item = JsonSerializer.Deserialize(line.AsSpan(5).Trim(), json);
                         if (item is not null) yield return item;
                     }
                 }

@@ -60,6 +60,12 @@ public sealed class Fanout<T>(Lock ownerLock, int capacity = Fanout<T>.DefaultCa
         });
     }
 
+    /// <summary>
+    /// Call under the owner's lock, for a feed whose subscribers read the state elsewhere (they subscribe first, then
+    /// read it, and may see an event twice): the subscription's <see cref="Subscription{T}.First"/> is the default.
+    /// </summary>
+    public Subscription<T> Subscribe() => Subscribe(default!);
+
     /// <summary>Call under the owner's lock. A subscriber whose queue is full is completed with an error and dropped.</summary>
     public void Publish(T item)
     {

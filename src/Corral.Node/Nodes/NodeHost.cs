@@ -1,12 +1,11 @@
 using System.Net;
 using System.Text.Json.Serialization.Metadata;
 using Corral.Node.Control;
+using Corral.Node.Http;
 using Corral.Node.Randomness;
 using Corral.Node.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -27,25 +26,13 @@ public static partial class NodeHost
     /// <summary>Bodies are small everywhere except where a role raises the limit on purpose (the balancer's proxy).</summary>
     public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
 
-    /// <summary>
-    /// A node reads no appsettings file, yet by default the host watches for one: an inotify instance per host, and
-    /// the kernel allows 128 per user, so a few hundred nodes on one machine failed to start. Nothing to reload, no watch.
-    /// </summary>
-    public static readonly string[] NoConfigWatch = ["--hostBuilder:reloadConfigOnChange=false"];
-
     public static WebApplicationBuilder CreateBuilder(NodeContext context, string portName = "http")
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-" + context.Role, Args = NoConfigWatch });
         var ports = new NodePorts(portName);
-        builder.WebHost.UseKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Parse(context.BindAddress), context.Port(portName), ports.SetMain);
-            kestrel.Limits.MaxRequestBodySize = DefaultMaxRequestBodyBytes;
-            kestrel.AddServerHeader = false;
-        });
+        var builder = HttpServer.CreateBuilder("corral-" + context.Role, context.BindAddress, context.Port(portName), DefaultMaxRequestBodyBytes,
+            ports.SetMain);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         ConfigureLogging(builder.Logging);
-        builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(ports);
@@ -115,12 +102,8 @@ public static partial class NodeHost
     }
 
     /// <summary>The port Kestrel actually bound (differs from the planned one when it was 0).</summary>
-    public static int BoundPort(this WebApplication app)
-    {
-        if (app.Services.GetService<NodePorts>()?.MainPort is { } main) return main;
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        return new Uri(addresses.First()).Port;
-    }
+    public static int BoundPort(this WebApplication app) =>
+        app.Services.GetService<NodePorts>()?.MainPort ?? HttpServer.BoundPort(app);
 
     /// <summary>
     /// Starts the node, reports its bound ports to the supervisor, and waits until the host stops

@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Text;
+using Corral.Node.Processes;
+using Corral.Node.Text;
 
 namespace Corral.Node.Planning;
 
@@ -40,24 +41,12 @@ public sealed record ProgramSpec
                                   a.Environment.All(e => b.Environment.TryGetValue(e.Key, out var v) && v == e.Value));
 
     /// <summary>The full path of <see cref="Executable"/>, or null when it cannot be found or run.</summary>
-    public string? Resolve()
-    {
-        if (Executable.Contains('/'))
-        {
-            return IsExecutable(Executable) ? Path.GetFullPath(Executable) : null;
-        }
-
-        var path = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, Executable)).FirstOrDefault(IsExecutable);
-    }
+    public string? Resolve() => Executables.Resolve(Executable);
 
     /// <summary>The error for a program that cannot be found, saying how to install it.</summary>
     public string MissingMessage(string role) =>
         $"the program '{Executable}' for role {role} is not installed or not executable" +
         (InstallHint is { } hint ? $"; install it with: {hint}" : "; install it or put it on PATH");
-
-    private static bool IsExecutable(string path) =>
-        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }
 
 /// <summary>How the supervisor tells that a node is ready and still alive.</summary>
@@ -87,7 +76,7 @@ public static class ProgramTemplate
 {
     /// <summary>Fills in <c>{port:NAME}</c>, <c>{data}</c>, <c>{node}</c> and <c>{bind}</c>; throws on anything else.</summary>
     public static string Expand(string template, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind) =>
-        Walk(template, name => name switch
+        Placeholders.Expand(template, name => name switch
         {
             "data" => data,
             "node" => nodeId,
@@ -98,54 +87,12 @@ public static class ProgramTemplate
         });
 
     /// <summary>Why <paramref name="template"/> cannot be expanded with these port names, or null when it can.</summary>
-    public static string? Check(string template, IReadOnlyCollection<string> portNames)
-    {
-        try
-        {
-            Walk(template, name => name is "data" or "node" or "bind" ||
-                                   (name.StartsWith("port:", StringComparison.Ordinal) && portNames.Contains(name[5..]))
-                ? ""
-                : throw new FormatException(Unknown(template, name, portNames)));
-            return null;
-        }
-        catch (FormatException e)
-        {
-            return e.Message;
-        }
-    }
+    public static string? Check(string template, IReadOnlyCollection<string> portNames) =>
+        Placeholders.Check(template,
+            name => name is "data" or "node" or "bind" || (name.StartsWith("port:", StringComparison.Ordinal) && portNames.Contains(name[5..])),
+            name => Unknown(template, name, portNames));
 
     private static string Unknown(string template, string name, IEnumerable<string> ports) =>
         $"'{{{name}}}' in '{template}' is not a placeholder; valid: {{data}}, {{node}}, {{bind}}, " +
         string.Join(", ", ports.Select(p => $"{{port:{p}}}"));
-
-    private static string Walk(string template, Func<string, string> value)
-    {
-        var result = new StringBuilder(template.Length);
-        for (var i = 0; i < template.Length; i++)
-        {
-            var c = template[i];
-            if ((c == '{' || c == '}') && i + 1 < template.Length && template[i + 1] == c)
-            {
-                result.Append(c);
-                i++;
-            }
-            else if (c == '{')
-            {
-                var end = template.IndexOf('}', i + 1);
-                if (end < 0)
-                {
-                    throw new FormatException($"'{template}' has a '{{' without its '}}' (write '{{{{' for a brace)");
-                }
-
-                result.Append(value(template[(i + 1)..end]));
-                i = end;
-            }
-            else
-            {
-                result.Append(c);
-            }
-        }
-
-        return result.ToString();
-    }
 }

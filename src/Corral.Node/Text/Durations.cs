@@ -48,4 +48,12 @@ public static partial class Durations
             return value.TotalMinutes.ToString("0.###", CultureInfo.InvariantCulture) + "m";
         return value.TotalHours.ToString("0.###", CultureInfo.InvariantCulture) + "h";
     }
+
+    /// <summary>
+    /// Formats a duration for a person reading a message: whole milliseconds under a second (<c>250ms</c>), tenths of a
+    /// second from there (<c>1.5s</c>, <c>60s</c>). Rounded, so not for values read back (<see cref="Format"/> is exact).
+    /// </summary>
+    public static string Brief(TimeSpan value) => value.TotalSeconds >= 1
+        ? value.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + "s"
+        : value.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + "ms";
 }

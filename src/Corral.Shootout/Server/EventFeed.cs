@@ -1,49 +1,61 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using Corral.Node.Feeds;
 using Corral.Shootout.Game;
 
 namespace Corral.Shootout.Server;
 
 /// <summary>
-/// Fans committed events out to server-sent-event subscribers. Each subscriber has its own bounded
-/// queue that drops its oldest events when it falls behind, so a slow reader never slows the game.
+/// Fans committed events out to server-sent-event subscribers through the kit's <see cref="Fanout{T}"/>: each has its
+/// own bounded queue, and one that falls behind is dropped (its stream ends and the page reconnects for a fresh
+/// state), so a slow reader never slows the game.
 /// </summary>
 internal sealed class EventFeed
 {
     private const int QueueLength = 4096;
-    private readonly ConcurrentDictionary<long, Channel<GameEvent>> _subscribers = new();
-    private long _next;
+    private readonly Lock _lock = new();
+    private readonly Fanout<GameEvent> _subscribers;
 
-    public int Subscribers => _subscribers.Count;
+    public EventFeed() => _subscribers = new Fanout<GameEvent>(_lock, QueueLength);
 
-    public void Publish(IReadOnlyList<GameEvent> events)
+    public int Subscribers
     {
-        foreach (var subscriber in _subscribers.Values)
+        get
         {
-            foreach (var e in events) subscriber.Writer.TryWrite(e);
+            lock (_lock)
+            {
+                return _subscribers.Count;
+            }
         }
     }
 
+    public void Publish(IReadOnlyList<GameEvent> events)
+    {
+        lock (_lock)
+        {
+            if (_subscribers.Count == 0) return;
+            foreach (var e in events) _subscribers.Publish(e);
+        }
+    }
+
+    /// <summary>
+    /// Every event published from the first <c>MoveNextAsync</c> on (the subscription is taken there, so a caller can
+    /// subscribe, then read the state, and miss nothing). Ends with a <see cref="SubscriberTooSlowException"/> when this
+    /// reader fell <see cref="QueueLength"/> events behind.
+    /// </summary>
     public async IAsyncEnumerable<GameEvent> SubscribeAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var id = Interlocked.Increment(ref _next);
-        var channel = Channel.CreateBounded<GameEvent>(new BoundedChannelOptions(QueueLength)
+        Subscription<GameEvent> subscription;
+        lock (_lock)
         {
-            FullMode = BoundedChannelFullMode.DropOldest,
-            SingleReader = true,
-        });
-        _subscribers[id] = channel;
-        try
+            subscription = _subscribers.Subscribe();
+        }
+
+        using (subscription)
         {
-            await foreach (var e in channel.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var e in subscription.Events.ReadAllAsync(cancellationToken))
             {
                 yield return e;
             }
-        }
-        finally
-        {
-            _subscribers.TryRemove(id, out _);
         }
     }
 }

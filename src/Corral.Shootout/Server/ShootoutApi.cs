@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Shootout.Game;
 using Microsoft.AspNetCore.Builder;
@@ -42,7 +42,8 @@ internal static class ShootoutApi
     public static IEndpointRouteBuilder MapShootout(this IEndpointRouteBuilder endpoints)
     {
         var engine = endpoints.ServiceProvider.GetRequiredService<GameEngine>();
-        var token = endpoints.ServiceProvider.GetRequiredService<NodeContext>().Token;
+        var node = endpoints.ServiceProvider.GetRequiredService<NodeContext>();
+        var token = node.Token;
         var latency = new ShotLatency();
 
         endpoints.MapPost("/register", (HttpRequest request) => RegisterAsync(engine, request)).RequireClusterToken(token);
@@ -54,22 +55,24 @@ internal static class ShootoutApi
             var s = engine.Snapshot;
             return TypedResults.Ok(new WinnerResponse(s.Round, s.Status, s.Winners.LastOrDefault()?.Winner, s.Winners));
         });
-        endpoints.MapGet("/events", (CancellationToken cancellationToken) =>
-            TypedResults.ServerSentEvents(StreamAsync(engine, cancellationToken)));
+        // A plain RequestDelegate (it writes the response itself), held in a typed local so the request delegate
+        // generator leaves it alone.
+        RequestDelegate events = context => EventStream.WriteAsync(context, StreamAsync(engine, context.RequestAborted),
+            EventStream.DefaultHeartbeat, node.Time, cacheControl: "no-cache,no-store");
+        endpoints.MapGet("/events", events);
         return endpoints;
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> StreamAsync(GameEngine engine,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<string> StreamAsync(GameEngine engine, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Subscribe first, then send the state, so no event between the two is lost (a subscriber may see one twice: seq tells).
         await using var events = engine.Feed.SubscribeAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         var moved = events.MoveNextAsync();
-        yield return new SseItem<string>(JsonSerializer.Serialize(engine.Snapshot, ShootoutJson.Default.GameSnapshot), "state");
+        yield return EventStream.Frame(JsonSerializer.Serialize(engine.Snapshot, ShootoutJson.Default.GameSnapshot), "state");
         while (await moved)
         {
             var e = events.Current;
-            yield return new SseItem<string>(JsonSerializer.Serialize(e, GameEventJson.Default.GameEvent), e.Kind) { EventId = e.Seq.ToString(CultureInfo.InvariantCulture) };
+            yield return EventStream.Frame(JsonSerializer.Serialize(e, GameEventJson.Default.GameEvent), e.Kind, e.Seq.ToString(CultureInfo.InvariantCulture));
             moved = events.MoveNextAsync();
         }
     }

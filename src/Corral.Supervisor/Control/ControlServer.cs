@@ -1,16 +1,16 @@
-using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Corral.Node.Control;
 using Corral.Node.Feeds;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Supervisor.Supervision;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -61,10 +61,8 @@ internal enum NodeActionResult
 /// <summary>How the control API runs besides its address: its clock and feed heartbeat, and (for tests) extra routes.</summary>
 internal sealed record ControlServerOptions
 {
-    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(5);
-
     public TimeProvider Time { get; init; } = TimeProvider.System;
-    public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+    public TimeSpan Heartbeat { get; init; } = EventStream.DefaultHeartbeat;
 
     /// <summary>Routes mapped after the control API's own; the same authentication applies to them.</summary>
     public Action<IEndpointRouteBuilder>? MapExtra { get; init; }
@@ -91,16 +89,9 @@ internal sealed class ControlServer : IAsyncDisposable
         CancellationToken cancellationToken, ControlServerOptions? options = null)
     {
         options ??= new ControlServerOptions();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-control", Args = NodeHost.NoConfigWatch });
+        // The largest body any route takes; each route reads its own, smaller limit through JsonBody.
+        var builder = HttpServer.CreateBuilder("corral-control", bindAddress, port, ControlLimits.MaxOutcomeBytes);
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Parse(bindAddress), port);
-            kestrel.AddServerHeader = false;
-            // The largest body any route takes; each route reads its own, smaller limit through JsonBody.
-            kestrel.Limits.MaxRequestBodySize = ControlLimits.MaxOutcomeBytes;
-        });
-        builder.Services.AddProblemDetails();
         builder.Services.AddAuthentication(ClusterTokenAuthentication.SchemeName)
             .AddScheme<ClusterTokenOptions, ClusterTokenAuthentication>(ClusterTokenAuthentication.SchemeName, o => o.Token = token);
         // The fallback policy covers every endpoint with no policy of its own, however it was mapped
@@ -112,7 +103,7 @@ internal sealed class ControlServer : IAsyncDisposable
         var boundPort = 0;
         app.Use(async (context, next) =>
         {
-            if (Forbidden(context.Request, boundPort) is { } reason)
+            if (LoopbackGuard.Refusal(context.Request, boundPort, "control API") is { } reason)
             {
                 await TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: reason)
                     .ExecuteAsync(context);
@@ -131,30 +122,6 @@ internal sealed class ControlServer : IAsyncDisposable
         boundPort = await SupervisorListener.StartAsync(app, "control API", bindAddress, port,
             "shift all ports with --port-offset N or use --ports dynamic", cancellationToken);
         return new ControlServer(app, new Uri($"http://{bindAddress}:{boundPort}/"));
-    }
-
-    /// <summary>
-    /// Loopback names only (a DNS-rebinding page would send its own name as Host), and a browser's Origin
-    /// must be this very server, so another local page cannot drive the API with a stolen cookie later.
-    /// </summary>
-    internal static string? Forbidden(HttpRequest request, int port)
-    {
-        var host = request.Host.Host;
-        if (host is not ("127.0.0.1" or "localhost" or "[::1]"))
-        {
-            return $"the control API answers only to Host 127.0.0.1 or localhost, not '{request.Host}'";
-        }
-
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0)
-        {
-            return null;
-        }
-
-        return Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme == "http" &&
-               uri.Host is "127.0.0.1" or "localhost" && uri.Port == port
-            ? null
-            : $"cross-origin requests are refused (Origin '{origin}')";
     }
 
     public async ValueTask DisposeAsync()
@@ -220,9 +187,6 @@ internal sealed class ClusterTokenAuthentication(IOptionsMonitor<ClusterTokenOpt
 /// <summary>The control API's routes. Authentication is not theirs: the pipeline's fallback policy requires the token.</summary>
 internal static class ControlApi
 {
-    /// <summary>The SSE comment line a feed sends when it has had nothing to say for a heartbeat interval.</summary>
-    public const string Heartbeat = ": heartbeat";
-
     public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane, ControlServerOptions options)
     {
         routes.MapGet(ControlRoutes.Nodes, () => TypedResults.Json(plane.Nodes(), ControlJson.Default.IReadOnlyListNodeStatus));
@@ -306,58 +270,17 @@ internal static class ControlApi
     {
         using (subscription)
         {
-            var response = context.Response;
-            response.ContentType = "text/event-stream";
-            response.Headers.CacheControl = "no-cache";
-            var cancellationToken = context.RequestAborted;
-            try
-            {
-                await WriteAsync(response, Event(subscription.First, json), cancellationToken);
-                var events = subscription.Events;
-                Task<bool>? readable = null;
-                while (true)
-                {
-                    readable ??= events.WaitToReadAsync(cancellationToken).AsTask();
-                    using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                    {
-                        var beat = Task.Delay(options.Heartbeat, options.Time, quiet.Token);
-                        if (await Task.WhenAny(readable, beat) == beat)
-                        {
-                            await WriteAsync(response, Heartbeat + "\n\n", cancellationToken);
-                            continue;
-                        }
-
-                        await quiet.CancelAsync();
-                    }
-
-                    if (!await readable)
-                    {
-                        break;
-                    }
-
-                    readable = null;
-                    while (events.TryRead(out var item))
-                    {
-                        await WriteAsync(response, Event(item, json), cancellationToken);
-                    }
-                }
-            }
-            catch (SubscriberTooSlowException)
-            {
-                // Dropped for falling behind: ending the response makes the client resubscribe.
-            }
-            catch (Exception e) when (e is OperationCanceledException or IOException)
-            {
-                // The client went away.
-            }
+            await EventStream.WriteAsync(context, Frames(subscription, json, context.RequestAborted), options.Heartbeat, options.Time);
         }
     }
 
-    private static string Event<T>(T item, JsonTypeInfo<T> json) => "data: " + JsonSerializer.Serialize(item, json) + "\n\n";
-
-    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<string> Frames<T>(Subscription<T> subscription, JsonTypeInfo<T> json,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await response.WriteAsync(text, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        yield return EventStream.Frame(JsonSerializer.Serialize(subscription.First, json));
+        await foreach (var item in subscription.Events.ReadAllAsync(cancellationToken))
+        {
+            yield return EventStream.Frame(JsonSerializer.Serialize(item, json));
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -11,7 +12,7 @@ internal readonly record struct AccessDecision(int Status, string? Reason)
 }
 
 /// <summary>
-/// Who may use the dashboard. The Host must be the dashboard's own (a DNS-rebinding page sends its own name); every
+/// Who may use the dashboard. The Host must be the dashboard's own (<see cref="LoopbackGuard"/>); every
 /// request needs the session cookie or the run's token; a request that changes something needs an Origin that is the
 /// dashboard itself, and a cookie-authenticated one must send it (browsers always do for such requests, so a missing
 /// Origin means a client that should not be riding the cookie).
@@ -22,9 +23,9 @@ internal sealed class DashboardAccess(OneTimeCodes codes, string token)
 
     public AccessDecision Check(HttpRequest request, int port)
     {
-        if (!IsOwnHost(request.Host, port))
+        if (!LoopbackGuard.IsOwnHost(request.Host, port))
         {
-            return new(StatusCodes.Status403Forbidden, $"the dashboard answers only to Host 127.0.0.1:{port} or localhost:{port}, not '{request.Host}'");
+            return new(StatusCodes.Status403Forbidden, LoopbackGuard.Refusal(request, port, "dashboard"));
         }
 
         var byCookie = request.Cookies.TryGetValue(CookieName(port), out var session) && session is { Length: > 0 } && codes.IsSession(session);
@@ -48,15 +49,8 @@ internal sealed class DashboardAccess(OneTimeCodes codes, string token)
                 : new(StatusCodes.Status403Forbidden, "a change made with the dashboard's cookie must carry the dashboard's Origin header");
         }
 
-        return IsOwnOrigin(origin, port)
+        return LoopbackGuard.IsOwnOrigin(origin, port)
             ? AccessDecision.Allowed
             : new(StatusCodes.Status403Forbidden, $"cross-origin changes are refused (Origin '{origin}')");
     }
-
-    private static bool IsOwnHost(HostString host, int port) =>
-        host.Port == port && host.Host is "127.0.0.1" or "localhost";
-
-    private static bool IsOwnOrigin(string origin, int port) =>
-        Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme == "http" && uri.Host is "127.0.0.1" or "localhost" &&
-        uri.Port == port && uri.AbsolutePath == "/";
 }

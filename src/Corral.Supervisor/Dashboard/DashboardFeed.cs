@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Corral.Node.Control;
 using Corral.Node.Feeds;
+using Corral.Node.Http;
 using Corral.Supervisor.Supervision;
 
 namespace Corral.Supervisor.Dashboard;
@@ -127,5 +128,5 @@ internal sealed class DashboardFeed : IOutputSink
     }
 
     private static string Frame<T>(string kind, T item, JsonTypeInfo<T> json) =>
-        $"event: {kind}\ndata: {JsonSerializer.Serialize(item, json)}\n\n";
+        EventStream.Frame(JsonSerializer.Serialize(item, json), kind);
 }

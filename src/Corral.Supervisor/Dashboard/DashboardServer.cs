@@ -1,16 +1,16 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Dashboard;
 using Corral.Node.Feeds;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Supervisor.Control;
 using Corral.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -54,15 +54,8 @@ internal sealed class DashboardServer : IAsyncDisposable
     public static async Task<DashboardServer> StartAsync(IDashboardRun run, DashboardFeed feed, DashboardPanel? panel, string bindAddress,
         int port, TimeProvider time, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "corral-dashboard", Args = NodeHost.NoConfigWatch });
+        var builder = HttpServer.CreateBuilder("corral-dashboard", bindAddress, port, 64 * 1024);
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Parse(bindAddress), port);
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
-        });
-        builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, DashboardJson.Default));
         var app = builder.Build();
         var codes = new OneTimeCodes(time);
@@ -167,6 +160,7 @@ internal sealed class DashboardServer : IAsyncDisposable
 internal static class DashboardApi
 {
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
     public static DashboardNodes NodesView(IDashboardRun run, DashboardFeed feed, TimeProvider time) => new(
         run.Nodes().Select(n => new DashboardNode
@@ -218,7 +212,7 @@ internal static class DashboardApi
 
         // Plain RequestDelegates (they write the response themselves), held in typed locals so the request delegate
         // generator leaves them alone.
-        RequestDelegate events = context => StreamAsync(context, feed);
+        RequestDelegate events = context => StreamAsync(context, feed, time);
         RequestDelegate restart = context => ForwardAsync(context, control, ControlRoutes.Restart(RouteValue(context, "nodeId")), null);
         RequestDelegate stop = context => ForwardAsync(context, control, ControlRoutes.Stop(RouteValue(context, "nodeId")), null);
         RequestDelegate scale = context => ScaleAsync(context, run, control);
@@ -291,54 +285,27 @@ internal static class DashboardApi
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, DashboardFeed feed)
+    /// <summary>The page's feed: the state now in one frame, then each change, batched while the page keeps up.</summary>
+    private static async Task StreamAsync(HttpContext context, DashboardFeed feed, TimeProvider time)
     {
         using var subscription = feed.Subscribe();
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        var cancellationToken = context.RequestAborted;
-        try
-        {
-            await WriteAsync(response, "retry: 1000\n" + subscription.First, cancellationToken);
-            var events = subscription.Events;
-            while (true)
-            {
-                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                quiet.CancelAfter(Heartbeat);
-                bool more;
-                try
-                {
-                    more = await events.WaitToReadAsync(quiet.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    await WriteAsync(response, ControlApi.Heartbeat + "\n\n", cancellationToken);
-                    continue;
-                }
-
-                if (!more) break;
-                var batch = new StringBuilder();
-                while (batch.Length < 256 * 1024 && events.TryRead(out var frame))
-                {
-                    batch.Append(frame);
-                }
-
-                await WriteAsync(response, batch.ToString(), cancellationToken);
-            }
-        }
-        catch (SubscriberTooSlowException)
-        {
-            // Dropped for falling behind: the EventSource reconnects for a fresh start.
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // The page went away.
-        }
+        // no-store, as every dashboard answer (the pipeline sets it; the stream must not undo it).
+        await EventStream.WriteAsync(context, Frames(subscription, context.RequestAborted), Heartbeat, time, cacheControl: "no-store");
     }
 
-    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<string> Frames(Subscription<string> subscription, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await response.WriteAsync(text, Encoding.UTF8, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        yield return EventStream.Retry(ReconnectDelay) + subscription.First;
+        var events = subscription.Events;
+        while (await events.WaitToReadAsync(cancellationToken))
+        {
+            var batch = new StringBuilder();
+            while (batch.Length < 256 * 1024 && events.TryRead(out var frame))
+            {
+                batch.Append(frame);
+            }
+
+            yield return batch.ToString();
+        }
     }
 }

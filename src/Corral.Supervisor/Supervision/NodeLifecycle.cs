@@ -2,6 +2,7 @@ using Corral.Node.Control;
 using Corral.Node.Planning;
 using Corral.Node.Randomness;
 using Corral.Node.Resilience;
+using Corral.Node.Text;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -156,12 +157,12 @@ internal sealed class NodeLifecycle(string nodeId, long seed, TimeProvider time)
         {
             State = NodeState.Failed;
             return new(ExitAction.FailRun,
-                $"{nodeId} {why} and has used all {role.MaxRestarts} restarts within {SupervisedNode.Format(RestartBudget.Window)}");
+                $"{nodeId} {why} and has used all {role.MaxRestarts} restarts within {Durations.Brief(RestartBudget.Window)}");
         }
 
         var delay = RestartDelay(role, _budget.Step, seed, nodeId);
         State = NodeState.BackingOff;
-        return new(ExitAction.BackOff, $"{nodeId} {why}; restart {taken} of {role.MaxRestarts} in {SupervisedNode.Format(delay)}", delay);
+        return new(ExitAction.BackOff, $"{nodeId} {why}; restart {taken} of {role.MaxRestarts} in {Durations.Brief(delay)}", delay);
     }
 
     /// <summary>

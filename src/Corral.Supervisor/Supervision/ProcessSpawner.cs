@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Corral.Node.Processes;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -47,19 +48,7 @@ internal sealed class ProcessSpawner
     }
 
     /// <summary>Whether <c>setsid</c> and <c>setpriv</c> (util-linux) can be found on PATH.</summary>
-    public static string? MissingTool()
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
-        foreach (var tool in new[] { "setsid", "setpriv" })
-        {
-            if (!path.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool))))
-            {
-                return tool;
-            }
-        }
-
-        return null;
-    }
+    public static string? MissingTool() => new[] { "setsid", "setpriv" }.FirstOrDefault(tool => Executables.Resolve(tool) is null);
 
     private void Serve()
     {

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
+using Corral.Node.Text;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -207,7 +208,7 @@ internal sealed class SupervisedNode
     {
         if (await process.KillAfterAsync(grace, _options.Time))
         {
-            _host.Say($"{NodeId} did not stop within {Format(grace)}; killing its process group");
+            _host.Say($"{NodeId} did not stop within {Durations.Brief(grace)}; killing its process group");
         }
     }
 
@@ -479,9 +480,9 @@ internal sealed class SupervisedNode
         if (!await ready)
         {
             slot.Release();
-            _host.Say($"{NodeId} was not ready within {Format(_options.ReadyTimeout)}; killing it");
+            _host.Say($"{NodeId} was not ready within {Durations.Brief(_options.ReadyTimeout)}; killing it");
             process.Kill();
-            return $"was not ready within {Format(_options.ReadyTimeout)}";
+            return $"was not ready within {Durations.Brief(_options.ReadyTimeout)}";
         }
 
         Member? member = null;
@@ -554,7 +555,4 @@ internal sealed class SupervisedNode
     /// <summary>The ports a dynamic node ended up on, as tests and benchmarks read them: <c>cowboy-3 listens on http 40123</c>.</summary>
     private void SayPorts(IReadOnlyDictionary<string, int> ports) =>
         _host.Say($"{NodeId} listens on {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
-
-    internal static string Format(TimeSpan span) =>
-        span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#}s" : $"{span.TotalMilliseconds:0}ms";
 }

@@ -1,7 +1,5 @@
+using Corral.Node.Http;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -24,7 +22,6 @@ internal static class SupervisorListener
             throw new SupervisorException($"the {listener} cannot listen on {bindAddress}:{port} ({e.Message}); {remedy}");
         }
 
-        // Port 0 asks the kernel for a free one: the address Kestrel reports is the truth.
-        return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        return HttpServer.BoundPort(app);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Serialization;
 using Corral.Node.Control;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
 using Corral.Supervisor.Control;
@@ -48,7 +49,7 @@ public sealed record SupervisorOptions
     public bool ExplicitSeed { get; init; }
 
     /// <summary>How often the membership and config feeds send a heartbeat, so a client notices a half-open connection.</summary>
-    public TimeSpan FeedHeartbeat { get; init; } = ControlServerOptions.DefaultHeartbeat;
+    public TimeSpan FeedHeartbeat { get; init; } = EventStream.DefaultHeartbeat;
 
     /// <summary>How long a node may take to drain after SIGTERM before its process group is killed.</summary>
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);

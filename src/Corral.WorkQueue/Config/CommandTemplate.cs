@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Corral.Node.Text;
 
 namespace Corral.WorkQueue.Config;
 
@@ -13,7 +13,7 @@ internal static class CommandTemplate
     public static readonly string[] Names = ["spec", "browser", "viewport", "project", "key", "attempt"];
 
     public static IReadOnlyList<string> Expand(IReadOnlyList<string> command, TaskDefinition task, int attempt) =>
-        command.Select(arg => Walk(arg, name => name switch
+        command.Select(arg => Placeholders.Expand(arg, name => name switch
         {
             "spec" => task.Spec,
             "browser" => task.Browser,
@@ -25,46 +25,8 @@ internal static class CommandTemplate
         })).ToArray();
 
     /// <summary>Why an argument cannot be expanded, or null when it can.</summary>
-    public static string? Check(string argument)
-    {
-        try
-        {
-            Walk(argument, name => Names.Contains(name) ? "" : throw new FormatException(Unknown(argument, name)));
-            return null;
-        }
-        catch (FormatException e)
-        {
-            return e.Message;
-        }
-    }
+    public static string? Check(string argument) => Placeholders.Check(argument, Names.Contains, name => Unknown(argument, name));
 
     private static string Unknown(string argument, string name) =>
         $"'{{{name}}}' in '{argument}' is not a placeholder; valid: {string.Join(", ", Names.Select(n => $"{{{n}}}"))} ('{{{{' for a brace)";
-
-    private static string Walk(string template, Func<string, string> value)
-    {
-        var result = new StringBuilder(template.Length);
-        for (var i = 0; i < template.Length; i++)
-        {
-            var c = template[i];
-            if ((c == '{' || c == '}') && i + 1 < template.Length && template[i + 1] == c)
-            {
-                result.Append(c);
-                i++;
-            }
-            else if (c == '{')
-            {
-                var end = template.IndexOf('}', i + 1);
-                if (end < 0) throw new FormatException($"'{template}' has a '{{' without its '}}' (write '{{{{' for a brace)");
-                result.Append(value(template[(i + 1)..end]));
-                i = end;
-            }
-            else
-            {
-                result.Append(c);
-            }
-        }
-
-        return result.ToString();
-    }
 }

@@ -1,5 +1,6 @@
 using Corral.Node.Planning;
 using Corral.Node.Storage;
+using Corral.Node.Processes;
 using Corral.Node.Topology;
 
 namespace Corral.WorkQueue.Config;
@@ -173,7 +174,7 @@ internal static class WorkQueueConfigReader
         {
             d.Error(node ?? reader.Mapping, $"command: the program '{command[0]}' may not hold placeholders");
         }
-        else if (Executables.Resolve(command[0], specRoot) is null)
+        else if (Executables.Resolve(command[0], folder: specRoot) is null)
         {
             var hint = command[0] is "npx" or "node" or "npm"
                 ? "install Node.js and npm (apt-get install npm) and the specs' packages (npm ci in the spec root), or"
@@ -216,23 +217,4 @@ internal static class WorkQueueConfigReader
         reader.Diagnostics.Error(reader.Mapping["store"]!, $"store must be sqlite, redis (the run starts redis-server) or redis://host:port (a running server), got '{text}'");
         return "sqlite";
     }
-}
-
-/// <summary>Finds a program the way a shell would, without one: a name on the PATH, or a path relative to a folder.</summary>
-internal static class Executables
-{
-    public static string? Resolve(string program, string folder)
-    {
-        if (program.Contains('/'))
-        {
-            var path = Path.GetFullPath(Path.Combine(folder, program));
-            return IsExecutable(path) ? path : null;
-        }
-
-        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        return searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, program)).FirstOrDefault(IsExecutable);
-    }
-
-    private static bool IsExecutable(string path) =>
-        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.WorkQueue.Reporter;
 using Corral.WorkQueue.Store;
@@ -58,36 +60,18 @@ internal static class QueueApi
     public static async Task<ResultsDocument> SnapshotAsync(QueueService queue) =>
         ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots);
 
-    /// <summary>Server-sent events: the whole results document now and after every change (at most ten a second), a comment every 5 s.</summary>
-    private static async Task StreamAsync(HttpContext http, QueueService queue)
-    {
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-store";
-        var cancel = http.RequestAborted;
-        try
-        {
-            while (!cancel.IsCancellationRequested)
-            {
-                var next = queue.NextChange;
-                var json = JsonSerializer.Serialize(await SnapshotAsync(queue), WorkQueueJson.Default.ResultsDocument);
-                await http.Response.WriteAsync($"data: {json}\n\n", cancel);
-                await http.Response.Body.FlushAsync(cancel);
-                while (!next.IsCompleted)
-                {
-                    if (await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(5), cancel)) != next)
-                    {
-                        cancel.ThrowIfCancellationRequested();
-                        await http.Response.WriteAsync(": ping\n\n", cancel);
-                        await http.Response.Body.FlushAsync(cancel);
-                    }
-                }
+    /// <summary>Server-sent events: the whole results document now and after every change (at most ten a second), a heartbeat when quiet.</summary>
+    private static Task StreamAsync(HttpContext http, QueueService queue) =>
+        EventStream.WriteAsync(http, Documents(queue, http.RequestAborted), EventStream.DefaultHeartbeat, queue.Time, cacheControl: "no-store");
 
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cancel);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
+    private static async IAsyncEnumerable<string> Documents(QueueService queue, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
         {
-            // The page went away.
+            var next = queue.NextChange;
+            yield return EventStream.Frame(JsonSerializer.Serialize(await SnapshotAsync(queue), WorkQueueJson.Default.ResultsDocument));
+            await next.WaitAsync(cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), queue.Time, cancellationToken);
         }
     }
 

@@ -24,6 +24,9 @@ internal sealed partial class QueueService(ITaskStore store, WorkQueueConfig con
 
     public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>The controller's clock (the reporter feed's throttle and heartbeat run on it).</summary>
+    public TimeProvider Time => time;
+
     /// <summary>Enqueues the run's tasks, or on a resume keeps what the store has.</summary>
     public async Task StartAsync()
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Feeds;
+using Corral.Node.Http;
 using Corral.Supervisor.Control;
 using Corral.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
@@ -66,7 +67,7 @@ public sealed class ControlServerTests
                 await Task.WhenAny(next, Task.Delay(25));
             }
 
-            Assert.Equal(ControlApi.Heartbeat, await next.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(EventStream.Heartbeat, await next.WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.Equal("", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
         }
     }
