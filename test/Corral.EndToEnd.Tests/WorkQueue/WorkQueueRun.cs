@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Corral.WorkQueue;
 using Corral.WorkQueue.Controller;
 
-namespace Corral.WorkQueue.Tests.EndToEnd;
+namespace Corral.EndToEnd.Tests.WorkQueue;
 
 /// <summary>
 /// A spec folder for one end-to-end test: a tiny runner script whose behaviour each spec name picks, a spec list, and a

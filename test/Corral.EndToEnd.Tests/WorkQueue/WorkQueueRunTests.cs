@@ -1,17 +1,10 @@
 using System.Xml.Linq;
 using Corral.WorkQueue.Store;
 
-namespace Corral.WorkQueue.Tests.EndToEnd;
-
-/// <summary>End-to-end tests start whole runs of real processes; on two cores they run one at a time.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class WorkQueueEndToEnd
-{
-    public const string Name = "workqueue end-to-end";
-}
+namespace Corral.EndToEnd.Tests.WorkQueue;
 
 /// <summary>The real corral binary runs work queues on both stores; workers, controllers and specs are really killed.</summary>
-[Collection(WorkQueueEndToEnd.Name)]
+[Collection(EndToEnd.Collection)]
 public sealed class WorkQueueRunTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
