@@ -16,7 +16,9 @@ internal static class WorkQueueConfigReader
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
     /// <summary>The config and the reader of the top level (for <c>restarts:</c>), or a null config when anything is wrong.</summary>
-    public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics)
+    /// <param name="searchPath">The PATH the command's program is looked up on; null reads the environment's (tests pass their own).</param>
+    public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics,
+        string? searchPath = null)
     {
         var skipped = new List<string>();
         var reader = MappingReader.From(document.Root, diagnostics, "");
@@ -41,7 +43,7 @@ internal static class WorkQueueConfigReader
             specListRoot = loaded;
         }
 
-        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder);
+        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder, searchPath);
         IReadOnlyList<TaskDefinition>? tasks;
         if (original)
         {
@@ -94,7 +96,7 @@ internal static class WorkQueueConfigReader
         return null;
     }
 
-    private static WorkQueueConfig ReadSettings(MappingReader reader, string specListFolder, string topologyFolder)
+    private static WorkQueueConfig ReadSettings(MappingReader reader, string specListFolder, string topologyFolder, string? searchPath)
     {
         var d = reader.Diagnostics;
         var specRoot = reader.OptionalString("spec-root") is { } root
@@ -105,7 +107,7 @@ internal static class WorkQueueConfigReader
             d.Error(reader.Mapping["spec-root"] ?? reader.Mapping, $"spec-root '{specRoot}' is not a folder: the spec commands run there (default: the spec list's folder)");
         }
 
-        var command = ReadCommand(reader, specRoot);
+        var command = ReadCommand(reader, specRoot, searchPath);
         var workers = reader.OptionalInt("workers", 1, 256) ?? 2;
         var concurrency = reader.OptionalInt("concurrency", 1, 64) ?? 1;
         var timeout = reader.OptionalDuration("timeout", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromMinutes(10);
@@ -133,7 +135,7 @@ internal static class WorkQueueConfigReader
         };
     }
 
-    private static IReadOnlyList<string> ReadCommand(MappingReader reader, string specRoot)
+    private static IReadOnlyList<string> ReadCommand(MappingReader reader, string specRoot, string? searchPath)
     {
         var d = reader.Diagnostics;
         var node = reader.Mapping["command"];
@@ -172,7 +174,7 @@ internal static class WorkQueueConfigReader
         {
             d.Error(node ?? reader.Mapping, $"command: the program '{command[0]}' may not hold placeholders");
         }
-        else if (Executables.Resolve(command[0], specRoot) is null)
+        else if (Executables.Resolve(command[0], specRoot, searchPath) is null)
         {
             var hint = command[0] is "npx" or "node" or "npm"
                 ? "install Node.js and npm (apt-get install npm) and the specs' packages (npm ci in the spec root), or"
@@ -220,7 +222,7 @@ internal static class WorkQueueConfigReader
 /// <summary>Finds a program the way a shell would, without one: a name on the PATH, or a path relative to a folder.</summary>
 internal static class Executables
 {
-    public static string? Resolve(string program, string folder)
+    public static string? Resolve(string program, string folder, string? searchPath = null)
     {
         if (program.Contains('/'))
         {
@@ -228,7 +230,7 @@ internal static class Executables
             return IsExecutable(path) ? path : null;
         }
 
-        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        searchPath ??= Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
         return searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, program)).FirstOrDefault(IsExecutable);
     }
 
