@@ -150,7 +150,7 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
                 var victim = $"worker-{random.Next(1, 5)}";
                 if (corral.PidsOf(victim) is { Count: > 0 } pids && Posix.IsAlive(pids[^1]))
                 {
-                    Posix.Signal(pids[^1], Posix.SigKill);
+                    await Posix.KillAsync(pids[^1], TimeSpan.FromSeconds(10));
                     kills++;
                 }
             }
