@@ -62,6 +62,22 @@ public sealed partial class CorralProcess : IAsyncDisposable
         _lines.Enqueue(line);
     }
 
+    /// <summary>
+    /// Whether a matching line (after the first <paramref name="skip"/>) comes within <paramref name="window"/>: for a test
+    /// that must show something did not happen, where only a bounded look can tell.
+    /// </summary>
+    public async Task<bool> LineWithinAsync(Func<string, bool> match, TimeSpan window, int skip = 0)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < window)
+        {
+            if (_lines.Where(match).Skip(skip).Any()) return true;
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
+        }
+
+        return _lines.Where(match).Skip(skip).Any();
+    }
+
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, int skip = 0)
     {
         string? found = null;

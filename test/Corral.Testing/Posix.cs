@@ -12,7 +12,23 @@ public static partial class Posix
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    public static void Signal(int pid, int signal) => Kill(pid, signal);
+    /// <summary>Sends a signal, and throws when <c>kill()</c> refuses it (no such process, not ours), so a test never counts a signal that was not sent.</summary>
+    public static void Signal(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>
+    /// SIGKILLs a process and waits (bounded) until it is gone, so a test counts kills that happened, not signals sent.
+    /// </summary>
+    public static async Task KillAsync(int pid, TimeSpan timeout)
+    {
+        Signal(pid, SigKill);
+        await Eventually.TrueAsync(() => !IsAlive(pid), timeout, $"process {pid} to be gone after SIGKILL");
+    }
 
     /// <summary>Alive means present and not a zombie (a killed child lingers as Z until reaped).</summary>
     public static bool IsAlive(int pid)

@@ -18,7 +18,9 @@ internal static class WorkQueueConfigReader
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
     /// <summary>The config and the reader of the top level (for <c>restarts:</c>), or a null config when anything is wrong.</summary>
-    public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics)
+    /// <param name="searchPath">The PATH the command's program is looked up on; null reads the environment's (tests pass their own).</param>
+    public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics,
+        string? searchPath = null)
     {
         var skipped = new List<string>();
         var reader = MappingReader.From(document.Root, diagnostics, "");
@@ -43,7 +45,7 @@ internal static class WorkQueueConfigReader
             specListRoot = loaded;
         }
 
-        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder);
+        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder, searchPath);
         IReadOnlyList<TaskDefinition>? tasks;
         if (original)
         {
@@ -96,7 +98,7 @@ internal static class WorkQueueConfigReader
         return null;
     }
 
-    private static WorkQueueConfig ReadSettings(MappingReader reader, string specListFolder, string topologyFolder)
+    private static WorkQueueConfig ReadSettings(MappingReader reader, string specListFolder, string topologyFolder, string? searchPath)
     {
         var d = reader.Diagnostics;
         var specRoot = reader.OptionalString("spec-root") is { } root
@@ -107,7 +109,7 @@ internal static class WorkQueueConfigReader
             d.Error(reader.Mapping["spec-root"] ?? reader.Mapping, $"spec-root '{specRoot}' is not a folder: the spec commands run there (default: the spec list's folder)");
         }
 
-        var command = ReadCommand(reader, specRoot);
+        var command = ReadCommand(reader, specRoot, searchPath);
         var workers = reader.OptionalInt("workers", 1, 256) ?? 2;
         var concurrency = reader.OptionalInt("concurrency", 1, 64) ?? 1;
         var timeout = reader.OptionalDuration("timeout", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromMinutes(10);
@@ -135,7 +137,7 @@ internal static class WorkQueueConfigReader
         };
     }
 
-    private static IReadOnlyList<string> ReadCommand(MappingReader reader, string specRoot)
+    private static IReadOnlyList<string> ReadCommand(MappingReader reader, string specRoot, string? searchPath)
     {
         var d = reader.Diagnostics;
         var node = reader.Mapping["command"];
@@ -174,7 +176,7 @@ internal static class WorkQueueConfigReader
         {
             d.Error(node ?? reader.Mapping, $"command: the program '{command[0]}' may not hold placeholders");
         }
-        else if (Executables.Resolve(command[0], folder: specRoot) is null)
+        else if (Executables.Resolve(command[0], searchPath, specRoot) is null)
         {
             var hint = command[0] is "npx" or "node" or "npm"
                 ? "install Node.js and npm (apt-get install npm) and the specs' packages (npm ci in the spec root), or"

@@ -124,6 +124,7 @@ public sealed class BalancerRunTests : IDisposable
         await Eventually.TrueAsync(() => load.Ok >= 500, Bound, "steady load through lb-1");
 
         var workers = new[] { "worker-1", "worker-2", "worker-3" };
+        var kills = 0;
         for (var round = 0; round < 10; round++)
         {
             // One worker lost at a time: the previous victim is back (restarted, in the feed, up in lb-1) before the next
@@ -131,10 +132,12 @@ public sealed class BalancerRunTests : IDisposable
             await Eventually.TrueAsync(async ct => (await LbWorkersAsync(lb, ct)).Count(w => w.Health == "up") == 3, Bound,
                 "all three workers to be up in lb-1 before the next kill");
             var victim = corral.PidsOf(workers[round % workers.Length]).Last();
-            Posix.Signal(victim, Posix.SigKill);
+            await Posix.KillAsync(victim, Bound);
+            kills++;
             await Task.Delay(TimeSpan.FromSeconds(2));
         }
 
+        Assert.Equal(10, kills);
         await load.StopAsync();
         Assert.True(load.Failures.Count == 0,
             $"{load.Failures.Count} client-visible failures out of {load.Sent} requests: "

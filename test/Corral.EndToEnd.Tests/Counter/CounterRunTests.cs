@@ -150,7 +150,7 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
                 var victim = $"worker-{random.Next(1, 5)}";
                 if (corral.PidsOf(victim) is { Count: > 0 } pids && Posix.IsAlive(pids[^1]))
                 {
-                    Posix.Signal(pids[^1], Posix.SigKill);
+                    await Posix.KillAsync(pids[^1], TimeSpan.FromSeconds(10));
                     kills++;
                 }
             }
@@ -178,8 +178,9 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
         await using var corral = Up(topology);
         var port = await ReadyCoordinatorAsync(corral);
         var (batches, reference) = CounterLoad.Plan(30_000, tenants: 1000, batchSize: 50, seed: 11);
-        // 3,000 items/s: the load outlasts both edits.
-        await using (var load = CounterLoad.Start(port, batches, clients: 4, retry: false, itemsPerSecond: 3_000))
+        // 1,000 items/s, so 30 s of load: it must outlast a worker's start, its takeover and its drain, which take several
+        // seconds each with both cores busy (10 s of load did not always).
+        await using (var load = CounterLoad.Start(port, batches, clients: 4, retry: false, itemsPerSecond: 1_000))
         {
             await Eventually.TrueAsync(() => load.Acknowledged > 3_000 || load.Finished, Bound, "load to flow");
             File.WriteAllText(topology, Topology(4));

@@ -128,8 +128,10 @@ public sealed class PeerRunTests
         var state = await new PeerGame(store, keys, config, 11, TimeProvider.System).ReadAsync(CancellationToken.None);
         var node = state.Find(leader!)!.Node!;
 
-        var stopped = System.Diagnostics.Stopwatch.StartNew();
+        // The clock starts once the leader is gone (stopping revokes its lease): stopping a cowboy's loops is the harness's
+        // time, not the fail-over's, and on two busy cores it can take a good part of the 3 s.
         await run.StopCowboyAsync(node);
+        var stopped = System.Diagnostics.Stopwatch.StartNew();
         string? next = null;
         await Eventually.TrueAsync(async ct => (next = (await store.LeaderAsync(keys.Election, ct))?.Value.ToStringUtf8()) is { } n && n != leader,
             TimeSpan.FromSeconds(3), "a new leader within 3 s");
@@ -143,13 +145,15 @@ public sealed class PeerRunTests
     }
 
     [Fact]
-    public async Task Every_cowboy_shows_the_same_agreed_state_with_the_winner_and_the_leader()
+    public async Task Each_cowboys_view_reads_the_finished_game_from_etcd_with_one_winner_left_alive_and_a_cowboy_leading()
     {
         await using var etcd = await EtcdServer.StartAsync();
         var config = Seeded(21, etcd.Endpoints, cowboys: 4) with { Rounds = 1 };
         await using var run = await PeerHarness.StartAsync(config, "state");
         await run.Finished.WaitAsync(TimeSpan.FromSeconds(60));
 
+        // Every view reads etcd after the game, through the same path: this checks what each view shows of a finished
+        // game, not that cowboys agreed mid-game (the checker's history does that in the seeded-runs test).
         var snapshots = await Task.WhenAll(run.Views.Values.Select(v => v.SnapshotAsync(CancellationToken.None)));
         var json = snapshots.Select(s => System.Text.Json.JsonSerializer.Serialize(s!, ShootoutJson.Default.GameSnapshot)).ToArray();
         Assert.All(json, j => Assert.Equal(json[0], j));

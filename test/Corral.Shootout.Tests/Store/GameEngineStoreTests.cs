@@ -272,7 +272,7 @@ public sealed class GameEngineStoreTests : IDisposable
         Assert.Equal(["A", "B"], summary.Winners.Select(w => w.Winner));
         Assert.Equal(2, summary.ShotsFired);
         Assert.Equal(5000, summary.DurationMs);
-        Assert.All(summary.Cowboys, c => Assert.Equal((1, 1, 1L, 1L, 1L), (c.Wins, c.Wins, c.ShotsFired, c.DamageDealt, c.DamageTaken)));
+        Assert.All(summary.Cowboys, c => Assert.Equal((1, 1L, 1L, 1L), (c.Wins, c.ShotsFired, c.DamageDealt, c.DamageTaken)));
         Assert.True(ShootoutChecker.CheckFile(Events).Passed);
     }
 }

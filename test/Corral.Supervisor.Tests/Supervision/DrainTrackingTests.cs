@@ -10,7 +10,11 @@ namespace Corral.Supervisor.Tests.Supervision;
 /// </summary>
 public sealed class DrainTrackingTests
 {
-    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(4);
+    /// <summary>
+    /// Long enough that the steps a test takes while a node drains (two edits, each waiting for the supervisor's poll and
+    /// plan line) fit inside it with both cores busy; each test waits it out once, since its nodes ignore SIGTERM.
+    /// </summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
 
     [Fact]
     public async Task Scaling_down_then_up_at_once_starts_the_successor_after_its_predecessor_exited_and_keeps_it_a_member()

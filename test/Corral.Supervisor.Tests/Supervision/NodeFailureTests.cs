@@ -8,7 +8,7 @@ namespace Corral.Supervisor.Tests.Supervision;
 public sealed class NodeFailureTests
 {
     [Fact]
-    public async Task A_failed_node_with_restart_policy_never_fails_the_run()
+    public async Task When_the_restart_policy_is_never_a_failed_node_fails_the_run()
     {
         var once = StubApp.Role("once", 1, "--crash-after", "300", "--exit-code", "4") with { Restart = RestartPolicy.Never };
         var other = StubApp.Role("other", 1);

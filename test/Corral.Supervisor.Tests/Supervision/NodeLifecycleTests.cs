@@ -134,7 +134,7 @@ public sealed class NodeLifecycleTests
     }
 
     [Fact]
-    public void A_failure_with_restart_policy_never_fails_the_run()
+    public void When_the_restart_policy_is_never_a_failure_fails_the_run()
     {
         var life = Started();
         var decision = life.Exited(3, null, Role(policy: RestartPolicy.Never), stopping: false);

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Corral.WorkQueue;
 using Corral.WorkQueue.Controller;
+using Corral.WorkQueue.Store;
 
-namespace Corral.WorkQueue.Tests.EndToEnd;
+namespace Corral.EndToEnd.Tests.WorkQueue;
 
 /// <summary>
 /// A spec folder for one end-to-end test: a tiny runner script whose behaviour each spec name picks, a spec list, and a
@@ -85,8 +87,46 @@ internal sealed partial class WorkQueueRun : IDisposable
         return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
     }
 
+    /// <summary>The tasks the controller reported passed in these lines, with the attempt and worker it printed.</summary>
+    public static IReadOnlyList<(string Key, int Attempt, string Worker)> Passed(IEnumerable<string> lines) => lines
+        .Select(l => PassedLine().Match(l))
+        .Where(m => m.Success)
+        .Select(m => (m.Groups["key"].Value, int.Parse(m.Groups["attempt"].Value), m.Groups["worker"].Value))
+        .ToArray();
+
+    /// <summary>The tasks and final tasks a resumed controller found in its store, from its "resumed from the store" line.</summary>
+    public static (int Tasks, int Final) Resumed(CorralProcess corral, string runId) =>
+        corral.Lines.Select(l => ResumedLine().Match(l)).LastOrDefault(m => m.Success && m.Groups["id"].Value == runId) is { } m
+            ? (int.Parse(m.Groups["tasks"].Value), int.Parse(m.Groups["final"].Value))
+            : throw new Xunit.Sdk.XunitException($"no resume line for run {runId}:\n" + corral.Output);
+
+    /// <summary>
+    /// Work finished before a kill survives it: the resumed controller counts each task reported passed before the kill as
+    /// final, and the results keep it passed once, by the attempt and worker printed before the kill.
+    /// </summary>
+    public static void AssertFinishedWorkSurvived(IReadOnlyList<(string Key, int Attempt, string Worker)> passedBeforeKill,
+        (int Tasks, int Final) resumed, ResultsFile results)
+    {
+        Assert.NotEmpty(passedBeforeKill);
+        Assert.True(resumed.Final >= passedBeforeKill.Count,
+            $"the resumed controller found {resumed.Final} final tasks, but {passedBeforeKill.Count} had passed before the kill");
+        foreach (var (key, attempt, worker) in passedBeforeKill)
+        {
+            var task = Assert.Single(results.Tasks, t => t.Task.Key == key);
+            Assert.Equal("passed", task.Task.Result);
+            var pass = Assert.Single(task.Attempts, a => a.Result == AttemptResult.Passed);
+            Assert.Equal((key, attempt, worker), (key, pass.Attempt, pass.Worker));
+        }
+    }
+
     [GeneratedRegex(@"run (?<id>\S+) of workqueue in (?<folder>\S+)")]
     private static partial Regex RunLine();
+
+    [GeneratedRegex(@"(?<key>task:\S+) passed: .*, attempt (?<attempt>\d+), (?<worker>\S+)$")]
+    private static partial Regex PassedLine();
+
+    [GeneratedRegex(@"run (?<id>\S+) resumed from the store: (?<tasks>\d+) tasks, (?<final>\d+) final")]
+    private static partial Regex ResumedLine();
 
     public void Dispose() => _folder.Dispose();
 }

@@ -1,17 +1,10 @@
 using System.Xml.Linq;
 using Corral.WorkQueue.Store;
 
-namespace Corral.WorkQueue.Tests.EndToEnd;
-
-/// <summary>End-to-end tests start whole runs of real processes; on two cores they run one at a time.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class WorkQueueEndToEnd
-{
-    public const string Name = "workqueue end-to-end";
-}
+namespace Corral.EndToEnd.Tests.WorkQueue;
 
 /// <summary>The real corral binary runs work queues on both stores; workers, controllers and specs are really killed.</summary>
-[Collection(WorkQueueEndToEnd.Name)]
+[Collection(EndToEnd.Collection)]
 public sealed class WorkQueueRunTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
@@ -67,10 +60,13 @@ public sealed class WorkQueueRunTests
         using var run = new WorkQueueRun(WorkQueueRun.SpecList("medium", "medium", "medium", "medium", "medium", "medium", "medium", "medium"),
             $"workers: 2\nlease: 1s\ntimeout: 60s\nstore: {store}");
         string runId;
+        IReadOnlyList<(string Key, int Attempt, string Worker)> passedBeforeKill;
         await using (var first = run.Up())
         {
             await first.WaitForLineAsync(l => l.Contains(" passed: ", StringComparison.Ordinal), RunTimeout, "a first task to pass", skip: 1);
             runId = WorkQueueRun.RunIdOf(first);
+            // What the controller printed before the kill is in its store (it prints a result once the store has it).
+            passedBeforeKill = WorkQueueRun.Passed(first.Lines);
             first.Signal(Posix.SigKill);
             await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
         }
@@ -78,8 +74,10 @@ public sealed class WorkQueueRunTests
         await using var resumed = run.Up("--resume", runId);
         Assert.Equal(0, await resumed.WaitForExitAsync(RunTimeout));
 
-        Assert.Contains(resumed.Lines, l => l.Contains($"run {runId} resumed from the store: 8 tasks", StringComparison.Ordinal));
+        var resumedFrom = WorkQueueRun.Resumed(resumed, runId);
+        Assert.Equal(8, resumedFrom.Tasks);
         var results = WorkQueueRun.Results(resumed);
+        WorkQueueRun.AssertFinishedWorkSurvived(passedBeforeKill, resumedFrom, results);
         Assert.Equal(8, results.Tasks.Count);
         Assert.Equal(8, results.Tasks.Select(t => t.Task.Key).Distinct().Count());
         Assert.All(results.Tasks, t =>
@@ -105,12 +103,15 @@ public sealed class WorkQueueRunTests
         await using var corral = run.Up();
         await corral.WaitForLineAsync(l => l.Contains(" passed: ", StringComparison.Ordinal), RunTimeout, "a first task to pass");
 
-        Posix.Signal(corral.PidsOf("controller").Single(), Posix.SigKill);
+        var passedBeforeKill = WorkQueueRun.Passed(corral.Lines);
+        await Posix.KillAsync(corral.PidsOf("controller").Single(), TimeSpan.FromSeconds(10));
 
         Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
         Assert.Equal(2, corral.PidsOf("controller").Count);
-        Assert.Contains(corral.Lines, l => l.Contains("resumed from the store: 6 tasks", StringComparison.Ordinal));
+        var resumedFrom = WorkQueueRun.Resumed(corral, WorkQueueRun.RunIdOf(corral));
+        Assert.Equal(6, resumedFrom.Tasks);
         var results = WorkQueueRun.Results(corral);
+        WorkQueueRun.AssertFinishedWorkSurvived(passedBeforeKill, resumedFrom, results);
         Assert.All(results.Tasks, t => Assert.Single(t.Attempts, a => a.Result == AttemptResult.Passed));
         Assert.Equal(6, results.Tasks.Count(t => t.Task.Result == "passed"));
     }
