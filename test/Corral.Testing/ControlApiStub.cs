@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
 using Corral.Node.Control;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -46,8 +47,8 @@ public sealed class ControlApiStub : IAsyncDisposable
 
     public static async Task<ControlApiStub> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        // The kit's bootstrap, so the stub watches no config file either (a node-host test counts inotify instances).
+        var builder = HttpServer.CreateBuilder("control-api-stub", IPAddress.Loopback.ToString(), 0, ControlLimits.MaxOutcomeBytes);
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var stub = new ControlApiStub(app);
