@@ -10,7 +10,7 @@ internal static class PrivateFiles
     public const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     public const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    /// <summary>Creates <paramref name="path"/> and any missing parent as 0700; an existing folder keeps its mode.</summary>
+    /// <summary>Creates <paramref name="path"/> as 0700 (a missing parent gets the default mode); an existing folder keeps its mode.</summary>
     public static void CreateFolder(string path)
     {
         if (OperatingSystem.IsWindows())

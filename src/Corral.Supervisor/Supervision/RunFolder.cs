@@ -80,6 +80,7 @@ public sealed partial class RunFolder
             }
 
             PrivateFiles.CreateFolder(RunsPath(dataDirectory));
+            PrivateFiles.CreateFolder(path);
             PrivateFiles.CreateFolder(IOPath.Combine(path, "logs"));
             return new RunFolder(id, path);
         }
