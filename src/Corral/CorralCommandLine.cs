@@ -4,7 +4,7 @@ using Corral.Node.Apps;
 
 namespace Corral;
 
-/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>, <c>dashboard</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
+/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>, <c>dashboard</c>, <c>prune</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
 internal static class CorralCommandLine
 {
     public static RootCommand Build(AppCatalog catalog)
@@ -16,6 +16,7 @@ internal static class CorralCommandLine
         root.Subcommands.Add(ValidateCommand.Create(catalog));
         root.Subcommands.Add(CheckCommand.Create(catalog));
         root.Subcommands.Add(DashboardCommand.Create());
+        root.Subcommands.Add(PruneCommand.Create());
         return root;
     }
 }

@@ -19,7 +19,7 @@ internal sealed class NodeOutput : IDisposable
     {
         _nodeId = nodeId;
         _sink = sink;
-        var stream = new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        var stream = PrivateFiles.OpenForWriting(logPath, FileMode.Append, FileShare.ReadWrite | FileShare.Delete);
         _file = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
     }
 

@@ -26,20 +26,17 @@ public sealed partial class RunFolder
     /// <summary>Where a running run's <see cref="ControlAccess"/> is, for commands such as <c>corral dashboard</c>.</summary>
     public string ControlPath => IOPath.Combine(Path, "control.json");
 
-    /// <summary>Writes <see cref="ControlPath"/> readable by the owner only (it holds the run's token).</summary>
+    /// <summary>
+    /// Writes <see cref="ControlPath"/> readable by the owner only (it holds the run's token), with this process's id
+    /// so that <see cref="RunRetention"/> can tell a running run from one whose supervisor died without removing it.
+    /// </summary>
     public void WriteControlAccess(ControlAccess access)
     {
         var temporary = ControlPath + ".tmp";
         File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+        using (var stream = PrivateFiles.OpenForWriting(temporary, FileMode.CreateNew))
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            JsonSerializer.Serialize(stream, access, ControlJson.Default.ControlAccess);
+            JsonSerializer.Serialize(stream, new ControlFile(access.Url, access.Token, Environment.ProcessId), RunSummaryJson.Default.ControlFile);
         }
 
         File.Move(temporary, ControlPath, overwrite: true);
@@ -48,13 +45,22 @@ public sealed partial class RunFolder
     public void DeleteControlAccess() => File.Delete(ControlPath);
 
     /// <summary>The running run's control access, or null when the run is not running (or never wrote it).</summary>
-    public ControlAccess? ReadControlAccess() =>
-        File.Exists(ControlPath) ? JsonSerializer.Deserialize(File.ReadAllText(ControlPath), ControlJson.Default.ControlAccess) : null;
+    public ControlAccess? ReadControlAccess() => ReadControlFile() is { } file ? new ControlAccess(file.Url, file.Token) : null;
+
+    /// <summary><see cref="ControlPath"/> as written, the supervisor's process id included (absent in files of older versions).</summary>
+    internal ControlFile? ReadControlFile() =>
+        File.Exists(ControlPath) ? JsonSerializer.Deserialize(File.ReadAllText(ControlPath), RunSummaryJson.Default.ControlFile) : null;
 
     /// <summary>An existing run's folder by id (for commands that look at a run without resuming it).</summary>
     public static RunFolder Open(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: false);
 
     public string LogOf(string nodeId) => IOPath.Combine(LogsPath, nodeId + ".log");
+
+    /// <summary><c>&lt;data&gt;/runs/</c>: every run's folder is in it.</summary>
+    public static string RunsPath(string dataDirectory) => IOPath.Combine(IOPath.GetFullPath(dataDirectory), "runs");
+
+    /// <summary>Whether <paramref name="name"/> has the form of a run id (a folder under <c>runs/</c> that is a run's).</summary>
+    public static bool IsRunId(string name) => RunIdPattern().IsMatch(name);
 
     /// <summary>A run id such as <c>20261122-041500-ab12</c>: sortable by start time, unique by its random tail.</summary>
     public static string NewRunId(DateTimeOffset now) =>
@@ -67,13 +73,15 @@ public sealed partial class RunFolder
         for (var attempt = 0; ; attempt++)
         {
             var id = NewRunId(now);
-            var path = IOPath.Combine(IOPath.GetFullPath(dataDirectory), "runs", id);
+            var path = IOPath.Combine(RunsPath(dataDirectory), id);
             if (Directory.Exists(path) && attempt < 10)
             {
                 continue;
             }
 
-            Directory.CreateDirectory(IOPath.Combine(path, "logs"));
+            PrivateFiles.CreateFolder(RunsPath(dataDirectory));
+            PrivateFiles.CreateFolder(path);
+            PrivateFiles.CreateFolder(IOPath.Combine(path, "logs"));
             return new RunFolder(id, path);
         }
     }
@@ -88,13 +96,13 @@ public sealed partial class RunFolder
             throw new SupervisorException($"'{runId}' is not a run id: expected the form 20261122-041500-ab12");
         }
 
-        var path = IOPath.Combine(IOPath.GetFullPath(dataDirectory), "runs", runId);
+        var path = IOPath.Combine(RunsPath(dataDirectory), runId);
         if (!Directory.Exists(path))
         {
             throw new SupervisorException($"{(create ? "cannot resume" : "no")} run {runId}: there is no folder {path}");
         }
 
-        if (create) Directory.CreateDirectory(IOPath.Combine(path, "logs"));
+        if (create) PrivateFiles.CreateFolder(IOPath.Combine(path, "logs"));
         return new RunFolder(runId, path);
     }
 
@@ -102,7 +110,12 @@ public sealed partial class RunFolder
     public void WriteSummary(RunSummary summary)
     {
         var temporary = SummaryPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(summary, RunSummaryJson.Default.RunSummary));
+        File.Delete(temporary);
+        using (var stream = PrivateFiles.OpenForWriting(temporary, FileMode.CreateNew))
+        {
+            JsonSerializer.Serialize(stream, summary, RunSummaryJson.Default.RunSummary);
+        }
+
         File.Move(temporary, SummaryPath, overwrite: true);
     }
 
@@ -125,6 +138,12 @@ public sealed partial class RunFolder
     [GeneratedRegex("^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")]
     private static partial Regex RunIdPattern();
 }
+
+/// <summary>
+/// The contents of <c>control.json</c>: a <see cref="ControlAccess"/> (same names, so older readers still read it)
+/// and the supervisor's process id.
+/// </summary>
+internal sealed record ControlFile(string Url, string Token, int? Pid);
 
 /// <summary>The contents of <c>run.json</c>: written when a run starts and again when it ends.</summary>
 public sealed record RunSummary

@@ -27,6 +27,9 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
     private SupervisorOptions _options;
     private readonly ITopologySource _source;
     private readonly IOutputSink _sink;
+
+    /// <summary>The terminal alone, for what must not reach <c>logs/corral.log</c> or the dashboard (a one-time link).</summary>
+    private readonly IOutputSink _terminal;
     private readonly Reconciler _reconciler;
     private readonly TaskCompletionSource<(RunEnd End, RunOutcome? Outcome, string? Error)> _end =
         new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,6 +51,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         _options = options;
         _source = source;
         _sink = options.Sink ?? ConsoleOutputSink.ForConsole();
+        _terminal = _sink;
         if (options.DashboardPort is not null)
         {
             _feed = new DashboardFeed();
@@ -155,11 +159,13 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         WriteControlAccess(run);
 
         Say($"run {run.RunId} of {app.Plan.App} in {run.Path}");
+        PruneOldRuns();
         Say($"seed {_options.Seed.ToString(CultureInfo.InvariantCulture)}");
         PrintPortMap(ports);
         if (_dashboard is not null)
         {
-            Say($"Dashboard: {_dashboard.NewLink()}");
+            // The link logs its reader in: it goes to the terminal only, never into the run folder's logs.
+            _terminal.SupervisorLine($"Dashboard: {_dashboard.NewLink()}");
         }
 
         _recorder.RecordStart(Nodes());
@@ -270,6 +276,29 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         catch (IOException e)
         {
             Say($"could not write {run.ControlPath} ('corral dashboard' will not find this run): {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Applies the retention (<c>--keep-runs</c>) once this run's <c>control.json</c> protects it (and a resumed run
+    /// with it); a run folder that cannot be removed is reported and the run goes on.
+    /// </summary>
+    private void PruneOldRuns()
+    {
+        if (_options.KeepRuns == 0)
+        {
+            return;
+        }
+
+        var pruned = RunRetention.Prune(_options.DataDirectory, _options.KeepRuns);
+        if (pruned.Removed.Count > 0)
+        {
+            Say($"removed {pruned.Removed.Count} old run{(pruned.Removed.Count == 1 ? "" : "s")} ({Sizes.Describe(pruned.Bytes)}), keeping the newest {_options.KeepRuns} (--keep-runs)");
+        }
+
+        foreach (var failure in pruned.Failures)
+        {
+            Say(failure);
         }
     }
 

@@ -31,6 +31,9 @@ public sealed record SupervisorOptions
     /// <summary><c>--resume RUN-ID</c>: reuse that run's folder and id (an error if it does not exist).</summary>
     public string? ResumeRunId { get; init; }
 
+    /// <summary><c>--keep-runs N</c>: when the run starts, run folders past the newest N are removed (0 keeps all).</summary>
+    public int KeepRuns { get; init; } = RunRetention.DefaultKeep;
+
     /// <summary>The run's cluster token, passed to nodes in the environment only.</summary>
     public string Token { get; init; } = ClusterToken.Generate();
 
@@ -108,6 +111,7 @@ public sealed record SupervisorOptions
         }
 
         if (DynamicPorts && PortOffset != 0) problems.Add("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift");
+        if (KeepRuns < 0) problems.Add($"--keep-runs must be 0 (keep all) or more, not {KeepRuns}");
         if (GracePeriod <= TimeSpan.Zero) problems.Add("the grace period must be positive");
         if (ReadyTimeout <= TimeSpan.Zero) problems.Add("the readiness timeout must be positive");
         if (LivenessInterval <= TimeSpan.Zero || LivenessTimeout <= TimeSpan.Zero) problems.Add("liveness interval and timeout must be positive");

@@ -24,10 +24,11 @@ internal static class UpCommand
         ports.AcceptOnlyFromAmong("fixed", "dynamic");
         var dashboard = new Option<int?>("--dashboard") { Description = $"The dashboard's port (default {DefaultDashboardPort}, shifted by --port-offset; a free one with --ports dynamic).", HelpName = "PORT" };
         var noDashboard = new Option<bool>("--no-dashboard") { Description = "Do not serve the dashboard." };
+        var keepRuns = PruneCommand.KeepOption("--keep-runs", "When the run starts, remove run folders past the newest N (0 keeps all); running runs are kept.");
         var grace = new Option<string>("--grace") { Description = "How long nodes may take to drain on stop before they are killed.", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
         var command = new Command("up", "Start an app's nodes from a topology file, stream their logs, supervise them, and stop them on Ctrl+C.")
         {
-            data, resume, portOffset, ports, dashboard, noDashboard, grace,
+            data, resume, portOffset, ports, dashboard, noDashboard, grace, keepRuns,
         };
         topology.AddTo(command);
         // Only what concerns the command line itself is checked here; the port offset, the dashboard's port and the
@@ -61,8 +62,14 @@ internal static class UpCommand
                 return ExitCodes.BadInput;
             }
 
+            if (PruneCommand.ParseCount("--keep-runs", result.GetValue(keepRuns)!, errors) is not { } keep)
+            {
+                return ExitCodes.BadInput;
+            }
+
             var options = new SupervisorOptions
             {
+                KeepRuns = keep,
                 DataDirectory = Path.GetFullPath(result.GetValue(data)!),
                 ResumeRunId = result.GetValue(resume),
                 PortOffset = result.GetValue(portOffset),
