@@ -37,11 +37,8 @@ internal sealed class CoordinatorApi(CounterConfig config, OwnerTable owners, Fo
 
     private async Task<Results<Ok<AcceptedReply>, Accepted<AcceptedReply>, ProblemHttpResult>> WriteAsync(HttpRequest request)
     {
-        var (body, length, tooLarge) = await BodyReader.ReadAsync(request, NodeHost.DefaultMaxRequestBodyBytes);
-        if (tooLarge is not null) return tooLarge;
-        var parsed = ItemBatchParser.Parse(body.AsSpan(0, length), config.BatchLimit);
-        if (parsed.Problem is { } problem) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid items", problem + "; nothing was written");
-        var items = parsed.Items!;
+        var (items, problem) = await BodyReader.ReadItemsAsync(request, config.BatchLimit);
+        if (items is null) return problem!;
         if (items.Count == 0) return TypedResults.Ok(new AcceptedReply(0));
         var outcome = await forwarder.WriteAsync(items, request.HttpContext.RequestAborted);
         if (outcome.Status is WriteStatus.Written or WriteStatus.Queued) ingest.Record(items);

@@ -37,4 +37,18 @@ internal static class BodyReader
 
         return (buffer, length, null);
     }
+
+    /// <summary>
+    /// Reads and parses a <c>POST /items</c> body, as the coordinator and the workers both take it: the items, or the
+    /// problem to answer (413 for a body over the limit, 400 naming the bad item; nothing of the batch is written).
+    /// </summary>
+    public static async Task<(List<Item>? Items, ProblemHttpResult? Problem)> ReadItemsAsync(HttpRequest request, int batchLimit)
+    {
+        var (body, length, tooLarge) = await ReadAsync(request, NodeHost.DefaultMaxRequestBodyBytes);
+        if (tooLarge is not null) return (null, tooLarge);
+        var parsed = ItemBatchParser.Parse(body.AsSpan(0, length), batchLimit);
+        return parsed.Problem is { } problem
+            ? (null, JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid items", problem + "; nothing was written"))
+            : (parsed.Items!, null);
+    }
 }

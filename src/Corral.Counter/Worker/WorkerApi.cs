@@ -34,11 +34,8 @@ internal sealed partial class WorkerApi(NodeContext context, CounterConfig confi
 
     private async Task<Results<Ok<AcceptedReply>, Accepted<AcceptedReply>, ProblemHttpResult>> WriteAsync(HttpRequest request)
     {
-        var (body, length, tooLarge) = await BodyReader.ReadAsync(request, NodeHost.DefaultMaxRequestBodyBytes);
-        if (tooLarge is not null) return tooLarge;
-        var parsed = ItemBatchParser.Parse(body.AsSpan(0, length), config.BatchLimit);
-        if (parsed.Problem is { } problem) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid items", problem + "; nothing was written");
-        var items = parsed.Items!;
+        var (items, problem) = await BodyReader.ReadItemsAsync(request, config.BatchLimit);
+        if (items is null) return problem!;
         var result = await partitions.WriteAsync(items);
         if (result.Errors.Count > 0)
         {
