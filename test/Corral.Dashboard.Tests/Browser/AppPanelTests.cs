@@ -52,7 +52,9 @@ public sealed partial class AppPanelTests(Chromium chromium)
         using var folder = new TempFolder("corral-panel-wq-");
         Directory.CreateDirectory(folder.Combine("specs", "tests"));
         folder.Write(Path.Combine("specs", "tests", "slow.spec"), "");
-        folder.Write(Path.Combine("specs", "run.sh"), "sleep 2\n");
+        // The task runs until the test has seen it running, so a slow page load cannot miss that state.
+        var release = folder.Combine("release");
+        folder.Write(Path.Combine("specs", "run.sh"), $"i=0; while [ ! -e '{release}' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n");
         folder.Write(Path.Combine("specs", "map.json"), """
             {"groups": [{"name": "slow", "tasks": [{"spec": "tests/slow.spec", "viewports": ["desktop"], "browsers": ["chrome"]}]}]}
             """);
@@ -79,6 +81,7 @@ public sealed partial class AppPanelTests(Chromium chromium)
 
         await page.WaitForFunctionAsync("document.querySelector(\"#panel tr[data-key='task:slow:0']\")?.dataset.status === 'running'", null, Wait);
         await Chromium.ScreenshotAsync(page, "workqueue-running");
+        File.WriteAllText(release, "");
         await page.WaitForFunctionAsync("document.querySelector(\"#panel tr[data-key='task:slow:0']\")?.dataset.result === 'passed'", null, Wait);
 
         var seen = await page.EvaluateAsync<string[]>("() => window.seenStatuses");
