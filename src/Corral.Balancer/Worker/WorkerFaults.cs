@@ -44,7 +44,7 @@ internal sealed record FaultsRequest
         if (AvgDelay is not null)
         {
             if (!Durations.TryParse(AvgDelay, out var delay) || delay > TimeSpan.FromHours(1))
-                return (null, $"avgDelay must be {Durations.Expected} (at most 1h), got '{AvgDelay}'");
+                return (null, $"avgDelay must be a duration from 0 to 1h such as 50ms or 1.5s (digits 0-9), got '{AvgDelay}'");
             next = next with { AvgDelay = delay };
         }
 

@@ -6,11 +6,19 @@ namespace Corral.Node.Text;
 /// <summary>Durations as Corral writes them: <c>50ms</c>, <c>1s</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c>, or <c>0</c>.</summary>
 public static partial class Durations
 {
-    public const string Expected = "a duration such as 50ms, 1s, 1.5s, 2m or 0";
+    /// <summary>
+    /// The longest duration Corral reads. Nothing Corral times (ticks, timeouts, back-offs, delays) makes sense past it,
+    /// and a bound keeps every value far inside what <see cref="TimeSpan"/> and the timers taking it can hold.
+    /// </summary>
+    public static readonly TimeSpan Maximum = TimeSpan.FromHours(1000);
 
-    [GeneratedRegex(@"^\s*(?<n>\d+(\.\d+)?)\s*(?<u>ms|s|m|h)\s*$")]
+    public const string Expected = "a duration such as 50ms, 1s, 1.5s, 2m or 0 (digits 0-9, at most 1000h)";
+
+    // [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic ٣), which the number parser then refuses.
+    [GeneratedRegex(@"^\s*(?<n>[0-9]+(\.[0-9]+)?)\s*(?<u>ms|s|m|h)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
+    /// <summary>Reads <paramref name="text"/>; false (never an exception) for anything that is not a duration up to <see cref="Maximum"/>.</summary>
     public static bool TryParse(string text, out TimeSpan value)
     {
         value = TimeSpan.Zero;
@@ -25,14 +33,21 @@ public static partial class Durations
             return false;
         }
 
-        var n = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-        value = match.Groups["u"].Value switch
+        // A number too large for a double reads as infinity, which the bound below refuses.
+        var n = double.Parse(match.Groups["n"].ValueSpan, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        var milliseconds = n * match.Groups["u"].ValueSpan switch
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "s" => TimeSpan.FromSeconds(n),
-            "m" => TimeSpan.FromMinutes(n),
-            _ => TimeSpan.FromHours(n),
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            _ => 3_600_000,
         };
+        if (!(milliseconds <= Maximum.TotalMilliseconds))
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromMilliseconds(milliseconds);
         return true;
     }
 

@@ -46,6 +46,13 @@ internal sealed class TopologyWatcher(ITopologySource source, Func<AppPlan> runn
             say($"reload rejected: {string.Join("; ", e.Errors)}");
             return;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A reader that fails on an input it did not foresee refuses that edit only: reloads go on for the rest of
+            // the run, and the running plan stays.
+            say($"reload rejected, the running plan stays: the topology could not be read ({e.GetType().Name}: {e.Message})");
+            return;
+        }
 
         var plan = running();
         if (next.Plan.App != plan.App)

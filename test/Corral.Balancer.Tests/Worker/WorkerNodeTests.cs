@@ -110,7 +110,8 @@ public sealed class WorkerNodeTests
         Assert.Equal(HttpStatusCode.OK, (await service.GetAsync("/api/v1/hello")).StatusCode);
 
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
-        foreach (var bad in new[] { "{", """{"failure":"lots"}""", """{"failure":150}""", """{"outage":"maybe"}""", """{"colour":"red"}""" })
+        foreach (var bad in new[] { "{", """{"failure":"lots"}""", """{"failure":150}""", """{"outage":"maybe"}""", """{"colour":"red"}""",
+            """{"avgDelay":"99999999999999999999h"}""", """{"avgDelay":"٣s"}""", """{"avgDelay":"2h"}""" })
         {
             using var response = await admin.PutAsync("/faults", new StringContent(bad, Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -42,6 +42,25 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("duration", output);
     }
 
+    [Theory]
+    [InlineData("validate", "99999999999999999999h")]
+    [InlineData("validate", "٣s")]
+    [InlineData("up", "99999999999999999999h")]
+    public async Task An_overflowing_or_non_ascii_duration_is_refused_with_what_is_valid(string command, string tick)
+    {
+        var data = Path.Combine(_folder.Path, "data");
+
+        string[] arguments = [command, CorralBinary.Example("shootout.yaml"), "--set", $"tick={tick}", .. command == "up" ? ["--data", data] : Array.Empty<string>()];
+
+        var (code, output) = await CorralProcess.RunAsync(_folder.Path, Timeout, arguments);
+
+        Assert.True(code == 2, output);
+        Assert.Contains("tick must be a duration such as 50ms", output);
+        Assert.Contains("at most 1000h", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a rejected topology must not create a run");
+    }
+
     [Fact]
     public async Task An_unknown_option_value_lists_the_valid_ones()
     {

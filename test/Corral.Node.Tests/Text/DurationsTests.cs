@@ -25,7 +25,26 @@ public sealed class DurationsTests
     [InlineData("1d")]
     [InlineData("1 s 2")]
     [InlineData("1,5s")]
+    [InlineData("٣s")]
+    [InlineData("1٣ms")]
+    [InlineData("１s")]
+    [InlineData("99999999999999999999h")]
+    [InlineData("1000.001h")]
+    [InlineData("60001m")]
     public void Anything_else_is_refused(string text) => Assert.False(Durations.TryParse(text, out _));
+
+    [Fact]
+    public void A_number_too_long_for_any_type_is_refused_not_thrown() =>
+        Assert.False(Durations.TryParse(new string('9', 400) + "ms", out _));
+
+    [Fact]
+    public void The_maximum_itself_is_read_and_the_expected_text_names_it()
+    {
+        Assert.True(Durations.TryParse("1000h", out var value));
+        Assert.Equal(Durations.Maximum, value);
+        Assert.Contains("at most 1000h", Durations.Expected);
+        Assert.Contains("digits 0-9", Durations.Expected);
+    }
 
     [Theory]
     [InlineData(0, "0")]

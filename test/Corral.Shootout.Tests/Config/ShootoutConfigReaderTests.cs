@@ -166,11 +166,13 @@ public sealed class ShootoutConfigReaderTests
     [InlineData("-1s")]
     [InlineData("fast")]
     [InlineData("5")]
+    [InlineData("٣s")]
+    [InlineData("99999999999999999999h")]
     public void Negative_or_unreadable_tick_is_refused(string tick)
     {
         var error = SingleError(Valid.Replace("tick: 1s", $"tick: '{tick}'"));
         Assert.Equal("t.yaml:2:7", error.Position.ToString());
-        Assert.Equal($"tick must be a duration such as 50ms, 1s, 1.5s, 2m or 0, got '{tick}'", error.Message);
+        Assert.Equal($"tick must be a duration such as 50ms, 1s, 1.5s, 2m or 0 (digits 0-9, at most 1000h), got '{tick}'", error.Message);
     }
 
     [Fact]

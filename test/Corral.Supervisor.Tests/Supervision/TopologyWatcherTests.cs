@@ -79,6 +79,38 @@ public sealed class TopologyWatcherTests
     }
 
     [Fact]
+    public async Task A_reader_failing_on_an_edit_is_said_and_later_edits_still_apply()
+    {
+        using var stop = new CancellationTokenSource();
+        var watching = _watcher.WatchAsync(stop.Token);
+
+        // What the duration reader threw on tick: 99999999999999999999h before it bounded durations.
+        _source.Set(() => throw new OverflowException("TimeSpan overflowed because the duration is too long."));
+        await WaitUntil(() => !_said.IsEmpty);
+        // Set again until it lands: a change signalled while the watcher is still saying the refusal is not awaited yet.
+        await WaitUntil(() =>
+        {
+            _source.Set(StubApp.Loaded("""{"n": 2}""", StubApp.Role("a", 2)));
+            return _firstApplied.Task.IsCompleted;
+        });
+
+        Assert.StartsWith("reload rejected, the running plan stays: the topology could not be read (OverflowException", _said.First());
+        Assert.Equal(2, _applied.First().Roles[0].Count);
+        Assert.False(watching.IsCompleted);
+        await stop.CancelAsync();
+        await watching.WaitAsync(Bound);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        while (!condition())
+        {
+            await Task.Delay(10, bound.Token);
+        }
+    }
+
+    [Fact]
     public async Task Watching_applies_each_change_the_source_signals_until_cancelled()
     {
         using var stop = new CancellationTokenSource();
