@@ -3,6 +3,7 @@ using Corral.Node.Nodes;
 using Corral.WorkQueue.Config;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.WorkQueue.Worker;
 
@@ -17,7 +18,8 @@ internal static class WorkerNode
         var builder = NodeHost.CreateBuilder(context);
         builder.AddJsonContext(WorkQueueJson.Default);
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(runner ?? new ProcessSpecRunner(config, context, context.Time));
+        builder.Services.AddSingleton<ISpecRunner>(sp => new CheckedSpecRunner(runner ?? new ProcessSpecRunner(config, context, context.Time), config,
+            sp.GetRequiredService<ILogger<CheckedSpecRunner>>()));
         builder.Services.AddSingleton(sp => new QueueClient(context, sp.GetRequiredService<ControlClient>(), ControllerBudget) { FixedController = controller });
         builder.Services.AddSingleton<WorkerLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerLoop>());
