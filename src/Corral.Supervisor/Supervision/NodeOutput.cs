@@ -1,4 +1,5 @@
 using System.Text;
+using Corral.Node.Storage;
 
 namespace Corral.Supervisor.Supervision;
 

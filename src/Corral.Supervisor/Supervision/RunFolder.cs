@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Corral.Node.Control;
+using Corral.Node.Storage;
 // RunFolder has a Path property of its own.
 using IOPath = System.IO.Path;
 

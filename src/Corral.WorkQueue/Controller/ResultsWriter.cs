@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
+using Corral.Node.Storage;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Controller;
@@ -28,7 +29,8 @@ internal static class ResultsWriter
         WriteAtomically(junit, JUnit(document, attempts));
         var byKey = attempts.GroupBy(a => a.Key).ToDictionary(g => g.Key, g => (IReadOnlyList<AttemptRecord>)g.OrderBy(a => a.Attempt).ToArray());
         var file = new ResultsFile(document.RunId, document.Progress,
-            document.Tasks.Select(t => new ResultsFileTask(t, byKey.GetValueOrDefault(t.Key, []))).ToArray());
+            document.Tasks.Select(t => new ResultsFileTask(t with { OutputTail = t.OutputTail is null ? null : XmlText.CleanTail(t.OutputTail) },
+                byKey.GetValueOrDefault(t.Key, []))).ToArray());
         WriteAtomically(json, JsonSerializer.Serialize(file, WorkQueueJson.Default.ResultsFile));
         return (junit, json);
     }
@@ -71,7 +73,7 @@ internal static class ResultsWriter
                             xml.WriteStartElement("failure");
                             xml.WriteAttributeString("message", $"failed (exit {t.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}) {tried}");
                             xml.WriteAttributeString("type", "failed");
-                            xml.WriteString(XmlText.Clean(t.OutputTail));
+                            xml.WriteString(XmlText.CleanTail(t.OutputTail));
                             xml.WriteEndElement();
                             break;
                         case TaskState.Error or TaskState.TimedOut or TaskState.Waiting or TaskState.Running:
@@ -83,7 +85,7 @@ internal static class ResultsWriter
                                 _ => "not run to the end",
                             });
                             xml.WriteAttributeString("type", t.Result);
-                            xml.WriteString(XmlText.Clean(t.OutputTail));
+                            xml.WriteString(XmlText.CleanTail(t.OutputTail));
                             xml.WriteEndElement();
                             break;
                         case TaskState.Flaky:
@@ -116,7 +118,7 @@ internal static class ResultsWriter
     private static void WriteAtomically(string path, string content)
     {
         var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var stream = PrivateFiles.OpenForWriting(temporary, FileMode.Create))
         {
             stream.Write(new UTF8Encoding(false).GetBytes(content));
             stream.Flush(flushToDisk: true);

@@ -11,7 +11,31 @@ namespace Corral.WorkQueue.Controller;
 /// </summary>
 internal static partial class XmlText
 {
+    /// <summary>The most characters of one task's output the results keep: the end of it, where a failure is said.</summary>
+    public const int MaxOutput = 64 * 1024;
+
     private const char Replacement = '\uFFFD';
+
+    /// <summary>
+    /// <see cref="Clean"/>, then at most the last <see cref="MaxOutput"/> characters, after a line saying how many were cut:
+    /// the output comes from a worker's report, and one report must not make the results files as large as it likes.
+    /// </summary>
+    public static string CleanTail(string? text)
+    {
+        var cleaned = Clean(text);
+        if (cleaned.Length <= MaxOutput)
+        {
+            return cleaned;
+        }
+
+        var start = cleaned.Length - MaxOutput;
+        if (char.IsLowSurrogate(cleaned[start]))
+        {
+            start++;
+        }
+
+        return $"[corral] {start} characters cut before this\n" + cleaned[start..];
+    }
 
     public static string Clean(string? text)
     {

@@ -54,7 +54,7 @@ internal static class PosixSpawn
             for (var i = 0; i < 256; i++) Marshal.WriteByte(sigset, i, 0);
             Check(posix_spawnattr_setsigmask(attr, sigset), "posix_spawnattr_setsigmask");
             Check(posix_spawn_file_actions_addopen(actions, 0, Utf8("/dev/null"), 0, 0), "addopen stdin");
-            Check(posix_spawn_file_actions_addopen(actions, 1, Utf8(logFile), OWrOnly | OCreat | OTrunc | OAppend, Convert.ToInt32("644", 8)), "addopen stdout");
+            Check(posix_spawn_file_actions_addopen(actions, 1, Utf8(logFile), OWrOnly | OCreat | OTrunc | OAppend, Convert.ToInt32("600", 8)), "addopen stdout");
             Check(posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2 stderr");
             Check(posix_spawn_file_actions_addchdir_np(actions, Utf8(directory)), "addchdir");
             var argv = Array([program, .. arguments]);

@@ -13,7 +13,7 @@ namespace Corral.WorkQueue.Worker;
 /// Runs the configured command for a task, without a shell, in the spec root, with the task in its environment (and not
 /// the run's token). The command runs under <c>setpriv --pdeathsig KILL</c> in a process group of its own: on timeout the
 /// whole group is killed; when the worker dies, the kernel kills the command and the supervisor sweeps the rest.
-/// Its whole output goes to <c>&lt;run&gt;/tasks/&lt;key&gt;.attempt-&lt;n&gt;.log</c>; the report carries the tail.
+/// Its output goes to <c>&lt;run&gt;/tasks/&lt;key&gt;.attempt-&lt;n&gt;.log</c> (0600, capped by <see cref="AttemptLog"/>); the report carries the tail.
 /// </summary>
 internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext context, TimeProvider time) : ISpecRunner
 {
@@ -105,6 +105,7 @@ internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext cont
             1 => AttemptResult.Failed,
             _ => AttemptResult.Error,
         };
+        AttemptLog.Cap(log);
         var tail = Tail(log);
         if (forced == AttemptResult.TimedOut)
         {

@@ -1,9 +1,11 @@
+using System.Runtime.Versioning;
 using System.Xml.Linq;
 using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Tests.Controller;
 
+[UnsupportedOSPlatform("windows")]
 public sealed class ResultsWriterTests
 {
     private static ResultsDocument Failed(string output) => new("run-1", new ProgressView { Total = 1, Done = 1, Failed = 1, Finished = true },
@@ -24,6 +26,25 @@ public sealed class ResultsWriterTests
 
         var failure = XDocument.Parse(junit).Descendants("failure").Single();
         Assert.Equal("✘ expected 1, got 2\uFFFD\uFFFD then \uFFFD alone; 🐎 stays", failure.Value);
+    }
+
+    [Fact]
+    public void Each_output_is_cut_to_its_last_64_Ki_characters_in_both_files_and_the_files_are_private()
+    {
+        using var folder = new TempFolder();
+        var output = new string('a', 200_000) + "\u001b[31mthe failure\u0000\u001b[0m";
+
+        var (junit, json) = ResultsWriter.Write(folder.Path, Failed(output), []);
+
+        var failure = XDocument.Load(junit).Descendants("failure").Single().Value;
+        Assert.StartsWith("[corral] ", failure);
+        Assert.EndsWith("the failure\uFFFD", failure);
+        Assert.InRange(failure.Length, 64 * 1024, 64 * 1024 + 64);
+        using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var tail = results.RootElement.GetProperty("tasks")[0].GetProperty("task").GetProperty("outputTail").GetString()!;
+        Assert.Equal(failure, tail);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(junit));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(json));
     }
 
     [Fact]

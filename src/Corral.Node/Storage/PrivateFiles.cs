@@ -1,11 +1,11 @@
-namespace Corral.Supervisor.Supervision;
+namespace Corral.Node.Storage;
 
 /// <summary>
 /// Creates what a run leaves behind readable by its owner only: folders 0700, files 0600. A run's logs and
 /// <c>run.json</c> may hold what other users of the machine must not read, and the mode is set when the file is
 /// created, so there is no moment in which it is open to them.
 /// </summary>
-internal static class PrivateFiles
+public static class PrivateFiles
 {
     public const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     public const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -24,9 +24,10 @@ internal static class PrivateFiles
     }
 
     /// <summary>Opens <paramref name="path"/> for writing; when it is created it is created 0600.</summary>
-    public static FileStream OpenForWriting(string path, FileMode mode, FileShare share = FileShare.Read)
+    public static FileStream OpenForWriting(string path, FileMode mode, FileShare share = FileShare.Read, FileAccess access = FileAccess.Write,
+        int bufferSize = 4096)
     {
-        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = share };
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = OwnerOnlyFile;
