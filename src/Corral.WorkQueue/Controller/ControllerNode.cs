@@ -27,6 +27,7 @@ internal static class ControllerNode
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(sp => new QueueService(store, config, context.RunId, context.Time, sp.GetRequiredService<ILogger<QueueService>>()));
+        builder.Services.AddSingleton<ResultsSnapshot>();
         builder.Services.AddHostedService<RunMonitor>();
         builder.Services.AddHostedService<LeaseSweeper>();
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);

@@ -1,8 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
-using Corral.WorkQueue.Reporter;
 using Corral.WorkQueue.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -51,29 +48,12 @@ internal static class QueueApi
         });
 
         app.MapGet(QueueRoutes.Health, () => TypedResults.Ok());
-        app.MapGet(QueueRoutes.Results, async (QueueService queue) => TypedResults.Json(await SnapshotAsync(queue), WorkQueueJson.Default.ResultsDocument));
-        app.MapGet(QueueRoutes.Page, () => TypedResults.Content(ReporterPage.Html, "text/html; charset=utf-8"));
-        app.MapGet(QueueRoutes.Events, (HttpContext http, QueueService queue) => StreamAsync(http, queue));
+        app.MapReporter();
         return app;
     }
 
     public static async Task<ResultsDocument> SnapshotAsync(QueueService queue) =>
         ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots);
-
-    /// <summary>Server-sent events: the whole results document now and after every change (at most ten a second), a heartbeat when quiet.</summary>
-    private static Task StreamAsync(HttpContext http, QueueService queue) =>
-        EventStream.WriteAsync(http, Documents(queue, http.RequestAborted), EventStream.DefaultHeartbeat, queue.Time, cacheControl: "no-store");
-
-    private static async IAsyncEnumerable<string> Documents(QueueService queue, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var next = queue.NextChange;
-            yield return EventStream.Frame(JsonSerializer.Serialize(await SnapshotAsync(queue), WorkQueueJson.Default.ResultsDocument));
-            await next.WaitAsync(cancellationToken);
-            await Task.Delay(TimeSpan.FromMilliseconds(100), queue.Time, cancellationToken);
-        }
-    }
 
     private static ProblemHttpResult LeaseLost(string key, int attempt, string worker) => JsonBody.Problem(StatusCodes.Status409Conflict, "Lease lost",
         $"{worker} does not hold the lease of {key} attempt {attempt} (it expired and the task went back to the queue, or the task is final)");

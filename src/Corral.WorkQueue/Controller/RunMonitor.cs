@@ -10,9 +10,11 @@ namespace Corral.WorkQueue.Controller;
 
 /// <summary>
 /// Follows the run: one line per task that became final, a progress line while it runs, and once every task is final
-/// the results files and the <c>finished</c> report (passed when every task passed or was flaky).
+/// the results files and the <c>finished</c> report (passed when every task passed or was flaky). Each look is published
+/// as the <see cref="ResultsSnapshot"/> the reporter's routes serve.
 /// </summary>
-internal sealed partial class RunMonitor(QueueService queue, ControlClient control, NodeContext context, TimeProvider time, ILogger<RunMonitor> logger)
+internal sealed partial class RunMonitor(QueueService queue, ResultsSnapshot snapshot, ControlClient control, NodeContext context, TimeProvider time,
+    ILogger<RunMonitor> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
@@ -32,6 +34,7 @@ internal sealed partial class RunMonitor(QueueService queue, ControlClient contr
             try
             {
                 document = await QueueApi.SnapshotAsync(queue);
+                snapshot.Publish(document);
             }
             catch (Exception e) when (StoreErrors.IsTransient(e))
             {

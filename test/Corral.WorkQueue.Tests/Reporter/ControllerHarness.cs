@@ -54,6 +54,26 @@ internal sealed class ControllerHarness : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync(WorkQueueJson.Default.ClaimReply))!;
     }
 
+    /// <summary>
+    /// <c>/api/results</c> once it satisfies <paramref name="until"/>: the route serves the monitor's last look, which
+    /// follows a change after a short pause, so a test waits for the state it expects (bounded) instead of reading once.
+    /// </summary>
+    public async Task<ResultsDocument> ResultsAsync(Func<ResultsDocument, bool> until)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            using var response = await Http.GetAsync("/api/results", bound.Token);
+            if (response.IsSuccessStatusCode
+                && (await response.Content.ReadFromJsonAsync(WorkQueueJson.Default.ResultsDocument, bound.Token))! is var document && until(document))
+            {
+                return document;
+            }
+
+            await Task.Delay(20, bound.Token);
+        }
+    }
+
     public Task<HttpResponseMessage> CompleteAsync(ClaimedTask task, string worker, AttemptResult result) =>
         Http.PostAsJsonAsync("/api/complete", new Completion
         {

@@ -26,7 +26,7 @@ public sealed class QueueApiTests
             Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         }
 
-        var results = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!;
+        var results = await controller.ResultsAsync(r => r.Progress.Done == 1);
         Assert.Equal([("passed", "complete", "worker-1", "1s"), ("unknown", "waiting", null, "0s")],
             results.Tasks.Select(t => (t.Result, t.Status, t.Worker, t.Duration)));
         Assert.Equal((2, 1, 1), (results.Progress.Total, results.Progress.Done, results.Progress.Passed));
@@ -52,7 +52,7 @@ public sealed class QueueApiTests
         }, WorkQueueJson.Default.Completion);
         var refused = (await late.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
         Assert.Equal(("refused", "task:g:2"), (refused.Outcome, refused.Next!.Task!.Task.Key));
-        var states = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!.Tasks.Select(t => (t.Status, t.Worker));
+        var states = (await controller.ResultsAsync(r => r.Progress.Running == 2)).Tasks.Select(t => (t.Status, t.Worker));
         Assert.Equal([("complete", "worker-1"), ("running", "worker-1"), ("running", "worker-2")], states);
     }
 
@@ -67,7 +67,7 @@ public sealed class QueueApiTests
         Assert.Equal(HttpStatusCode.BadRequest, (await controller.Http.PostAsync("/api/claim", Json("""{"worker":"w","extra":1}"""))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await controller.Http.PostAsync("/api/claim", Json("""{"worker":"../x"}"""))).StatusCode);
 
-        var results = (await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!;
+        var results = await controller.ResultsAsync(_ => true);
         Assert.Equal("waiting", Assert.Single(results.Tasks).Status);
     }
 
