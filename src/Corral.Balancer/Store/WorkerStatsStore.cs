@@ -40,12 +40,14 @@ internal sealed class WorkerStatsStore
 
     private readonly string _path;
 
-    public WorkerStatsStore(string path, string runId)
+    /// <param name="runDirectory">The run's folder: when given, rows of runs whose folder is gone are dropped (<see cref="PrunedRunRows"/>).</param>
+    public WorkerStatsStore(string path, string runId, string? runDirectory = null)
     {
         RunId = runId;
         _path = path;
         using var connection = Open();
         Migrate(connection);
+        if (runDirectory is not null) PrunedRunRows.Drop(connection, runDirectory, "worker_stats");
     }
 
     /// <summary>The run this worker writes, and the one read when no other is named.</summary>

@@ -37,7 +37,8 @@ public sealed class WorkerNode : IAsyncDisposable
     {
         var builder = NodeHost.CreateBuilder(context, "admin").AddJsonContext(BalancerJson.Default);
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(_ => new WorkerStatsStore(config.StatsPath ?? Path.Combine(context.DataDirectory, "balancer.db"), context.RunId));
+        builder.Services.AddSingleton(_ => new WorkerStatsStore(config.StatsPath ?? Path.Combine(context.DataDirectory, "balancer.db"), context.RunId,
+            context.RunDirectory));
         // SQLite's calls complete synchronously: the row is read here, before the first request can count.
         builder.Services.AddSingleton(sp =>
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Corral.Node.Storage;
 using Corral.Shootout.Game;
 using Corral.Shootout.Peer.Etcd;
 using Corral.Shootout.Store;
@@ -43,7 +44,7 @@ internal static class PeerHistory
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var file = PrivateFiles.OpenForWriting(temporary, FileMode.Create))
         {
             file.Write(new EncodedEvents().Encode(events).All);
             file.Flush(flushToDisk: true);

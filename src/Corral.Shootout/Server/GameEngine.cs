@@ -88,6 +88,8 @@ public sealed partial class GameEngine : IAsyncDisposable
         var log = new EventLog(eventsPath);
         try
         {
+            // events.jsonl lives in the run's folder.
+            store.DropPrunedRuns(Path.GetDirectoryName(Path.GetFullPath(eventsPath))!);
             var (runConfig, runSeed) = store.OpenRun(config, seed, time.GetUtcNow());
             var game = new ShootoutGame(runConfig, runSeed);
             var history = store.LoadEvents();

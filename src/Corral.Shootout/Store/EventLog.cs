@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Corral.Node.Storage;
 using Corral.Shootout.Game;
 
 namespace Corral.Shootout.Store;
@@ -38,7 +39,7 @@ internal sealed class EventLog : IDisposable
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
 
                 // Unbuffered: a failed write must leave nothing in a buffer that a later flush could still write.
-                _stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+                _stream = PrivateFiles.OpenForWriting(Path, FileMode.OpenOrCreate, FileShare.Read, FileAccess.ReadWrite, bufferSize: 0);
             }
 
             var lastSeq = TruncatePartialLine();

@@ -184,6 +184,9 @@ internal sealed class ShootoutStore : IDisposable
         return command;
     }
 
+    /// <summary>Drops the rows of runs whose folder next to <paramref name="runDirectory"/> is gone (<see cref="PrunedRunRows"/>).</summary>
+    public int DropPrunedRuns(string runDirectory) => PrunedRunRows.Drop(_connection, runDirectory, "runs", "events", "registrations", "rounds");
+
     private void Execute(string sql)
     {
         using var command = _connection.CreateCommand();

@@ -45,7 +45,8 @@ internal static class ControllerNode
     {
         if (!config.UsesRedis)
         {
-            return SqliteTaskStore.Open(Path.Combine(context.DataDirectory, SqliteTaskStore.FileName), context.RunId, Rules(config), config.Durability);
+            return SqliteTaskStore.Open(Path.Combine(context.DataDirectory, SqliteTaskStore.FileName), context.RunId, Rules(config), config.Durability,
+                context.RunDirectory);
         }
 
         var url = config.Store;

@@ -29,7 +29,8 @@ internal sealed class SqliteTaskStore : ITaskStore
         _writer = new GroupCommitWriter(connection, new GroupCommitOptions { MaxBatchWeight = MaxBatch });
     }
 
-    public static SqliteTaskStore Open(string path, string runId, QueueRules rules, Durability durability = Durability.Sync)
+    /// <param name="runDirectory">The run's folder: when given, rows of runs whose folder is gone are dropped (<see cref="PrunedRunRows"/>).</param>
+    public static SqliteTaskStore Open(string path, string runId, QueueRules rules, Durability durability = Durability.Sync, string? runDirectory = null)
     {
         var connection = SqliteOpener.Open(path, new SqliteStoreOptions { Durability = durability, BusyTimeout = TimeSpan.FromSeconds(30) });
         Execute(connection, """
@@ -47,6 +48,12 @@ internal sealed class SqliteTaskStore : ITaskStore
               exit_code INTEGER, duration_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL, PRIMARY KEY(run_id, key, attempt));
             CREATE TABLE IF NOT EXISTS history(history_key TEXT PRIMARY KEY, expected_ms REAL NOT NULL, samples INTEGER NOT NULL);
             """);
+        if (runDirectory is not null)
+        {
+            // The durations history is per spec, not per run: it stays.
+            PrunedRunRows.Drop(connection, runDirectory, "runs", "tasks", "attempts");
+        }
+
         return new SqliteTaskStore(connection, runId, rules);
     }
 

@@ -15,7 +15,8 @@ internal sealed partial class WorkQueueRun : IDisposable
     /// <summary>
     /// quick: 0.3 s. slow: on attempt 1 starts a child and waits (long), later attempts 0.2 s. hang: a child and a long wait on
     /// every attempt. flaky: fails attempt 1. gate: writes its process group to pids/, then passes once three gate specs
-    /// have started (fails after 15 s otherwise). Each attempt writes its pid (and its child's) under pids/.
+    /// have started (fails after 15 s otherwise). ansi: fails printing colour escapes and control characters. loud: prints
+    /// 2.6 MB. Each attempt writes its pid (and its child's) under pids/.
     /// </summary>
     private const string Runner = """
         #!/bin/sh
@@ -33,6 +34,8 @@ internal sealed partial class WorkQueueRun : IDisposable
                   n=$((n + 1)); [ $n -le 300 ] || { echo "gate: not three at once"; exit 1; }; sleep 0.05
                 done ;;
           hang) sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait ;;
+          ansi) printf '\033[31m✘ red failure\033[0m \001\007 bell\n'; exit 1 ;;
+          loud) seq 1 400000 ;;
         esac
         echo done
         """;

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Xml.Linq;
 using Corral.WorkQueue.Store;
 
@@ -5,6 +6,7 @@ namespace Corral.EndToEnd.Tests.WorkQueue;
 
 /// <summary>The real corral binary runs work queues on both stores; workers, controllers and specs are really killed.</summary>
 [Collection(EndToEnd.Collection)]
+[UnsupportedOSPlatform("windows")]
 public sealed class WorkQueueRunTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
@@ -135,6 +137,26 @@ public sealed class WorkQueueRunTests
         Assert.Equal("timed-out", error!.Attribute("type")!.Value);
         Assert.Contains("killed after the timeout of 1s", error.Value);
         Assert.Contains(corral.Lines, l => l.Contains("task:g:0 timed-out", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Colour_escapes_a_loud_spec_and_a_dash_spec_give_exit_1_a_valid_junit_a_capped_private_log_and_no_hang()
+    {
+        using var run = new WorkQueueRun(WorkQueueRun.SpecList("ansi", "loud", "-rf"), "workers: 1\nretries: 0");
+        await using var corral = run.Up();
+
+        Assert.Equal(1, await corral.WaitForExitAsync(RunTimeout));
+
+        var junit = XDocument.Load(Path.Combine(WorkQueueRun.RunFolderOf(corral), "results", "junit.xml"));
+        var cases = junit.Descendants("testcase").ToArray();
+        Assert.Equal("✘ red failure \uFFFD\uFFFD bell", cases[0].Element("failure")!.Value.Trim().Split('\n')[^1]);
+        Assert.Empty(cases[1].Elements());
+        Assert.StartsWith("[corral] not run: argument 3 ('{spec}') would start with '-'", cases[2].Element("error")!.Value);
+        var log = Path.Combine(WorkQueueRun.RunFolderOf(corral), "tasks", "task_g_1.attempt-1.log");
+        Assert.InRange(new FileInfo(log).Length, 512 * 1024, 1024 * 1024 + 200);
+        Assert.Contains("bytes cut from the middle of this log", File.ReadAllText(log));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+        Assert.False(File.Exists(Path.Combine(run.Pids, "task:g:2.1.pid")), "the '-rf' spec must not have run");
     }
 
     [Fact]

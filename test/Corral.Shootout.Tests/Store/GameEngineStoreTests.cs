@@ -215,6 +215,40 @@ public sealed class GameEngineStoreTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Opening_a_run_drops_the_rows_of_runs_whose_folder_is_gone_and_writes_events_jsonl_private()
+    {
+        var config = Configs.Many(2, 6, 1, TimeSpan.Zero);
+        var time = new FakeTimeProvider();
+        foreach (var run in new[] { "r1", "r2" })
+        {
+            await using var engine = GameEngine.Open(config, 42, Db, _dir.Combine("runs", run, "events.jsonl"), run, time, NullLogger.Instance);
+            await RegisterAll(engine, 2);
+            await engine.ShootAsync("c1", "cowboy-1").WaitAsync(Wait);
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_dir.Combine("runs", "r1", "events.jsonl")));
+        Directory.Delete(_dir.Combine("runs", "r1"), recursive: true);
+
+        await using (GameEngine.Open(config, 42, Db, _dir.Combine("runs", "r3", "events.jsonl"), "r3", time, NullLogger.Instance))
+        {
+        }
+
+        using var connection = new SqliteConnection($"Data Source={Db}");
+        connection.Open();
+        foreach (var table in new[] { "runs", "events", "registrations", "rounds" })
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT DISTINCT run_id FROM {table} ORDER BY run_id";
+            using var reader = command.ExecuteReader();
+            var runs = new List<string>();
+            while (reader.Read()) runs.Add(reader.GetString(0));
+            Assert.DoesNotContain("r1", runs);
+            Assert.Contains("r2", runs);
+        }
+    }
+
+    [Fact]
     public async Task Events_file_is_repaired_on_start()
     {
         var config = Configs.Many(4, 3, 1, TimeSpan.Zero);
