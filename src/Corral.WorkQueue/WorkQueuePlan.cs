@@ -15,6 +15,12 @@ public static class WorkQueuePlan
     /// <summary>The managed Redis keeps its files under the data folder, so durations and resumable runs outlive a run.</summary>
     public const string RedisDataFolder = "workqueue-redis";
 
+    /// <summary>The managed Redis's socket, in <see cref="RedisDataFolder"/>.</summary>
+    public const string RedisSocketFile = "redis.sock";
+
+    /// <summary>Where the managed Redis listens under the data folder <paramref name="dataDirectory"/>.</summary>
+    public static string RedisSocket(string dataDirectory) => Path.Combine(Path.GetFullPath(dataDirectory), RedisDataFolder, RedisSocketFile);
+
     internal static AppPlan Create(WorkQueueConfig config)
     {
         var roles = new List<RolePlan>();
@@ -26,15 +32,17 @@ public static class WorkQueuePlan
                 NodePrefix = "redis",
                 Count = 1,
                 Singleton = true,
-                Ports = [new PlannedPort("client", WorkQueueConfig.DefaultRedisPort) { Scheme = "redis" }],
-                Probe = ProbeSpec.Tcp("client"),
+                // No TCP port: a unix socket in the data folder, which the supervisor makes 0700, so no other user of the
+                // machine can reach the queue (a TCP port on loopback is open to every local process).
+                Ports = [],
+                Probe = ProbeSpec.UnixSocket("{data}/" + RedisSocketFile),
                 GracePeriod = TimeSpan.FromSeconds(5),
                 Program = new ProgramSpec
                 {
                     Executable = "redis-server",
                     // Foreground (a daemon would escape supervision); every acknowledged write fsynced before the reply.
-                    Arguments = ["--bind", "{bind}", "--port", "{port:client}", "--dir", "{data}", "--save", "", "--appendonly", "yes",
-                        "--appendfsync", "always", "--daemonize", "no", "--protected-mode", "yes"],
+                    Arguments = ["--port", "0", "--unixsocket", "{data}/" + RedisSocketFile, "--unixsocketperm", "700", "--dir", "{data}",
+                        "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--protected-mode", "yes"],
                     DataFolder = RedisDataFolder,
                     InstallHint = "apt-get install redis-server",
                 },

@@ -60,11 +60,17 @@ public enum ProbeKind
 
     /// <summary>Ready as soon as started; alive while its process runs.</summary>
     None,
+
+    /// <summary>A connection to a unix socket (a program that listens on no TCP port) is accepted.</summary>
+    UnixSocket,
 }
 
-/// <summary>A readiness and liveness probe: a kind, the port it targets, and for HTTP the paths.</summary>
-public sealed record ProbeSpec(ProbeKind Kind, string? Port = null, string ReadyPath = "/readyz", string LivePath = "/healthz")
+/// <summary>A readiness and liveness probe: a kind, the port it targets, for HTTP the paths, for a unix socket its path template.</summary>
+public sealed record ProbeSpec(ProbeKind Kind, string? Port = null, string ReadyPath = "/readyz", string LivePath = "/healthz", string? SocketPath = null)
 {
+    /// <summary>Connects to the unix socket at <paramref name="pathTemplate"/> (a <see cref="ProgramTemplate"/>: <c>{data}/redis.sock</c>).</summary>
+    public static ProbeSpec UnixSocket(string pathTemplate) => new(ProbeKind.UnixSocket, SocketPath: pathTemplate);
+
     public static ProbeSpec CorralNode(string port) => new(ProbeKind.Http, port);
     public static ProbeSpec HttpPath(string port, string path) => new(ProbeKind.Http, port, path, path);
     public static ProbeSpec Tcp(string port) => new(ProbeKind.Tcp, port);

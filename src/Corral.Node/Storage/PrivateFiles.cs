@@ -23,6 +23,16 @@ public static class PrivateFiles
         }
     }
 
+    /// <summary>Creates <paramref name="path"/> when missing and makes it 0700 whatever its mode was (a folder kept across runs).</summary>
+    public static void RestrictFolder(string path)
+    {
+        Directory.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, OwnerOnlyFolder);
+        }
+    }
+
     /// <summary>Opens <paramref name="path"/> for writing; when it is created it is created 0600.</summary>
     public static FileStream OpenForWriting(string path, FileMode mode, FileShare share = FileShare.Read, FileAccess access = FileAccess.Write,
         int bufferSize = 4096)

@@ -1,18 +1,20 @@
+using System.Net;
 using System.Net.Sockets;
 using Corral.Node.Planning;
 
 namespace Corral.Supervisor.Supervision;
 
 /// <summary>
-/// Checks a node's readiness and liveness the way its role says: an HTTP GET answered 200, a TCP connection
-/// accepted, or nothing (a program with no probe is ready once started and alive while its process runs).
+/// Checks a node's readiness and liveness the way its role says: an HTTP GET answered 200, a TCP or unix-socket
+/// connection accepted, or nothing (a program with no probe is ready once started and alive while its process runs).
 /// </summary>
-internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> httpOk, TimeProvider time)
+/// <param name="socketPath">For <see cref="ProbeKind.UnixSocket"/>: the socket's path, its template filled in.</param>
+internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> httpOk, TimeProvider time, string? socketPath = null)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The port name the probe targets, or null for <see cref="ProbeKind.None"/>.</summary>
-    public string? Port => spec.Kind == ProbeKind.None ? null : spec.Port;
+    public string? Port => spec.Kind is ProbeKind.None or ProbeKind.UnixSocket ? null : spec.Port;
 
     public bool ProbesNothing => spec.Kind == ProbeKind.None;
 
@@ -58,18 +60,22 @@ internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> 
                 return true;
             case ProbeKind.Http:
                 return port > 0 && await httpOk(new Uri($"http://{host}:{port}{path}"), timeout);
+            case ProbeKind.UnixSocket:
+                return socketPath is not null && await ConnectsAsync(new UnixDomainSocketEndPoint(socketPath), timeout);
             default:
-                return port > 0 && await ConnectsAsync(host, port, timeout);
+                return port > 0 && await ConnectsAsync(new DnsEndPoint(host, port), timeout);
         }
     }
 
-    private async Task<bool> ConnectsAsync(string host, int port, TimeSpan timeout)
+    private async Task<bool> ConnectsAsync(EndPoint endPoint, TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout, time);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var socket = endPoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            await socket.ConnectAsync(host, port, cancel.Token);
+            await socket.ConnectAsync(endPoint, cancel.Token);
             return true;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
+using Corral.Node.Storage;
 using Corral.Node.Text;
 
 namespace Corral.Supervisor.Supervision;
@@ -21,6 +22,9 @@ internal sealed class SupervisedNode
     private readonly NodeOutput _output;
     private readonly Lock _lock = new();
     private readonly NodePortLedger _ports;
+
+    /// <summary>The unix socket a program role's probe connects to, its template filled in at launch; null for other probes.</summary>
+    private string? _socketPath;
     private readonly NodeLifecycle _life;
     private RolePlan _role;
     private RolePlan? _pendingRole;
@@ -428,8 +432,15 @@ internal sealed class SupervisedNode
             var data = program.DataFolder is { } kept
                 ? Path.Combine(Path.GetFullPath(_options.DataDirectory), kept)
                 : Path.Combine(_context.Run.Path, "data", NodeId);
-            Directory.CreateDirectory(data);
-            return Launch.Program(program, ProgramPorts(), data, NodeId, _options.BindAddress);
+            // The program's files, and any unix socket it listens on there, are the run owner's alone.
+            PrivateFiles.RestrictFolder(data);
+            var programPorts = ProgramPorts();
+            if (role.EffectiveProbe.SocketPath is { } socket)
+            {
+                Volatile.Write(ref _socketPath, ProgramTemplate.Expand(socket, programPorts, data, NodeId, _options.BindAddress));
+            }
+
+            return Launch.Program(program, programPorts, data, NodeId, _options.BindAddress);
         }
 
         Dictionary<string, int> ports;
@@ -466,7 +477,7 @@ internal sealed class SupervisedNode
 
     private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
     {
-        var probe = new NodeProbe(role.EffectiveProbe, _context.Prober.HttpOkAsync, _options.Time);
+        var probe = new NodeProbe(role.EffectiveProbe, _context.Prober.HttpOkAsync, _options.Time, Volatile.Read(ref _socketPath));
         using var probing = new CancellationTokenSource();
         var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
         await Task.WhenAny(process.Exited, ready);

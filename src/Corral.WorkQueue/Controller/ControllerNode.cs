@@ -49,15 +49,10 @@ internal static class ControllerNode
                 context.RunDirectory);
         }
 
-        var url = config.Store;
-        if (config.ManagedRedis)
-        {
-            using var control = new ControlClient(context.ControlUrl, context.Token, context.Time) { Seed = context.Seed };
-            var membership = await control.GetMembershipAsync(cancellationToken);
-            url = membership.OfRole(WorkQueuePlan.RedisRole).FirstOrDefault()?.Url("client")
-                  ?? throw new InvalidOperationException("the plan's redis-server is not a ready member; the controller starts only after it is ready");
-        }
-
+        // The plan's redis-server listens on a unix socket only (the controller starts once it is ready); a Redis the
+        // user names keeps its host and port.
+        var url = config.ManagedRedis ? WorkQueuePlan.RedisSocket(context.DataDirectory) : config.Store;
+        cancellationToken.ThrowIfCancellationRequested();
         return await RedisTaskStore.ConnectAsync(url, context.RunId, Rules(config));
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text.Json;
 using Corral.WorkQueue.Config;
 using StackExchange.Redis;
@@ -165,11 +166,21 @@ internal sealed class RedisTaskStore : ITaskStore
         _rules = rules;
     }
 
-    /// <summary>Connects to <c>redis://host:port</c> (or <c>host:port</c>); throws <see cref="RedisConnectionException"/> when it cannot.</summary>
+    /// <summary>Connects to <c>redis://host:port</c>, <c>host:port</c> or a unix socket's absolute path; throws <see cref="RedisConnectionException"/> when it cannot.</summary>
     public static async Task<RedisTaskStore> ConnectAsync(string url, string runId, QueueRules rules)
     {
-        var endpoint = url.StartsWith("redis://", StringComparison.Ordinal) ? url["redis://".Length..].TrimEnd('/') : url;
-        var options = ConfigurationOptions.Parse(endpoint);
+        ConfigurationOptions options;
+        if (Path.IsPathRooted(url))
+        {
+            // A unix socket (the plan's own redis-server).
+            options = new ConfigurationOptions();
+            options.EndPoints.Add(new UnixDomainSocketEndPoint(url));
+        }
+        else
+        {
+            options = ConfigurationOptions.Parse(url.StartsWith("redis://", StringComparison.Ordinal) ? url["redis://".Length..].TrimEnd('/') : url);
+        }
+
         options.AbortOnConnectFail = true;
         options.ConnectTimeout = 5000;
         options.SyncTimeout = 10_000;

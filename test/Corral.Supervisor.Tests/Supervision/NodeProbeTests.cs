@@ -25,6 +25,22 @@ public sealed class NodeProbeTests
     }
 
     [Fact]
+    public async Task A_unix_socket_probe_passes_while_the_socket_accepts_and_fails_once_it_is_closed()
+    {
+        using var folder = new TempFolder();
+        var path = folder.Combine("s.sock");
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen();
+        var probe = new NodeProbe(ProbeSpec.UnixSocket("{data}/s.sock"), NoHttp, TimeProvider.System, path);
+
+        Assert.Null(probe.Port);
+        Assert.True(await probe.ReadyAsync("127.0.0.1", 0, TimeSpan.FromSeconds(2)));
+        listener.Dispose();
+        Assert.False(await probe.LiveAsync("127.0.0.1", 0, TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
     public async Task An_http_probe_asks_its_own_path_and_no_probe_always_passes()
     {
         var asked = new List<Uri>();

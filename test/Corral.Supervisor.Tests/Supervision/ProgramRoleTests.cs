@@ -47,6 +47,31 @@ public sealed class ProgramRoleTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_redis_server_on_a_unix_socket_only_is_probed_through_it_in_a_private_folder_and_listens_on_no_port()
+    {
+        var role = Redis with
+        {
+            Ports = [],
+            Probe = ProbeSpec.UnixSocket("{data}/redis.sock"),
+            Program = Redis.Program! with
+            {
+                Arguments = ["--port", "0", "--unixsocket", "{data}/redis.sock", "--unixsocketperm", "700", "--dir", "{data}", "--save", "", "--daemonize", "no"],
+            },
+        };
+        await using var h = await new Harness(StubApp.Loaded(role)).StartAsync();
+        await h.WaitReadyAsync(60, "redis");
+
+        var folder = Path.Combine(h.Supervisor.Run.Path, "data", "redis");
+        var socket = Path.Combine(folder, "redis.sock");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        Assert.Empty(h.Node("redis").Urls);
+        Assert.Equal("+PONG", await PingAsync(new UnixDomainSocketEndPoint(socket)));
+        Assert.DoesNotContain(h.Sink.Lines, l => l.Name == "redis" && l.Line.Contains("accept connections on port", StringComparison.Ordinal));
+        await h.StopAsync();
+    }
+
+    [Fact]
     public async Task A_sigkilled_supervisor_leaves_no_redis_server()
     {
         using var data = new TempFolder("corral-kill-redis-");
@@ -185,11 +210,15 @@ public sealed class ProgramRoleTests
 
     private static string Comm(int pid) => File.ReadAllText($"/proc/{pid}/comm").Trim();
 
-    private static async Task<string> PingAsync(int port)
+    private static Task<string> PingAsync(int port) => PingAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+
+    private static async Task<string> PingAsync(System.Net.EndPoint endPoint)
     {
-        using var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", port);
-        var stream = client.GetStream();
+        using var client = endPoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(endPoint);
+        await using var stream = new NetworkStream(client);
         await stream.WriteAsync("PING\r\n"u8.ToArray());
         var buffer = new byte[64];
         var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
