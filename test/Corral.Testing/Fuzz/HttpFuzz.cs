@@ -105,6 +105,9 @@ public static class HttpFuzz
     private static HttpRequestMessage Request(FuzzTarget target, FuzzCase fuzz)
     {
         var request = new HttpRequestMessage(new HttpMethod(fuzz.Method), new Uri(target.BaseUrl, fuzz.PathAndQuery));
+        // A connection of its own: a pooled one the server closed after an earlier case (a 413 mid-upload) would fail this
+        // case for that case's reason, and a reset here then means this request broke the server.
+        request.Headers.ConnectionClose = true;
         if (fuzz.Host is not null) request.Headers.Host = fuzz.Host;
         switch (fuzz.Auth)
         {
