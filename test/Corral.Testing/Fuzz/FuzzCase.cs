@@ -32,7 +32,8 @@ public sealed record FuzzCase(int Index, string Method, string PathAndQuery, str
     {
         var body = Body is null ? "no body" : Delivery == BodyDelivery.Huge ? $"{HttpFuzz.HugeBodyBytes} bytes"
             : $"{Body.Length} bytes {Show(Body)}";
-        return $"#{Index} {Method} {PathAndQuery} Host={Host ?? "(own)"} auth={Auth} type={ContentType ?? "(none)"} {Delivery} {body}";
+        var path = PathAndQuery.Length > 200 ? PathAndQuery[..200] + $"…({PathAndQuery.Length} chars)" : PathAndQuery;
+        return $"#{Index} {Method} {path} Host={Host ?? "(own)"} auth={Auth} type={ContentType ?? "(none)"} {Delivery} {body}";
     }
 
     private static string Show(byte[] body)
