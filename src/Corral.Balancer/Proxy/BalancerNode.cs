@@ -1,6 +1,7 @@
 using Corral.Balancer.Config;
 using Corral.Balancer.Health;
 using Corral.Node.Control;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
 using Microsoft.AspNetCore.Builder;
@@ -85,7 +86,9 @@ public sealed class BalancerNode : IAsyncDisposable
         app.UseNodeDefaults();
         var stats = app.Services.GetRequiredService<BalancerStats>();
         app.MapGet("/lb/stats", () => TypedResults.Ok(stats.View()));
-        app.Map("/{**path}", app.Services.GetRequiredService<BalancerProxy>().ForwardAsync);
+        // The data plane is transparent: it takes whatever Host and body type the client sent, as a reverse proxy does
+        // (the worker gets its own Host); the balancer's own routes keep the node kit's rules.
+        app.Map("/{**path}", app.Services.GetRequiredService<BalancerProxy>().ForwardAsync).AcceptAnyHost().AcceptAnyContentType();
         var logger = app.Services.GetRequiredService<ILogger<BalancerNode>>();
         if (workers is not null)
         {

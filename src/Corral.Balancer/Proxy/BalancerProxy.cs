@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Corral.Balancer.Config;
+using Corral.Node.Http;
 using Corral.Node.Text;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -108,7 +109,7 @@ internal sealed partial class BalancerProxy : IDisposable
         byte[]? buffered = null;
         if (clientBody is not null && attempts.ShouldBuffer(request.ContentLength))
         {
-            buffered = await BufferBodyAsync(context, clientBody, (int)request.ContentLength!.Value, exchange);
+            buffered = await BufferBodyAsync(context, clientBody, request.ContentLength!.Value, exchange);
             if (buffered is null) return;
             attempts.BodyBuffered();
         }
@@ -213,14 +214,26 @@ internal sealed partial class BalancerProxy : IDisposable
         }
     }
 
-    /// <summary>Reads a small body whole (through the exchange's idle deadline), so a retry can send it again.</summary>
-    private static async Task<byte[]?> BufferBodyAsync(HttpContext context, Stream body, int length, Exchange exchange)
+    /// <summary>
+    /// Reads a body whole (through the exchange's idle deadline), so a retry can send it again. The buffer grows with what
+    /// arrives, from <see cref="RequestBody.InitialBytes"/> up to the <paramref name="length"/> the client announced: a client
+    /// that claims much and sends little costs what it sent.
+    /// </summary>
+    internal static async Task<byte[]?> BufferBodyAsync(HttpContext context, Stream body, long length, Exchange exchange)
     {
-        var buffer = new byte[length];
+        var buffer = new byte[(int)Math.Min(length, RequestBody.InitialBytes)];
+        var filled = 0;
         try
         {
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, exchange.Token);
-            await body.ReadExactlyAsync(buffer, cancel.Token);
+            while (filled < length)
+            {
+                if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(length, buffer.Length * 2L));
+                var read = await body.ReadAsync(buffer.AsMemory(filled), cancel.Token);
+                if (read == 0) throw new EndOfStreamException();
+                filled += read;
+            }
+
             exchange.EndOfBody();
             return buffer;
         }

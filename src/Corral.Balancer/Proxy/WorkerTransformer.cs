@@ -52,7 +52,10 @@ internal sealed class WorkerTransformer : HttpTransformer
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
-        if (request.Host.HasValue) headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
+        // The header as the client sent it: HttpRequest.Host decodes punycode (xn--nxa.example → ά.example), which is no
+        // valid header value, and the forward would fail.
+        var host = request.Headers.Host.ToString();
+        if (host.Length > 0) headers.TryAddWithoutValidation("X-Forwarded-Host", host);
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,

@@ -1,5 +1,6 @@
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,9 @@ internal sealed partial class ServiceListener(NodeContext context, WorkerApp app
 
     /// <summary>The bound port; it stays the same across an outage.</summary>
     public int Port => Volatile.Read(ref _port);
+
+    /// <summary>The open listener's host (tests read its routes), or null during an outage.</summary>
+    internal WebApplication? App => _service;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -59,6 +63,10 @@ internal sealed partial class ServiceListener(NodeContext context, WorkerApp app
     private async Task OpenAsync(int port, CancellationToken cancellationToken)
     {
         var builder = NodeHost.CreateBuilder(context with { Ports = new Dictionary<string, int> { ["http"] = port } }).AddJsonContext(BalancerJson.Default);
+        // The balancers' traffic carries bodies of any size, as the balancer takes them; the worker reads none of them and
+        // Kestrel discards what is left (at its minimum data rate). With the node's 1 MiB limit, a larger body made the worker
+        // close the connection mid-upload, and the balancer answered 502 and counted it against the worker.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
         // The worker decides when its service listener closes (outage, drain), not the host's SIGTERM handler.
         builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
         var service = builder.Build();

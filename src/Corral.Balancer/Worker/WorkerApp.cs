@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Corral.Balancer.Config;
 using Corral.Balancer.Store;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
 using Corral.Node.Text;
@@ -135,8 +136,9 @@ internal sealed class WorkerApp
 
     public void MapService(IEndpointRouteBuilder routes)
     {
-        routes.Map("/api/v1/hello", HelloAsync);
-        routes.Map("/ws/echo", WebSocketEcho.HandleAsync);
+        // The balancers' traffic: what a client sent through a balancer, of any content type (002's hello took any).
+        routes.Map("/api/v1/hello", HelloAsync).AcceptAnyContentType();
+        routes.Map("/ws/echo", WebSocketEcho.HandleAsync).AcceptAnyContentType();
         MapStats(routes);
     }
 

@@ -23,6 +23,7 @@ public sealed class WorkerNode : IAsyncDisposable
     public WebApplication Admin { get; }
     internal WorkerApp App => Admin.Services.GetRequiredService<WorkerApp>();
     public int ServicePort => Admin.Services.GetRequiredService<ServiceListener>().Port;
+    internal WebApplication? ServiceApp => Admin.Services.GetRequiredService<ServiceListener>().App;
     public int AdminPort => Admin.BoundPort();
 
     /// <summary>The node's entry point under <c>corral node balancer.worker</c>: runs until SIGTERM or cancellation, then drains.</summary>

@@ -1,6 +1,7 @@
 using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Partitioning;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +22,8 @@ internal sealed class CoordinatorApi(CounterConfig config, OwnerTable owners, Fo
 {
     public void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/items", WriteAsync);
+        // 003 read the body whatever its type, and `curl -d` sends a form type: the public write takes any (still parsed as JSON).
+        routes.MapPost("/items", WriteAsync).AcceptAnyContentType();
         routes.MapGet("/items/{tenant}/count", CountAsync);
         routes.MapGet("/counter/owners", () => TypedResults.Ok(OwnersNow()));
         routes.MapGet("/counter/tenants", TenantsAsync);

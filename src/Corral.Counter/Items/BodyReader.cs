@@ -1,41 +1,17 @@
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Corral.Counter.Items;
 
-/// <summary>Reads a whole request body up to a limit; a larger one is a 413 that names the limit. Any content type is taken, as the original did.</summary>
+/// <summary>Reads a whole request body as it arrives, up to a limit; a larger one is a 413 that names the limit. Any content type is taken, as the original did.</summary>
 internal static class BodyReader
 {
     public static async Task<(byte[]? Body, int Length, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, long maxBytes)
     {
-        var tooLarge = JsonBody.Problem(StatusCodes.Status413PayloadTooLarge, "Body too large",
-            $"the body may be at most {maxBytes} bytes: send fewer items per request");
-        if (request.ContentLength > maxBytes) return (null, 0, tooLarge);
-        var buffer = new byte[request.ContentLength is > 0 and var known ? (int)known : 16 * 1024];
-        var length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length >= maxBytes + 1) return (null, 0, tooLarge);
-                    Array.Resize(ref buffer, (int)Math.Min(maxBytes + 1, buffer.Length * 2L));
-                }
-
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted);
-                if (read == 0) break;
-                length += read;
-                if (length > maxBytes) return (null, 0, tooLarge);
-            }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, 0, tooLarge);
-        }
-
-        return (buffer, length, null);
+        var body = await RequestBody.ReadAsync(request, maxBytes, "send fewer items per request");
+        return (body.Bytes, body.Length, body.Problem);
     }
 
     /// <summary>

@@ -79,6 +79,11 @@ public static class ItemBatchParser
         {
             return Fail($"malformed JSON at byte {reader.BytesConsumed}: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // The reader checks a string's UTF-8 only when it is read as text (GetString), and then throws this, not a JsonException.
+            return Fail($"malformed JSON at byte {reader.BytesConsumed}: {e.Message}");
+        }
     }
 
     private static ParsedBatch Fail(string problem) => new(null, problem);

@@ -21,6 +21,13 @@ public static class HttpServer
     public static readonly string[] NoConfigWatch = ["--hostBuilder:reloadConfigOnChange=false"];
 
     /// <summary>
+    /// A body must arrive at 240 bytes a second or more, after a 5 s grace (Kestrel's own default, stated here so it is a
+    /// decision): a client that trickles a body a byte at a time gets 408 and its connection closed, instead of holding a
+    /// request open. <see cref="RequestBody.Timeout"/> bounds the whole read on top of it.
+    /// </summary>
+    public static readonly MinDataRate MinBodyDataRate = new(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+
+    /// <summary>
     /// A slim builder listening on <paramref name="bindAddress"/>:<paramref name="port"/> (0: the kernel picks a free one);
     /// <paramref name="listen"/> sees the listener's options (a node keeps them to read its bound port by name).
     /// </summary>
@@ -33,6 +40,7 @@ public static class HttpServer
             kestrel.Listen(IPAddress.Parse(bindAddress), port, options => listen?.Invoke(options));
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes;
+            kestrel.Limits.MinRequestBodyDataRate = MinBodyDataRate;
         });
         builder.Services.AddProblemDetails();
         return builder;

@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Corral.Node.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -21,45 +21,21 @@ public static class JsonBody
         long maxBytes = 64 * 1024)
         where T : class
     {
-        if (request.ContentLength > maxBytes)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"the body may be at most {maxBytes} bytes"));
-        }
-
-        if (request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        if (request.ContentType is { } type && !JsonWrites.IsJson(type))
         {
             return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "send the body as application/json"));
         }
 
-        using var buffer = new MemoryStream();
-        // Rented: this runs on every shot and every register, and a fresh 8 KB array per request showed up as GC pressure.
-        var chunk = ArrayPool<byte>.Shared.Rent(8192);
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-            {
-                if (buffer.Length + read > maxBytes)
-                {
-                    return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"the body may be at most {maxBytes} bytes"));
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        if (buffer.Length == 0)
+        var body = await RequestBody.ReadAsync(request, maxBytes);
+        if (body.Problem is { } failed) return (null, failed);
+        if (body.Length == 0)
         {
             return (null, Problem(StatusCodes.Status400BadRequest, "Empty body", $"expected a JSON {typeof(T).Name}"));
         }
 
         try
         {
-            var value = JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Strict(json));
+            var value = JsonSerializer.Deserialize(body.Span, Strict(json));
             return value is null
                 ? (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"expected a JSON {typeof(T).Name}, got null"))
                 : (value, null);

@@ -85,9 +85,14 @@ public static partial class NodeHost
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
     }
 
-    /// <summary>Maps <c>/healthz</c> (the process serves) and <c>/readyz</c> (it takes work), and the error handlers.</summary>
+    /// <summary>
+    /// Maps <c>/healthz</c> (the process serves) and <c>/readyz</c> (it takes work), the error handlers, and the listener
+    /// rules: a foreign Host gets 421 (<see cref="HostGuard"/>), a write with a non-JSON body 415 (<see cref="JsonWrites"/>).
+    /// </summary>
     public static WebApplication UseNodeDefaults(this WebApplication app)
     {
+        app.UseHostGuard(IPAddress.Parse(app.Services.GetRequiredService<NodeContext>().BindAddress));
+        app.UseJsonWrites();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();

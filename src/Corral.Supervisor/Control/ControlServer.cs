@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
@@ -100,10 +101,11 @@ internal sealed class ControlServer : IAsyncDisposable
         builder.Services.AddAuthorizationBuilder().SetDefaultPolicy(requireToken).SetFallbackPolicy(requireToken);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         var app = builder.Build();
-        var boundPort = 0;
+        var bound = IPAddress.Parse(bindAddress);
+        app.UseHostGuard(bound, "the control API");
         app.Use(async (context, next) =>
         {
-            if (LoopbackGuard.Refusal(context.Request, boundPort, "control API") is { } reason)
+            if (HostGuard.OriginRefusal(context.Request, bound, context.Connection.LocalPort) is { } reason)
             {
                 await TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: reason)
                     .ExecuteAsync(context);
@@ -115,11 +117,12 @@ internal sealed class ControlServer : IAsyncDisposable
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        app.UseJsonWrites();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapControlApi(plane, options);
         options.MapExtra?.Invoke(app);
-        boundPort = await SupervisorListener.StartAsync(app, "control API", bindAddress, port,
+        var boundPort = await SupervisorListener.StartAsync(app, "control API", bindAddress, port,
             "shift all ports with --port-offset N or use --ports dynamic", cancellationToken);
         return new ControlServer(app, new Uri($"http://{bindAddress}:{boundPort}/"));
     }

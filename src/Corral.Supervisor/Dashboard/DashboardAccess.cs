@@ -1,3 +1,4 @@
+using System.Net;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -12,20 +13,22 @@ internal readonly record struct AccessDecision(int Status, string? Reason)
 }
 
 /// <summary>
-/// Who may use the dashboard. The Host must be the dashboard's own (<see cref="LoopbackGuard"/>); every
+/// Who may use the dashboard. The Host must be the dashboard's own (<see cref="HostGuard"/>; 421 otherwise); every
 /// request needs the session cookie or the run's token; a request that changes something needs an Origin that is the
 /// dashboard itself, and a cookie-authenticated one must send it (browsers always do for such requests, so a missing
 /// Origin means a client that should not be riding the cookie).
 /// </summary>
-internal sealed class DashboardAccess(OneTimeCodes codes, string token)
+internal sealed class DashboardAccess(OneTimeCodes codes, string token, IPAddress? bound = null)
 {
+    private readonly IPAddress _bound = bound ?? IPAddress.Loopback;
+
     public static string CookieName(int port) => $"corral-dashboard-{port}";
 
     public AccessDecision Check(HttpRequest request, int port)
     {
-        if (!LoopbackGuard.IsOwnHost(request.Host, port))
+        if (HostGuard.HostRefusal(request.Host, _bound, port, "the dashboard") is { } misdirected)
         {
-            return new(StatusCodes.Status403Forbidden, LoopbackGuard.Refusal(request, port, "dashboard"));
+            return new(StatusCodes.Status421MisdirectedRequest, misdirected);
         }
 
         var byCookie = request.Cookies.TryGetValue(CookieName(port), out var session) && session is { Length: > 0 } && codes.IsSession(session);
@@ -49,7 +52,7 @@ internal sealed class DashboardAccess(OneTimeCodes codes, string token)
                 : new(StatusCodes.Status403Forbidden, "a change made with the dashboard's cookie must carry the dashboard's Origin header");
         }
 
-        return LoopbackGuard.IsOwnOrigin(origin, port)
+        return HostGuard.IsOwnOrigin(origin, _bound, port)
             ? AccessDecision.Allowed
             : new(StatusCodes.Status403Forbidden, $"cross-origin changes are refused (Origin '{origin}')");
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
@@ -59,7 +60,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, DashboardJson.Default));
         var app = builder.Build();
         var codes = new OneTimeCodes(time);
-        var access = new DashboardAccess(codes, run.Token);
+        var access = new DashboardAccess(codes, run.Token, IPAddress.Parse(bindAddress));
         var boundPort = 0;
         app.Use(async (context, next) =>
         {
@@ -73,7 +74,12 @@ internal sealed class DashboardServer : IAsyncDisposable
             var decision = IsCodeExchange(context.Request) ? ExchangeHostOnly(context.Request, boundPort, access) : access.Check(context.Request, boundPort);
             if (!decision.IsAllowed)
             {
-                await TypedResults.Problem(statusCode: decision.Status, title: decision.Status == 401 ? "Not signed in" : "Forbidden", detail: decision.Reason)
+                await TypedResults.Problem(statusCode: decision.Status, title: decision.Status switch
+                {
+                    StatusCodes.Status401Unauthorized => "Not signed in",
+                    StatusCodes.Status421MisdirectedRequest => "Misdirected request",
+                    _ => "Forbidden",
+                }, detail: decision.Reason)
                     .ExecuteAsync(context);
                 return;
             }

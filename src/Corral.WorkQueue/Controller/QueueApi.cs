@@ -64,5 +64,6 @@ internal static class QueueApi
     private static bool IsName(string? name) =>
         name is { Length: > 0 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    private static string Tail(string text) => text.Length <= 8192 ? text : text[^8192..];
+    // Null when the report has no outputTail: the source-generated reader does not keep an init property's default.
+    private static string Tail(string? text) => text is null ? "" : text.Length <= 8192 ? text : text[^8192..];
 }

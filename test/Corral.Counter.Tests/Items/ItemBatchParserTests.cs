@@ -23,6 +23,20 @@ public sealed class ItemBatchParserTests
     }
 
     [Theory]
+    [InlineData(0)] // in a field name
+    [InlineData(1)] // in an id
+    public void Invalid_utf8_in_a_field_is_malformed_json_not_an_exception(int where)
+    {
+        // Found by the HTTP fuzz: GetString threw InvalidOperationException, and POST /items answered 500.
+        var body = Encoding.UTF8.GetBytes(where == 0 ? """[{"Xd":"a","tenant":"t1"}]""" : """[{"id":"X","tenant":"t1"}]""");
+        body[Array.IndexOf(body, (byte)'X')] = 0xFF;
+
+        var parsed = ItemBatchParser.Parse(body, 100);
+
+        Assert.StartsWith("malformed JSON", parsed.Problem);
+    }
+
+    [Theory]
     [InlineData("""[{"id":"1","tenant":"t1"},{"id":5,"tenant":"t1"}]""", "item 1: id is a JSON number")]
     [InlineData("""[{"id":"1","tenant":""}]""", "item 0: tenant '' is empty")]
     [InlineData("""[{"id":"","tenant":"t"}]""", "item 0: id '' is empty")]

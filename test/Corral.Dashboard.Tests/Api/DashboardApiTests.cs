@@ -86,14 +86,14 @@ public sealed class DashboardApiTests(BalancerDashboard balancer)
     }
 
     [Fact]
-    public async Task A_request_for_another_host_is_403()
+    public async Task A_request_for_another_host_is_421_misdirected()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/nodes");
         request.Headers.Host = $"evil.example:{Run.Port}";
 
         using var response = await balancer.Client.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
     }
 
     [Fact]

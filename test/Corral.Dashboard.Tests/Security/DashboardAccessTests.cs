@@ -60,8 +60,8 @@ public sealed class DashboardAccessTests
     [InlineData("evil.example:8123")]
     [InlineData("127.0.0.1:8124")]
     [InlineData("127.0.0.1")]
-    public void A_foreign_host_is_403_even_with_the_cookie(string host) =>
-        Assert.Equal(403, _access.Check(Request(host: host, cookie: _session), Port).Status);
+    public void A_foreign_host_is_421_even_with_the_cookie(string host) =>
+        Assert.Equal(421, _access.Check(Request(host: host, cookie: _session), Port).Status);
 
     [Theory]
     [InlineData(null)]

@@ -231,7 +231,7 @@ internal static class EveryEndpoint
                 var what = $"{method} {path} ({endpoint.DisplayName})";
                 await ExpectAsync(anonymous, method, path, HttpStatusCode.Unauthorized, what + " without a token");
                 await ExpectAsync(wrong, method, path, HttpStatusCode.Unauthorized, what + " with a wrong token");
-                await ExpectAsync(authorised, method, path, HttpStatusCode.Forbidden, what + " with a foreign Host",
+                await ExpectAsync(authorised, method, path, HttpStatusCode.MisdirectedRequest, what + " with a foreign Host",
                     r => r.Headers.Host = "evil.example:7999");
                 await ExpectAsync(authorised, method, path, HttpStatusCode.Forbidden, what + " with a foreign Origin",
                     r => r.Headers.Add("Origin", "http://evil.example"));

@@ -20,6 +20,11 @@ internal sealed class ControllerHarness : IAsyncDisposable
     public HttpClient Http { get; } = new();
     public Uri Url { get; private set; } = null!;
     public QueueService Queue => _app.Services.GetRequiredService<QueueService>();
+    public WebApplication App => _app;
+    public WorkQueueConfig Config { get; private set; } = null!;
+
+    /// <summary>A context for another node of this run (a worker), talking to the same control API stub.</summary>
+    public NodeContext Context(string nodeId, string role) => _control.Context(nodeId, role, _folder.Path);
 
     public static async Task<ControllerHarness> StartAsync(int tasks)
     {
@@ -37,6 +42,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
                 Key = $"task:g:{i}", Group = "g", Index = i, Ordinal = i, Spec = $"spec-{i}.spec.ts", Viewport = "desktop", Browser = "chrome",
             }).ToArray(),
         };
+        harness.Config = config;
         harness._store = SqliteTaskStore.Open(harness._folder.Combine("workqueue.db"), context.RunId, ControllerNode.Rules(config));
         harness._app = ControllerNode.Build(context, config, harness._store);
         await harness.Queue.StartAsync();

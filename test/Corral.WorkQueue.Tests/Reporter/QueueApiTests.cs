@@ -34,6 +34,21 @@ public sealed class QueueApiTests
     }
 
     [Fact]
+    public async Task A_report_without_an_output_tail_is_recorded_not_a_500()
+    {
+        // Found by the HTTP fuzz: the source-generated reader leaves an absent init property null (not its "" default),
+        // and trimming the tail threw NullReferenceException.
+        await using var controller = await ControllerHarness.StartAsync(tasks: 1);
+        var claim = (await controller.ClaimAsync("worker-1")).Task!;
+
+        using var response = await controller.Http.PostAsync("/api/complete", new StringContent(
+            $$"""{"key":"{{claim.Task.Key}}","attempt":1,"worker":"worker-1","result":"passed","exitCode":0,"durationMs":5}""",
+            Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_report_asking_for_the_next_task_gets_it_in_the_same_reply_and_a_refused_one_still_carries_it()
     {
         await using var controller = await ControllerHarness.StartAsync(tasks: 3);
