@@ -46,6 +46,13 @@ public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
         return new LoadedApp(this, plan, config.ToJson());
     }
 
+    /// <summary>The topology's <c>prepare:</c> command, once per run in the spec root, before any node starts.</summary>
+    public Task PrepareAsync(JsonElement config, Action<string> say, CancellationToken cancellationToken)
+    {
+        var queue = WorkQueueConfig.FromJson(config);
+        return queue.Prepare is { } prepare ? Prepare.PrepareStep.RunAsync(queue.SpecRoot, prepare, say, cancellationToken) : Task.CompletedTask;
+    }
+
     public Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken)
     {
         if (args.Length > 0) throw new ArgumentException($"{role} takes no arguments, got '{string.Join(' ', args)}'");

@@ -25,6 +25,9 @@ public sealed record WorkQueueConfig
     /// <summary>The command as an argument list with placeholders (<see cref="CommandTemplate"/>); never run through a shell.</summary>
     public IReadOnlyList<string> Command { get; init; } = PlaywrightCommand;
 
+    /// <summary>Run once in the spec root before any node starts (<c>[npm, ci]</c>), unless node_modules matches the lock file; null: nothing.</summary>
+    public IReadOnlyList<string>? Prepare { get; init; }
+
     public int Workers { get; init; } = 2;
 
     /// <summary>How many tasks one worker runs at once, each with its own lease, heartbeat, process group and report.</summary>

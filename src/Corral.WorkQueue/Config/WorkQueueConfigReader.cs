@@ -13,7 +13,8 @@ namespace Corral.WorkQueue.Config;
 internal static class WorkQueueConfigReader
 {
     private static readonly string[] SettingKeys =
-        ["spec-root", "command", "workers", "concurrency", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key];
+        ["spec-root", "command", "workers", "concurrency", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key,
+            Prepare.PrepareStep.Key];
 
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
@@ -110,6 +111,7 @@ internal static class WorkQueueConfigReader
         }
 
         var command = ReadCommand(reader, specRoot, searchPath);
+        var prepare = Prepare.PrepareStep.Read(reader, specRoot, searchPath);
         var workers = reader.OptionalInt("workers", 1, 256) ?? 2;
         var concurrency = reader.OptionalInt("concurrency", 1, 64) ?? 1;
         var timeout = reader.OptionalDuration("timeout", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromMinutes(10);
@@ -124,6 +126,7 @@ internal static class WorkQueueConfigReader
             SpecList = "",
             SpecRoot = specRoot,
             Command = command,
+            Prepare = prepare,
             Workers = workers,
             Concurrency = concurrency,
             Timeout = timeout,
