@@ -104,8 +104,9 @@ public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
 
         var p = s.Progress;
         yield return string.Create(CultureInfo.InvariantCulture,
-            $"workqueue: {p.Total} tasks: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors} error, {p.TimedOut} timed-out in {ResultsView.GoDuration(p.ElapsedMs)}");
+            $"workqueue: {p.Total} tasks: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors} error, {p.TimedOut} timed-out{(p.Skipped > 0 ? $", {p.Skipped} skipped" : "")} in {ResultsView.GoDuration(p.ElapsedMs)}");
         foreach (var line in s.NotPassed) yield return "  " + line;
+        foreach (var line in s.SkippedBrowsers) yield return "  skipped: " + line;
         yield return $"junit: {s.JUnit}";
         yield return $"results: {s.ResultsJson}";
     }

@@ -14,15 +14,17 @@ internal static class WorkQueueConfigReader
 {
     private static readonly string[] SettingKeys =
         ["spec-root", "command", "workers", "concurrency", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key,
-            Prepare.PrepareStep.Key];
+            Prepare.PrepareStep.Key, MissingBrowsers.Key];
 
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
     /// <summary>The config and the reader of the top level (for <c>restarts:</c>), or a null config when anything is wrong.</summary>
     /// <param name="searchPath">The PATH the command's program is looked up on; null reads the environment's (tests pass their own).</param>
+    /// <param name="environment">The environment variables read (browser locations); null reads the process's.</param>
     public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics,
-        string? searchPath = null)
+        string? searchPath = null, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var skipped = new List<string>();
         var reader = MappingReader.From(document.Root, diagnostics, "");
         if (reader is null) return (null, null, skipped);
@@ -65,11 +67,14 @@ internal static class WorkQueueConfigReader
             tasks = SpecList.Read(listReader, settings.Invalid, diagnostics, skipped);
             listReader.WarnUnknownKeys();
             reader.Node(RestartCaps.Key);
+            reader.Node(MissingBrowsers.Key);
             reader.RejectUnknownKeys();
         }
 
         if (tasks is null || diagnostics.Errors.Count > errors) return (null, reader, skipped);
-        return (settings with { SpecList = specListPath, Tasks = tasks }, reader, skipped);
+        var (run, notRun, missing) = MissingBrowsers.Split(tasks, settings, reader, environment);
+        if (diagnostics.Errors.Count > errors) return (null, reader, skipped);
+        return (settings with { SpecList = specListPath, Tasks = run, Skipped = notRun, MissingBrowsers = missing }, reader, skipped);
     }
 
     private static TopologyMapping? LoadSpecList(string path, TopologyNode at, TopologyDiagnostics diagnostics)

@@ -58,7 +58,7 @@ internal static class QueueApi
     }
 
     public static async Task<ResultsDocument> SnapshotAsync(QueueService queue) =>
-        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots);
+        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots, queue.Config.Skipped);
 
     /// <summary>Server-sent events: the whole results document now and after every change (at most ten a second), a heartbeat when quiet.</summary>
     private static Task StreamAsync(HttpContext http, QueueService queue) =>

@@ -56,7 +56,6 @@ internal static class ResultsWriter
                 xml.WriteStartElement("testsuite");
                 xml.WriteAttributeString("name", group.Key);
                 WriteCounts(xml, group.ToArray());
-                xml.WriteAttributeString("skipped", "0");
                 xml.WriteAttributeString("time", Seconds(group.Sum(t => t.DurationMs ?? 0)));
                 foreach (var t in group)
                 {
@@ -86,6 +85,11 @@ internal static class ResultsWriter
                             xml.WriteString(XmlText.Clean(t.OutputTail));
                             xml.WriteEndElement();
                             break;
+                        case TaskState.Skipped:
+                            xml.WriteStartElement("skipped");
+                            xml.WriteAttributeString("message", XmlText.Clean(t.Reason));
+                            xml.WriteEndElement();
+                            break;
                         case TaskState.Flaky:
                             xml.WriteElementString("system-out", $"flaky: passed {tried}; earlier attempts: " +
                                 string.Join(", ", attempts.Where(a => a.Key == t.Key).OrderBy(a => a.Attempt).Select(a => $"{a.Attempt} {SqliteTaskStore.ResultName(a.Result)}")));
@@ -111,6 +115,7 @@ internal static class ResultsWriter
         xml.WriteAttributeString("failures", tasks.Count(t => t.State == TaskState.Failed).ToString(CultureInfo.InvariantCulture));
         xml.WriteAttributeString("errors", tasks.Count(t => t.State is TaskState.Error or TaskState.TimedOut or TaskState.Waiting or TaskState.Running)
             .ToString(CultureInfo.InvariantCulture));
+        xml.WriteAttributeString("skipped", tasks.Count(t => t.State == TaskState.Skipped).ToString(CultureInfo.InvariantCulture));
     }
 
     private static void WriteAtomically(string path, string content)

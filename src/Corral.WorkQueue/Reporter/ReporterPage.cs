@@ -29,6 +29,7 @@ internal static class ReporterPage
           .failed, .error, .timed-out { background: #ffcdd2; }
           .running { background: #b2dfdb; }
           .waiting, .unknown { background: #eeeeee; color: #666; }
+          .skipped { background: #e3f2fd; color: #555; }
           .complete { background: #cfcfcf; }
           #live { font-size: .8rem; color: #666; }
         </style>
@@ -79,6 +80,7 @@ internal static class ReporterPage
             row.id = t.key;
             row.dataset.state = t.state;
             cell(row, t.result, t.result);
+            if (t.reason) row.lastChild.title = t.reason;
             cell(row, t.status, t.status);
             cell(row, t.spec);
             cell(row, t.viewport);
