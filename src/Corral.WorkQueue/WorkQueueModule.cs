@@ -13,8 +13,11 @@ using Corral.WorkQueue.Worker;
 namespace Corral.WorkQueue;
 
 /// <summary>The work queue app (seed 004): a controller expands spec × browser × viewport into tasks; workers claim, run and report them.</summary>
-public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
+public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel, IRunReport
 {
+    public Task<int> ServeReportAsync(string runFolder, string bindAddress, int port, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
+        Reporter.ReportServer.RunAsync(runFolder, bindAddress, port, output, errors, cancellationToken);
+
     public DashboardPanel Panel { get; } = Dashboard.WorkQueuePanel.Create();
 
     private readonly Live.WorkQueueLiveStatus _live = new();

@@ -33,7 +33,8 @@ internal static class WorkQueueConfigReader
         string specListPath;
         TopologyMapping specListRoot;
         var original = IsOriginal(document.Root);
-        if (original)
+        var groupTasksFile = OriginalEnvironment.Read(environment, OriginalEnvironment.GroupTasksFile);
+        if (original && groupTasksFile is null)
         {
             specListPath = Path.GetFullPath(document.Path);
             specListRoot = reader.Mapping;
@@ -41,18 +42,24 @@ internal static class WorkQueueConfigReader
         else
         {
             reader.Node("app");
-            var specs = reader.RequiredString("specs", "the path of the spec list (the original's spec_context_map.json), relative to this file");
-            if (specs.Length == 0) return (null, reader, skipped);
-            specListPath = Path.GetFullPath(Path.Combine(topologyFolder, specs));
-            if (LoadSpecList(specListPath, reader.Mapping["specs"]!, diagnostics) is not { } loaded) return (null, reader, skipped);
+            var specs = original ? "" : reader.RequiredString("specs", "the path of the spec list (the original's spec_context_map.json), relative to this file");
+            if (specs.Length == 0 && groupTasksFile is null) return (null, reader, skipped);
+            // The original's controller read its spec list from GROUP_TASKS_FILE: set, it wins (relative to where corral runs).
+            specListPath = groupTasksFile is not null ? Path.GetFullPath(groupTasksFile) : Path.GetFullPath(Path.Combine(topologyFolder, specs));
+            if (groupTasksFile is not null)
+            {
+                diagnostics.Warn(reader.Mapping, $"{OriginalEnvironment.GroupTasksFile} is set: the spec list is {specListPath}" + (specs.Length > 0 ? $" (not specs: {specs})" : ""));
+            }
+
+            if (LoadSpecList(specListPath, reader.Mapping["specs"] ?? reader.Mapping, diagnostics) is not { } loaded) return (null, reader, skipped);
             specListRoot = loaded;
         }
 
-        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder, searchPath);
+        var settings = OriginalEnvironment.Apply(ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder, searchPath), reader, environment);
         IReadOnlyList<TaskDefinition>? tasks;
         if (original)
         {
-            tasks = SpecList.Read(reader, settings.Invalid, diagnostics, skipped);
+            tasks = SpecList.Read(new MappingReader(specListRoot, diagnostics, ""), settings.Invalid, diagnostics, skipped);
             foreach (var (key, _) in reader.Mapping.Entries)
             {
                 if (key.Value != "groups" && !SettingKeys.Contains(key.Value))
@@ -72,6 +79,15 @@ internal static class WorkQueueConfigReader
         }
 
         if (tasks is null || diagnostics.Errors.Count > errors) return (null, reader, skipped);
+        foreach (var command in tasks.Select(t => t.Command).OfType<IReadOnlyList<string>>().DistinctBy(c => string.Join('\0', c)))
+        {
+            if (Executables.Resolve(command[0], searchPath, settings.SpecRoot) is null)
+            {
+                diagnostics.Error(specListRoot, $"a group's command names the program '{command[0]}', which is not on the PATH (or, with a '/', an executable file relative to the spec root {settings.SpecRoot}): install it, or change the group's command");
+            }
+        }
+
+        if (diagnostics.Errors.Count > errors) return (null, reader, skipped);
         var (run, notRun, missing) = MissingBrowsers.Split(tasks, settings, reader, environment);
         if (diagnostics.Errors.Count > errors) return (null, reader, skipped);
         return (settings with { SpecList = specListPath, Tasks = run, Skipped = notRun, MissingBrowsers = missing }, reader, skipped);
