@@ -1,7 +1,7 @@
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.WorkQueue.Config;
-using Corral.WorkQueue.Playwright;
+using Corral.WorkQueue.PlaywrightRuns;
 using Corral.WorkQueue.Reporter;
 using Corral.WorkQueue.Store;
 using Microsoft.AspNetCore.Builder;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
-using Corral.WorkQueue.Playwright;
+using Corral.WorkQueue.PlaywrightRuns;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Controller;

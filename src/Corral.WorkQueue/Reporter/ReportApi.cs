@@ -1,5 +1,5 @@
 using Corral.Node.Nodes;
-using Corral.WorkQueue.Playwright;
+using Corral.WorkQueue.PlaywrightRuns;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Corral.Node.Http;
 using Corral.WorkQueue.Controller;
-using Corral.WorkQueue.Playwright;
+using Corral.WorkQueue.PlaywrightRuns;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

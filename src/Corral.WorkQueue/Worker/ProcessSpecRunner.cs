@@ -5,7 +5,7 @@ using Corral.Node.Nodes;
 using Corral.Node.Text;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
-using Corral.WorkQueue.Playwright;
+using Corral.WorkQueue.PlaywrightRuns;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Worker;

@@ -1,4 +1,4 @@
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>
 /// A task's Playwright tests from the JSON reports its attempts left: each test's status in the last attempt

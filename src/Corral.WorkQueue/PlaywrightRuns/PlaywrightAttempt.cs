@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Corral.WorkQueue.Config;
 
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>
 /// What the worker adds to a Playwright command so that each attempt leaves its own results: Playwright's JSON

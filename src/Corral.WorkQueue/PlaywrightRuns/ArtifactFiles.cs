@@ -1,4 +1,4 @@
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>
 /// The files the reporter may serve under <c>/artifacts/</c>: only regular files inside the run's <c>tasks/</c> folder

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Corral.WorkQueue.Controller;
 
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>One test's result in one Playwright JSON report (one attempt of a task).</summary>
 internal sealed record ReportedTest(string File, string Project, string Title, int Line, string Status, long DurationMs, string? Error,

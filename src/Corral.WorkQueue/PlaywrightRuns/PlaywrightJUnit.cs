@@ -3,7 +3,7 @@ using System.Xml;
 using Corral.WorkQueue.Controller;
 using XmlText = Corral.WorkQueue.Controller.XmlText;
 
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>
 /// The JUnit testsuite of one Playwright task: named <c>spec [project]</c>, one testcase per test (classname the spec

@@ -1,4 +1,4 @@
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>A file Playwright kept for a test (screenshot, trace, video), served by the reporter under <c>/artifacts/</c>.</summary>
 public sealed record ArtifactView(string Name, string ContentType, string Url);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Corral.WorkQueue.Playwright;
+namespace Corral.WorkQueue.PlaywrightRuns;
 
 /// <summary>
 /// Where one attempt of a Playwright task keeps its results: <c>&lt;run&gt;/tasks/&lt;key&gt;.attempt-&lt;n&gt;/</c>, next to
