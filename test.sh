@@ -15,6 +15,10 @@ need() { # need <command> <apt package>
 need setpriv util-linux
 need redis-server redis-server
 need chromium chromium
+# The example Playwright suite (examples/playwright): its packages are installed by the topology's own
+# prepare: [npm, ci] during its end-to-end test, and only when node_modules does not match the lock file.
+need node nodejs
+need npm npm
 need etcd etcd-server
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -18,4 +18,5 @@ namespace Corral.WorkQueue;
 [JsonSerializable(typeof(ResultsDocument))]
 [JsonSerializable(typeof(WorkQueueSummary))]
 [JsonSerializable(typeof(ResultsFile))]
+[JsonSerializable(typeof(IReadOnlyList<PlaywrightRuns.TestView>))]
 internal sealed partial class WorkQueueJson : JsonSerializerContext;

@@ -13,8 +13,11 @@ using Corral.WorkQueue.Worker;
 namespace Corral.WorkQueue;
 
 /// <summary>The work queue app (seed 004): a controller expands spec × browser × viewport into tasks; workers claim, run and report them.</summary>
-public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
+public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel, IRunReport
 {
+    public Task<int> ServeReportAsync(string runFolder, string bindAddress, int port, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
+        Reporter.ReportServer.RunAsync(runFolder, bindAddress, port, output, errors, cancellationToken);
+
     public DashboardPanel Panel { get; } = Dashboard.WorkQueuePanel.Create();
 
     private readonly Live.WorkQueueLiveStatus _live = new();
@@ -44,6 +47,13 @@ public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
         }
 
         return new LoadedApp(this, plan, config.ToJson());
+    }
+
+    /// <summary>The topology's <c>prepare:</c> command, once per run in the spec root, before any node starts.</summary>
+    public Task PrepareAsync(JsonElement config, Action<string> say, CancellationToken cancellationToken)
+    {
+        var queue = WorkQueueConfig.FromJson(config);
+        return queue.Prepare is { } prepare ? Prepare.PrepareStep.RunAsync(queue.SpecRoot, prepare, say, cancellationToken) : Task.CompletedTask;
     }
 
     public Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken)
@@ -97,8 +107,9 @@ public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel
 
         var p = s.Progress;
         yield return string.Create(CultureInfo.InvariantCulture,
-            $"workqueue: {p.Total} tasks: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors} error, {p.TimedOut} timed-out in {ResultsView.GoDuration(p.ElapsedMs)}");
+            $"workqueue: {p.Total} tasks: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors} error, {p.TimedOut} timed-out{(p.Skipped > 0 ? $", {p.Skipped} skipped" : "")} in {ResultsView.GoDuration(p.ElapsedMs)}");
         foreach (var line in s.NotPassed) yield return "  " + line;
+        foreach (var line in s.SkippedBrowsers) yield return "  skipped: " + line;
         yield return $"junit: {s.JUnit}";
         yield return $"results: {s.ResultsJson}";
     }

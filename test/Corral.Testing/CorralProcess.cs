@@ -22,7 +22,10 @@ public sealed partial class CorralProcess : IAsyncDisposable
     public IReadOnlyList<string> Lines => _lines.ToArray();
     public string Output => string.Join('\n', _lines);
 
-    public static CorralProcess Start(string workingDirectory, params string[] args)
+    public static CorralProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <summary>Starts corral with extra environment variables (the original's GROUP_TASKS_FILE, ...).</summary>
+    public static CorralProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo(CorralBinary.Path)
         {
@@ -33,6 +36,7 @@ public sealed partial class CorralProcess : IAsyncDisposable
         };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var corral = new CorralProcess(process);
         process.OutputDataReceived += (_, e) => corral.OnLine(e.Data);

@@ -29,6 +29,12 @@ public interface IAppModule
     /// </summary>
     string? ReloadProblem(JsonElement running, JsonElement next) => null;
 
+    /// <summary>
+    /// Work the run needs done once, before any node starts (install a test suite's packages). Lines for the terminal
+    /// go to <paramref name="say"/>. Throws <see cref="AppPrepareException"/> with the remedy when it cannot be done.
+    /// </summary>
+    Task PrepareAsync(JsonElement config, Action<string> say, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Runs one node of <paramref name="role"/> until it drains (exit 0) or fails.</summary>
     Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken);
 

@@ -129,6 +129,16 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
             throw new SupervisorException(taken);
         }
 
+        try
+        {
+            // Once per run, before any node: nothing is started (and no run folder made) when it cannot be done.
+            await app.Module.PrepareAsync(app.Config, _sink.SupervisorLine, cancellationToken);
+        }
+        catch (AppPrepareException e)
+        {
+            throw new SupervisorException(e.Message);
+        }
+
         _started = _options.Time.GetUtcNow();
         RunFolder run;
         if (_options.ResumeRunId is { } resume)

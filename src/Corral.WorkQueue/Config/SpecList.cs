@@ -60,6 +60,7 @@ internal static class SpecList
                 names[name] = group.Mapping[nameKey]!.Position;
             }
 
+            var groupCommand = GroupCommand(group);
             var entries = group.OptionalSequence("tasks");
             if (entries is null || entries.Items.Count == 0)
             {
@@ -102,6 +103,7 @@ internal static class SpecList
                             Spec = spec,
                             Viewport = viewport,
                             Browser = browser,
+                            Command = groupCommand,
                         });
                     }
                 }
@@ -122,6 +124,37 @@ internal static class SpecList
         }
 
         return tasks;
+    }
+
+    /// <summary>
+    /// A group's own <c>command</c> (the original ran Playwright for every group; a list may mix runners), or null for
+    /// the topology's. The same rules as the topology's: an argument list with placeholders, never a shell.
+    /// </summary>
+    private static IReadOnlyList<string>? GroupCommand(MappingReader group)
+    {
+        if (group.Node("command") is not { } node || node is TopologyScalar { IsNull: true }) return null;
+        if (node is not TopologySequence { Items.Count: > 0 } list)
+        {
+            group.Diagnostics.Error(node, $"{group.Name("command")} must be a non-empty list of arguments (run without a shell), such as [\"npx\", \"playwright\", \"test\", \"{{spec}}\"]");
+            return null;
+        }
+
+        var parts = new List<string>();
+        foreach (var item in list.Items)
+        {
+            if (item is TopologyScalar { IsNull: false } scalar && scalar.Value.Length > 0)
+            {
+                if (CommandTemplate.Check(scalar.Value) is { } problem) group.Diagnostics.Error(item, $"{group.Name("command")}: {problem}");
+                parts.Add(scalar.Value);
+            }
+            else
+            {
+                group.Diagnostics.Error(item, $"{group.Name("command")}: each argument must be a non-empty text value");
+            }
+        }
+
+        if (parts.Count > 0 && parts[0].Contains('{')) group.Diagnostics.Error(list, $"{group.Name("command")}: the program '{parts[0]}' may not hold placeholders");
+        return parts.Count == list.Items.Count ? parts : null;
     }
 
     private static List<string> Words(MappingReader entry, string key, string examples)

@@ -14,6 +14,9 @@ public sealed record TaskDefinition
     public required string Viewport { get; init; }
     public required string Browser { get; init; }
 
+    /// <summary>The command of the task's group when the spec list names one (the original mixed runners); null: the topology's.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
     /// <summary>The key under which a task's durations are remembered across runs: the same spec, browser and viewport.</summary>
     public string HistoryKey => $"{Spec}|{Browser}|{Viewport}";
 }

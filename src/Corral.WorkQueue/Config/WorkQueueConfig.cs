@@ -25,6 +25,9 @@ public sealed record WorkQueueConfig
     /// <summary>The command as an argument list with placeholders (<see cref="CommandTemplate"/>); never run through a shell.</summary>
     public IReadOnlyList<string> Command { get; init; } = PlaywrightCommand;
 
+    /// <summary>Run once in the spec root before any node starts (<c>[npm, ci]</c>), unless node_modules matches the lock file; null: nothing.</summary>
+    public IReadOnlyList<string>? Prepare { get; init; }
+
     public int Workers { get; init; } = 2;
 
     /// <summary>How many tasks one worker runs at once, each with its own lease, heartbeat, process group and report.</summary>
@@ -52,14 +55,24 @@ public sealed record WorkQueueConfig
     /// <summary>How hard a SQLite commit waits for the disk; Redis keeps <c>appendfsync always</c> either way.</summary>
     public Durability Durability { get; init; } = Durability.Sync;
 
-    /// <summary>Every task, in the original's expansion order.</summary>
+    /// <summary>Every task to run, in the original's expansion order.</summary>
     public required IReadOnlyList<TaskDefinition> Tasks { get; init; }
+
+    /// <summary>Tasks not run because their browser is missing here (<c>missing-browsers: skip</c>), final as <c>skipped</c>.</summary>
+    public IReadOnlyList<SkippedTask> Skipped { get; init; } = [];
+
+    /// <summary>The browsers found missing when the run started, with the remedy.</summary>
+    public IReadOnlyList<MissingBrowser> MissingBrowsers { get; init; } = [];
 
     /// <summary>How often a running worker renews its lease: three heartbeats per lease, so one late one is not a loss.</summary>
     public TimeSpan Heartbeat => TimeSpan.FromTicks(Math.Max(Lease.Ticks / 3, TimeSpan.FromMilliseconds(20).Ticks));
 
     public bool ManagedRedis => Store == "redis";
     public bool UsesRedis => Store.StartsWith("redis", StringComparison.Ordinal);
+
+    /// <summary>The command a task runs: its group's when the spec list names one, else the topology's.</summary>
+    public IReadOnlyList<string> CommandFor(TaskDefinition task) =>
+        (task.Command ?? Tasks.FirstOrDefault(t => t.Key == task.Key)?.Command) ?? Command;
 
     public JsonElement ToJson() => JsonSerializer.SerializeToElement(this, WorkQueueJson.Default.WorkQueueConfig);
 

@@ -13,15 +13,18 @@ namespace Corral.WorkQueue.Config;
 internal static class WorkQueueConfigReader
 {
     private static readonly string[] SettingKeys =
-        ["spec-root", "command", "workers", "concurrency", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key];
+        ["spec-root", "command", "workers", "concurrency", "timeout", "retries", "lease", "invalid", "reporter-port", "store", "durability", "seed", RestartCaps.Key,
+            Prepare.PrepareStep.Key, MissingBrowsers.Key];
 
     public static bool IsOriginal(TopologyNode root) => SpecList.IsSpecList(root);
 
     /// <summary>The config and the reader of the top level (for <c>restarts:</c>), or a null config when anything is wrong.</summary>
     /// <param name="searchPath">The PATH the command's program is looked up on; null reads the environment's (tests pass their own).</param>
+    /// <param name="environment">The environment variables read (browser locations); null reads the process's.</param>
     public static (WorkQueueConfig? Config, MappingReader? Reader, IReadOnlyList<string> Skipped) Read(TopologyDocument document, TopologyDiagnostics diagnostics,
-        string? searchPath = null)
+        string? searchPath = null, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var skipped = new List<string>();
         var reader = MappingReader.From(document.Root, diagnostics, "");
         if (reader is null) return (null, null, skipped);
@@ -30,7 +33,8 @@ internal static class WorkQueueConfigReader
         string specListPath;
         TopologyMapping specListRoot;
         var original = IsOriginal(document.Root);
-        if (original)
+        var groupTasksFile = OriginalEnvironment.Read(environment, OriginalEnvironment.GroupTasksFile);
+        if (original && groupTasksFile is null)
         {
             specListPath = Path.GetFullPath(document.Path);
             specListRoot = reader.Mapping;
@@ -38,18 +42,24 @@ internal static class WorkQueueConfigReader
         else
         {
             reader.Node("app");
-            var specs = reader.RequiredString("specs", "the path of the spec list (the original's spec_context_map.json), relative to this file");
-            if (specs.Length == 0) return (null, reader, skipped);
-            specListPath = Path.GetFullPath(Path.Combine(topologyFolder, specs));
-            if (LoadSpecList(specListPath, reader.Mapping["specs"]!, diagnostics) is not { } loaded) return (null, reader, skipped);
+            var specs = original ? "" : reader.RequiredString("specs", "the path of the spec list (the original's spec_context_map.json), relative to this file");
+            if (specs.Length == 0 && groupTasksFile is null) return (null, reader, skipped);
+            // The original's controller read its spec list from GROUP_TASKS_FILE: set, it wins (relative to where corral runs).
+            specListPath = groupTasksFile is not null ? Path.GetFullPath(groupTasksFile) : Path.GetFullPath(Path.Combine(topologyFolder, specs));
+            if (groupTasksFile is not null)
+            {
+                diagnostics.Warn(reader.Mapping, $"{OriginalEnvironment.GroupTasksFile} is set: the spec list is {specListPath}" + (specs.Length > 0 ? $" (not specs: {specs})" : ""));
+            }
+
+            if (LoadSpecList(specListPath, reader.Mapping["specs"] ?? reader.Mapping, diagnostics) is not { } loaded) return (null, reader, skipped);
             specListRoot = loaded;
         }
 
-        var settings = ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder, searchPath);
+        var settings = OriginalEnvironment.Apply(ReadSettings(reader, Path.GetDirectoryName(specListPath)!, topologyFolder, searchPath), reader, environment);
         IReadOnlyList<TaskDefinition>? tasks;
         if (original)
         {
-            tasks = SpecList.Read(reader, settings.Invalid, diagnostics, skipped);
+            tasks = SpecList.Read(new MappingReader(specListRoot, diagnostics, ""), settings.Invalid, diagnostics, skipped);
             foreach (var (key, _) in reader.Mapping.Entries)
             {
                 if (key.Value != "groups" && !SettingKeys.Contains(key.Value))
@@ -64,11 +74,23 @@ internal static class WorkQueueConfigReader
             tasks = SpecList.Read(listReader, settings.Invalid, diagnostics, skipped);
             listReader.WarnUnknownKeys();
             reader.Node(RestartCaps.Key);
+            reader.Node(MissingBrowsers.Key);
             reader.RejectUnknownKeys();
         }
 
         if (tasks is null || diagnostics.Errors.Count > errors) return (null, reader, skipped);
-        return (settings with { SpecList = specListPath, Tasks = tasks }, reader, skipped);
+        foreach (var command in tasks.Select(t => t.Command).OfType<IReadOnlyList<string>>().DistinctBy(c => string.Join('\0', c)))
+        {
+            if (Executables.Resolve(command[0], searchPath, settings.SpecRoot) is null)
+            {
+                diagnostics.Error(specListRoot, $"a group's command names the program '{command[0]}', which is not on the PATH (or, with a '/', an executable file relative to the spec root {settings.SpecRoot}): install it, or change the group's command");
+            }
+        }
+
+        if (diagnostics.Errors.Count > errors) return (null, reader, skipped);
+        var (run, notRun, missing) = MissingBrowsers.Split(tasks, settings, reader, environment);
+        if (diagnostics.Errors.Count > errors) return (null, reader, skipped);
+        return (settings with { SpecList = specListPath, Tasks = run, Skipped = notRun, MissingBrowsers = missing }, reader, skipped);
     }
 
     private static TopologyMapping? LoadSpecList(string path, TopologyNode at, TopologyDiagnostics diagnostics)
@@ -110,6 +132,7 @@ internal static class WorkQueueConfigReader
         }
 
         var command = ReadCommand(reader, specRoot, searchPath);
+        var prepare = Prepare.PrepareStep.Read(reader, specRoot, searchPath);
         var workers = reader.OptionalInt("workers", 1, 256) ?? 2;
         var concurrency = reader.OptionalInt("concurrency", 1, 64) ?? 1;
         var timeout = reader.OptionalDuration("timeout", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromMinutes(10);
@@ -124,6 +147,7 @@ internal static class WorkQueueConfigReader
             SpecList = "",
             SpecRoot = specRoot,
             Command = command,
+            Prepare = prepare,
             Workers = workers,
             Concurrency = concurrency,
             Timeout = timeout,

@@ -1,6 +1,8 @@
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.WorkQueue.Config;
+using Corral.WorkQueue.PlaywrightRuns;
+using Corral.WorkQueue.Reporter;
 using Corral.WorkQueue.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +36,10 @@ internal static class ControllerNode
         var app = builder.Build();
         app.UseNodeDefaults();
         app.MapWorkQueue(context.Token);
+        app.MapRunReport(context.RunDirectory, async key =>
+            (await store.ListAsync()).FirstOrDefault(t => t.Task.Key == key) is { } task
+                ? task.IsFinal ? TaskTests.Read(context.RunDirectory, key, task.Attempt) : []
+                : config.Skipped.Any(s => s.Task.Key == key) ? [] : null);
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<NodeReadiness>().MarkReady());
         return app;
     }

@@ -53,7 +53,7 @@ internal static class QueueApi
     }
 
     public static async Task<ResultsDocument> SnapshotAsync(QueueService queue) =>
-        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots);
+        ResultsView.Build(queue.RunId, await queue.Store.ListAsync(), queue.StartedMs, queue.Now, queue.Config.Slots, queue.Config.Skipped);
 
     private static ProblemHttpResult LeaseLost(string key, int attempt, string worker) => JsonBody.Problem(StatusCodes.Status409Conflict, "Lease lost",
         $"{worker} does not hold the lease of {key} attempt {attempt} (it expired and the task went back to the queue, or the task is final)");

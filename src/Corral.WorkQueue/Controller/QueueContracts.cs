@@ -59,6 +59,9 @@ public sealed record TaskView
     public int? ExitCode { get; init; }
     public long? ExpectedMs { get; init; }
     public string? OutputTail { get; init; }
+
+    /// <summary>Why a skipped task was not run, with the remedy.</summary>
+    public string? Reason { get; init; }
 }
 
 /// <summary>The run's progress: counts, elapsed time and the estimated finish.</summary>
@@ -71,6 +74,9 @@ public sealed record ProgressView
     public int Failed { get; init; }
     public int Errors { get; init; }
     public int TimedOut { get; init; }
+
+    /// <summary>Tasks not run because their browser is missing (final; they do not fail the run).</summary>
+    public int Skipped { get; init; }
     public int Running { get; init; }
     public int Waiting { get; init; }
     public long ElapsedMs { get; init; }
@@ -88,4 +94,8 @@ public sealed record ProgressView
 public sealed record ResultsDocument(string RunId, ProgressView Progress, IReadOnlyList<TaskView> Tasks);
 
 /// <summary>The outcome the controller reports to the supervisor.</summary>
-public sealed record WorkQueueSummary(string RunId, ProgressView Progress, string JUnit, string ResultsJson, IReadOnlyList<string> NotPassed);
+public sealed record WorkQueueSummary(string RunId, ProgressView Progress, string JUnit, string ResultsJson, IReadOnlyList<string> NotPassed)
+{
+    /// <summary>Each missing browser once: how many tasks it skipped, why, and the remedy.</summary>
+    public IReadOnlyList<string> SkippedBrowsers { get; init; } = [];
+}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Controller;
@@ -7,8 +8,31 @@ namespace Corral.WorkQueue.Controller;
 /// <summary>Turns the store's tasks into what the reporter, the API and the outcome show. Pure: the clock is passed in.</summary>
 internal static class ResultsView
 {
-    public static ResultsDocument Build(string runId, IReadOnlyList<QueuedTask> tasks, long startedMs, long nowMs, int workers) =>
-        new(runId, Progress(tasks, startedMs, nowMs, workers), tasks.Select(Row).ToArray());
+    public static ResultsDocument Build(string runId, IReadOnlyList<QueuedTask> tasks, long startedMs, long nowMs, int workers,
+        IReadOnlyList<SkippedTask>? skipped = null)
+    {
+        // A resumed run may hold a task that was skipped now (its browser went away): the store's record wins.
+        var notRun = (skipped ?? []).Where(s => !tasks.Any(t => t.Task.Key == s.Task.Key)).ToArray();
+        var rows = tasks.Select(t => (t.Task.Ordinal, Row: Row(t))).Concat(notRun.Select(s => (s.Task.Ordinal, Row: Row(s))))
+            .OrderBy(r => r.Ordinal).Select(r => r.Row).ToArray();
+        return new(runId, Progress(tasks, startedMs, nowMs, workers) is var p && notRun.Length > 0
+            ? p with { Total = p.Total + notRun.Length, Done = p.Done + notRun.Length, Skipped = notRun.Length }
+            : p, rows);
+    }
+
+    /// <summary>A task skipped because its browser is missing: final, never run.</summary>
+    public static TaskView Row(SkippedTask s) => new()
+    {
+        Key = s.Task.Key,
+        Group = s.Task.Group,
+        Spec = s.Task.Spec,
+        Viewport = s.Task.Viewport,
+        Browser = s.Task.Browser,
+        Status = "complete",
+        Result = "skipped",
+        State = TaskState.Skipped,
+        Reason = s.Reason,
+    };
 
     public static TaskView Row(QueuedTask t) => new()
     {

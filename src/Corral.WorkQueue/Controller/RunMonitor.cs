@@ -52,7 +52,7 @@ internal sealed partial class RunMonitor(QueueService queue, ResultsSnapshot sna
 
             first = false;
             var p = document.Progress;
-            var line = $"{p.Done}/{p.Total} final: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors + p.TimedOut} error; {p.Running} running, {p.Waiting} waiting";
+            var line = $"{p.Done}/{p.Total} final: {p.Passed} passed, {p.Flaky} flaky, {p.Failed} failed, {p.Errors + p.TimedOut} error{(p.Skipped > 0 ? $", {p.Skipped} skipped" : "")}; {p.Running} running, {p.Waiting} waiting";
             if (p.Finished)
             {
                 await FinishAsync(document, stoppingToken);
@@ -88,7 +88,11 @@ internal sealed partial class RunMonitor(QueueService queue, ResultsSnapshot sna
         var p = document.Progress;
         LogAllFinal(logger, p.Total, p.Passed, p.Flaky, p.Failed, p.Errors, p.TimedOut, junit);
         var summary = new WorkQueueSummary(document.RunId, p, junit, json,
-            document.Tasks.Where(t => t.State is not (TaskState.Passed or TaskState.Flaky)).Select(t => $"{t.Key} {t.Result}: {t.Spec} [{t.Viewport}-{t.Browser}]").ToArray());
+            document.Tasks.Where(t => t.State is not (TaskState.Passed or TaskState.Flaky or TaskState.Skipped)).Select(t => $"{t.Key} {t.Result}: {t.Spec} [{t.Viewport}-{t.Browser}]").ToArray())
+        {
+            SkippedBrowsers = queue.Config.MissingBrowsers.Select(m =>
+                $"{m.Browser}: {document.Tasks.Count(t => t.State == TaskState.Skipped && t.Browser == m.Browser)} skipped; {m.Reason}; remedy: {m.Remedy}").ToArray(),
+        };
         await control.ReportFinishedAsync(new RunOutcome(p.AllPassed, JsonSerializer.SerializeToElement(summary, WorkQueueJson.Default.WorkQueueSummary)), stoppingToken);
     }
 

@@ -55,7 +55,7 @@ internal sealed class WorkQueueLiveStatus : ILiveStatus
         return
         [
             $"[{new string('#', filled)}{new string('.', width - filled)}] {p.Done}/{p.Total} final · {p.Passed} passed · {p.Flaky} flaky · " +
-            $"{p.Failed} failed · {p.Errors + p.TimedOut} error · elapsed {ResultsView.GoDuration(p.ElapsedMs)} · {eta}",
+            $"{p.Failed} failed · {p.Errors + p.TimedOut} error · {(p.Skipped > 0 ? $"{p.Skipped} skipped · " : "")}elapsed {ResultsView.GoDuration(p.ElapsedMs)} · {eta}",
             running.Length == 0 ? "running: nothing" : "running: " + string.Join(", ", running.Take(6)) + (running.Length > 6 ? $", +{running.Length - 6} more" : ""),
         ];
     }

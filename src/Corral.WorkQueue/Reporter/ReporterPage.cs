@@ -29,8 +29,13 @@ internal static class ReporterPage
           .failed, .error, .timed-out { background: #ffcdd2; }
           .running { background: #b2dfdb; }
           .waiting, .unknown { background: #eeeeee; color: #666; }
+          .skipped { background: #e3f2fd; color: #555; }
           .complete { background: #cfcfcf; }
           #live { font-size: .8rem; color: #666; }
+          tr.tests td { background: #fafafa; font-size: .85rem; }
+          tr.tests ul { margin: .2rem 0; padding-left: 1.2rem; }
+          tr.tests pre { margin: .2rem 0; white-space: pre-wrap; color: #b71c1c; }
+          tr.tests a { margin-right: .6rem; }
         </style>
         </head>
         <body>
@@ -61,7 +66,56 @@ internal static class ReporterPage
           if (cls) td.className = cls;
           row.appendChild(td);
         }
+        // Each final task's Playwright tests (and their artifacts), fetched once per task and attempt count.
+        var tests = {}, loading = {}, last = null;
+        function loadTests(t) {
+          var id = t.key + "#" + t.attempts;
+          if (loading[id] || tests[id]) return;
+          loading[id] = true;
+          fetch("/api/tasks/" + encodeURIComponent(t.key) + "/tests").then(function (r) { return r.ok ? r.json() : []; })
+            .then(function (list) { tests[id] = list; if (last) render(last); })
+            .catch(function () { loading[id] = false; });
+        }
+        function testsRow(t) {
+          var list = tests[t.key + "#" + t.attempts];
+          if (!t.reason && (!list || list.length === 0)) return null;
+          var row = document.createElement("tr"), td = document.createElement("td");
+          row.className = "tests";
+          row.dataset.key = t.key;
+          td.colSpan = 9;
+          if (t.reason) td.textContent = t.reason;
+          var ul = document.createElement("ul");
+          (list || []).forEach(function (test) {
+            var li = document.createElement("li"), status = document.createElement("span");
+            li.className = "test";
+            li.dataset.status = test.status;
+            status.className = test.status;
+            status.textContent = test.status;
+            li.appendChild(status);
+            li.appendChild(document.createTextNode(" " + test.title + " (" + (test.durationMs / 1000).toFixed(1) + "s" +
+              (test.attempts.length > 1 ? ", attempts: " + test.attempts.map(function (a) { return a.attempt + " " + a.status; }).join(", ") : "") + ") "));
+            test.attempts.forEach(function (a) {
+              a.artifacts.forEach(function (f) {
+                var link = document.createElement("a");
+                link.className = "artifact";
+                link.href = f.url;
+                link.textContent = f.name + (test.attempts.length > 1 ? " (attempt " + a.attempt + ")" : "");
+                li.appendChild(link);
+              });
+            });
+            if (test.error) {
+              var pre = document.createElement("pre");
+              pre.textContent = test.error.split("\n").slice(0, 6).join("\n");
+              li.appendChild(pre);
+            }
+            ul.appendChild(li);
+          });
+          td.appendChild(ul);
+          row.appendChild(td);
+          return row;
+        }
         function render(doc) {
+          last = doc;
           var p = doc.progress;
           document.getElementById("run").textContent = doc.runId;
           document.getElementById("remaining").textContent = p.total - p.done;
@@ -79,6 +133,7 @@ internal static class ReporterPage
             row.id = t.key;
             row.dataset.state = t.state;
             cell(row, t.result, t.result);
+            if (t.reason) row.lastChild.title = t.reason;
             cell(row, t.status, t.status);
             cell(row, t.spec);
             cell(row, t.viewport);
@@ -88,6 +143,9 @@ internal static class ReporterPage
             cell(row, t.worker || "");
             cell(row, t.key);
             rows.appendChild(row);
+            if (t.status === "complete" && t.result !== "skipped") loadTests(t);
+            var detail = testsRow(t);
+            if (detail) rows.appendChild(detail);
           });
           body.replaceChildren(rows);
         }

@@ -16,6 +16,9 @@ public enum TaskState
     [JsonStringEnumMemberName("failed")] Failed,
     [JsonStringEnumMemberName("error")] Error,
     [JsonStringEnumMemberName("timed-out")] TimedOut,
+
+    /// <summary>Never run: its browser is missing on this machine (final from the start; does not fail the run).</summary>
+    [JsonStringEnumMemberName("skipped")] Skipped,
 }
 
 /// <summary>How one attempt ended: the command exited 0 (passed) or 1 (failed), anything else (error), or ran past its timeout.</summary>

@@ -243,6 +243,7 @@ internal sealed class SqliteTaskStore : ITaskStore
         TaskState.Flaky => "flaky",
         TaskState.Failed => "failed",
         TaskState.Error => "error",
+        TaskState.Skipped => "skipped",
         _ => "timed-out",
     };
 

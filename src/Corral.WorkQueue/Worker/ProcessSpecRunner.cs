@@ -5,6 +5,7 @@ using Corral.Node.Nodes;
 using Corral.Node.Text;
 using Corral.WorkQueue.Config;
 using Corral.WorkQueue.Controller;
+using Corral.WorkQueue.PlaywrightRuns;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Worker;
@@ -19,6 +20,7 @@ internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext cont
 {
     public const string LogFolder = "tasks";
     private const int TailBytes = 4096;
+    private readonly Lazy<bool> _addReporter = new(() => PlaywrightAttempt.HasAddReporter(config.SpecRoot));
 
     public async Task<RunResult> RunAsync(ClaimedTask claimed, CancellationToken cancellationToken)
     {
@@ -26,8 +28,12 @@ internal sealed class ProcessSpecRunner(WorkQueueConfig config, NodeContext cont
         var folder = Path.Combine(context.RunDirectory, LogFolder);
         Directory.CreateDirectory(folder);
         var log = Path.Combine(folder, $"{task.Key.Replace(':', '_')}.attempt-{claimed.Attempt.ToString(CultureInfo.InvariantCulture)}.log");
-        var arguments = CommandTemplate.Expand(config.Command, task, claimed.Attempt);
+        // A Playwright command also writes its JSON report and artifacts into the attempt's own folder.
+        var attemptFolder = AttemptFolder.Path(context.RunDirectory, task.Key, claimed.Attempt);
+        var expanded = CommandTemplate.Expand(config.CommandFor(task), task, claimed.Attempt);
+        var arguments = PlaywrightAttempt.Arguments(expanded, attemptFolder, _addReporter.Value);
         var environment = Environment(claimed);
+        PlaywrightAttempt.AddEnvironment(environment, expanded, attemptFolder);
         var started = time.GetTimestamp();
         var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);

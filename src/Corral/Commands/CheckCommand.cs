@@ -49,7 +49,8 @@ internal static class CheckCommand
         return command;
     }
 
-    private static string? ReadApp(string folder)
+    /// <summary>The app named in a run folder's <c>run.json</c>, or null.</summary>
+    internal static string? ReadApp(string folder)
     {
         var runJson = Path.Combine(folder, "run.json");
         if (!File.Exists(runJson)) return null;
