@@ -32,7 +32,7 @@ public sealed class CounterFuzzTests : IAsyncLifetime
     public async Task The_coordinators_routes_answer_every_fuzzed_request_without_a_5xx()
     {
         var target = FuzzTarget.Of("counter.coordinator", _coordinator.App) with { SampleBodies = Bodies, SampleValues = ["t1", "t2", "worker-1"] };
-        (await HttpFuzz.RunAsync(target, seed: 3001, count: 1200)).AssertClean();
+        (await HttpFuzz.RunAsync(target, seed: 3001, count: 2000)).AssertClean();
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class CounterFuzzTests : IAsyncLifetime
         // Its /kill route ends the worker by design (003's contract): the fuzz leaves it out and a test of its own covers it.
         var target = FuzzTarget.Of("counter.worker", _worker.App) with { SampleBodies = Bodies, SampleValues = ["t1", "t2"] };
         target = target with { Routes = target.Routes.Where(r => r.Pattern.RawText != "/kill").ToArray() };
-        (await HttpFuzz.RunAsync(target, seed: 3002, count: 800)).AssertClean();
+        (await HttpFuzz.RunAsync(target, seed: 3002, count: 1600)).AssertClean();
     }
 
     public async Task DisposeAsync()

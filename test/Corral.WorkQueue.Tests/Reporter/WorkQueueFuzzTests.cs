@@ -27,7 +27,7 @@ public sealed class WorkQueueFuzzTests
         (await HttpFuzz.RunAsync(FuzzTarget.Of("workqueue.controller", controller.App) with
         {
             SampleBodies = Bodies, SampleValues = ["task:g:0", "worker-1", "run-1"],
-        }, seed: 4001, count: 1400)).AssertClean();
+        }, seed: 4001, count: 1000)).AssertClean();
 
         // A worker whose specs never end: it holds its claim and stays up while its own routes are fuzzed.
         await using var worker = WorkerNode.Build(controller.Context("worker-1", WorkQueuePlan.WorkerRole), controller.Config, new EndlessRunner(), controller.Url);
