@@ -21,6 +21,9 @@ internal sealed class ControllerHarness : IAsyncDisposable
     public Uri Url { get; private set; } = null!;
     public QueueService Queue => _app.Services.GetRequiredService<QueueService>();
 
+    /// <summary>The run folder the controller serves artifacts from.</summary>
+    public string RunDirectory => Path.Combine(_folder.Path, "runs", TestNodeContext.RunId);
+
     public static async Task<ControllerHarness> StartAsync(int tasks)
     {
         var harness = new ControllerHarness();
