@@ -26,6 +26,9 @@ internal sealed class ControllerHarness : IAsyncDisposable
     /// <summary>A context for another node of this run (a worker), talking to the same control API stub.</summary>
     public NodeContext Context(string nodeId, string role) => _control.Context(nodeId, role, _folder.Path);
 
+    /// <summary>The run folder the controller serves artifacts from.</summary>
+    public string RunDirectory => Path.Combine(_folder.Path, "runs", TestNodeContext.RunId);
+
     public static async Task<ControllerHarness> StartAsync(int tasks)
     {
         var harness = new ControllerHarness();
