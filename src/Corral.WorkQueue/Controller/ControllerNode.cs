@@ -32,7 +32,7 @@ internal static class ControllerNode
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
         var app = builder.Build();
         app.UseNodeDefaults();
-        app.MapWorkQueue(context.Token);
+        app.MapWorkQueue(context.Credentials);
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<NodeReadiness>().MarkReady());
         return app;
     }

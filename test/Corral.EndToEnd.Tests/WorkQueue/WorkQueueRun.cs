@@ -22,7 +22,7 @@ internal sealed partial class WorkQueueRun : IDisposable
         set -u
         spec="$1"
         echo $$ > "pids/$TASK_KEY.$ATTEMPT.pid"
-        echo "spec $spec $TASK_KEY attempt $ATTEMPT on $VIEWPORT-$BROWSER run $RUN_ID token=${CORRAL_TOKEN:-none}"
+        echo "spec $spec $TASK_KEY attempt $ATTEMPT on $VIEWPORT-$BROWSER run $RUN_ID credential=${CORRAL_CREDENTIAL_FILE:-none}"
         case "$spec" in
           quick) sleep 0.3 ;;
           medium) sleep 0.8 ;;

@@ -34,7 +34,7 @@ public sealed class WorkQueueRunTests
         Assert.Equal([2], slow.Attempts.Select(a => a.Attempt)); // attempt 1 was lost with its worker, never reported
         Assert.All(results.Tasks.Where(t => t.Task.Key != "task:g:0"), t => Assert.Single(t.Attempts));
         var log = File.ReadAllText(Path.Combine(WorkQueueRun.RunFolderOf(corral), "tasks", "task_g_0.attempt-2.log"));
-        Assert.Contains($"spec slow task:g:0 attempt 2 on desktop-chrome run {WorkQueueRun.RunIdOf(corral)} token=none", log);
+        Assert.Contains($"spec slow task:g:0 attempt 2 on desktop-chrome run {WorkQueueRun.RunIdOf(corral)} credential=none", log);
     }
 
     [Fact]

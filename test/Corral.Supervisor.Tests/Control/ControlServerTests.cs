@@ -4,6 +4,7 @@ using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Feeds;
 using Corral.Node.Http;
+using Corral.Node.Security;
 using Corral.Supervisor.Control;
 using Corral.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
@@ -19,7 +20,8 @@ namespace Corral.Supervisor.Tests.Control;
 /// <summary>The control API server on its own (a stub plane, no processes): authentication of every endpoint, feed heartbeats.</summary>
 public sealed class ControlServerTests
 {
-    private const string Token = "the-run-token";
+    internal static readonly CredentialIssuer Issuer = CredentialIssuer.Create("run-1");
+    private static readonly string Token = Issuer.IssueOperator();
     private const string ExtraRoute = "/v1/test-only/plain";
 
     [Fact]
@@ -180,7 +182,7 @@ public sealed class ControlServerTests
     }
 
     internal static Task<ControlServer> StartAsync(ControlServerOptions options, StubPlane? plane = null) =>
-        ControlServer.StartAsync(plane ?? new StubPlane(), Token, "127.0.0.1", 0, CancellationToken.None, options);
+        ControlServer.StartAsync(plane ?? new StubPlane(), Issuer.Verifier, "127.0.0.1", 0, CancellationToken.None, options);
 
     internal static HttpClient Client(ControlServer server, string? token) => Client(server.Url, token);
 
@@ -202,7 +204,8 @@ public sealed class ControlServerTests
         public MembershipBoard Membership { get; } = membership ?? new();
         public ConfigFeed Config { get; } = new(JsonDocument.Parse("{\"v\":1}").RootElement);
         public bool Finish(RunOutcome outcome) => true;
-        public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports) => false;
+        public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports) => true;
+        public IssuedCredential? IssueCredential(string nodeId) => null;
         public NodeActionResult RestartNode(string nodeId) => NodeActionResult.UnknownNode;
         public NodeActionResult StopNode(string nodeId) => NodeActionResult.UnknownNode;
         public ScaleReply Scale(string role, int count) => new(ScaleResult.UnknownRole);

@@ -39,14 +39,14 @@ public sealed class QueueApiTests
         await using var controller = await ControllerHarness.StartAsync(tasks: 3);
         var first = (await controller.ClaimAsync("worker-1")).Task!;
 
-        using var recorded = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        using var recorded = await controller.Worker("worker-1").PostAsJsonAsync("/api/complete?next=true", new Completion
         {
             Key = first.Task.Key, Attempt = 1, Worker = "worker-1", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
         }, WorkQueueJson.Default.Completion);
         var reply = (await recorded.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
         Assert.Equal(("recorded", "task:g:1", 1), (reply.Outcome, reply.Next!.Task!.Task.Key, reply.Next.Task.Attempt));
 
-        using var late = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        using var late = await controller.Worker("worker-2").PostAsJsonAsync("/api/complete?next=true", new Completion
         {
             Key = first.Task.Key, Attempt = 1, Worker = "worker-2", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
         }, WorkQueueJson.Default.Completion);
