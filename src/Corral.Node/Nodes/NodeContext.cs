@@ -38,7 +38,8 @@ public sealed record NodeContext
     /// <summary>
     /// Reads a node's context from its environment, with command-line overrides for a node started by hand. The
     /// credential comes from its file (<see cref="NodeEnvironment.CredentialFile"/> or <paramref name="credentialFile"/>),
-    /// which is removed once read; the node id and instance are the credential's.
+    /// which is removed once read; the node id and instance are the credential's. It makes this process undumpable
+    /// (<see cref="ProcessHardening"/>): call it only in a node's own process.
     /// </summary>
     public static NodeContext FromEnvironment(string role, string? nodeId = null, string? join = null, string? bindAddress = null,
         IReadOnlyDictionary<string, int>? ports = null, Func<string, string?>? environment = null, string? credentialFile = null)
@@ -54,6 +55,9 @@ public sealed record NodeContext
             throw new InvalidOperationException($"the control API address '{control}' is not an http:// URL");
         }
 
+        // Before the credential is in memory: from here on, processes of the same user (a spec this node runs) can
+        // neither read this process's memory, environ or descriptors nor attach to it.
+        ProcessHardening.MakeUndumpable();
         var (token, fileKey) = CredentialFile.ReadAndDelete(Required(NodeEnvironment.CredentialFile, credentialFile));
         var publicKey = fileKey ?? Required(NodeEnvironment.PublicKey, null);
         CredentialVerifier verifier;

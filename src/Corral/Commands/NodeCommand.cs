@@ -5,7 +5,6 @@ using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
 using Corral.Node.Resilience;
-using Corral.Node.Security;
 
 namespace Corral.Commands;
 
@@ -39,8 +38,6 @@ internal static class NodeCommand
                 return ExitCodes.BadInput;
             }
 
-            // Before the credential is read: from here on, processes of the same user cannot read this one's memory or environ.
-            ProcessHardening.MakeUndumpable();
             NodeContext context;
             try
             {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Tests.Reporter;
@@ -31,6 +32,31 @@ public sealed class QueueApiTests
             results.Tasks.Select(t => (t.Result, t.Status, t.Worker, t.Duration)));
         Assert.Equal((2, 1, 1), (results.Progress.Total, results.Progress.Done, results.Progress.Passed));
         Assert.Equal(HttpStatusCode.OK, (await controller.Http.GetAsync("/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_worker_cannot_claim_extend_or_complete_in_another_workers_name()
+    {
+        // Fails on the shared token of old: worker-2 completed worker-1's task by naming worker-1 (200, recorded passed).
+        await using var controller = await ControllerHarness.StartAsync(tasks: 1);
+        var claim = (await controller.ClaimAsync("worker-1")).Task!;
+
+        using var completed = await controller.CompleteAsync(claim, "worker-1", AttemptResult.Passed, caller: "worker-2");
+        using var extended = await controller.Worker("worker-2").PostAsJsonAsync("/api/heartbeat",
+            new HeartbeatRequest(claim.Task.Key, claim.Attempt, "worker-1"), WorkQueueJson.Default.HeartbeatRequest);
+        using var claimed = await controller.Worker("worker-2").PostAsJsonAsync("/api/claim", new ClaimRequest("worker-1"), WorkQueueJson.Default.ClaimRequest);
+
+        foreach (var refused in new[] { completed, extended, claimed })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("worker-2 (workqueue.worker) may not act for worker-1", await refused.Content.ReadAsStringAsync());
+        }
+
+        var task = Assert.Single((await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!.Tasks);
+        Assert.Equal(("running", "worker-1"), (task.Status, task.Worker));
+        using var other = new HttpClient { BaseAddress = controller.Url };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", TestNodeContext.CredentialOf("controller", WorkQueuePlan.ControllerRole, reportsOutcome: true));
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsJsonAsync("/api/claim", new ClaimRequest("controller"), WorkQueueJson.Default.ClaimRequest)).StatusCode);
     }
 
     [Fact]
