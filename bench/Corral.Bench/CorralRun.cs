@@ -37,12 +37,32 @@ internal sealed partial class CorralRun : IAsyncDisposable
         _lines.Select(l => StartedNode().Match(l.Line)).Where(m => m.Success && m.Groups["node"].Value.StartsWith(nodePrefix + "-"))
             .Select(m => int.Parse(m.Groups["pid"].Value)).ToArray();
 
-    /// <summary>Proportional set size: shared pages split between the processes that map them. 0 once the process is gone.</summary>
+    /// <summary>
+    /// Proportional set size: shared pages split between the processes that map them. 0 once the process is gone. A node
+    /// is not dumpable (its smaps are root's), so without root this is its resident set (VmRSS), an upper bound of PSS.
+    /// </summary>
     public static long PssKiB(int pid)
     {
         try
         {
             var line = File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:"));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return ResidentKiB(pid);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static long ResidentKiB(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:"));
             return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
         }
         catch (IOException)

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Corral.Node.Nodes;
+using Corral.Node.Security;
 using Corral.Node.Storage;
 using Corral.Shootout;
 using Corral.Shootout.Config;
@@ -30,10 +31,16 @@ switch (mode)
 {
     case "server":
     {
+        // The server checks each shooter's credential as in a run: one per cowboy node, written for the load generator.
+        var runId = "bench-" + Guid.NewGuid().ToString("N")[..8];
+        using var issuer = CredentialIssuer.Create(runId);
+        File.WriteAllLines(Path.Combine(args[1], "credentials.txt"),
+            Enumerable.Range(0, shooters).Select(i => issuer.IssueNode($"n{i}", 1, ShootoutPlan.CowboyRole, reportsOutcome: false)));
         var context = new NodeContext
         {
-            NodeId = "server", Role = ShootoutPlan.ServerRole, Token = "bench", ControlUrl = new Uri("http://127.0.0.1:1"),
-            RunId = "bench-" + Guid.NewGuid().ToString("N")[..8], RunDirectory = Path.Combine(args[1], "run"), DataDirectory = args[1],
+            NodeId = "server", Role = ShootoutPlan.ServerRole, Token = issuer.IssueNode("server", 1, ShootoutPlan.ServerRole, reportsOutcome: true),
+            Credentials = issuer.Verifier, ControlUrl = new Uri("http://127.0.0.1:1"),
+            RunId = runId, RunDirectory = Path.Combine(args[1], "run"), DataDirectory = args[1],
             Ports = new Dictionary<string, int> { ["http"] = int.Parse(args[2]) }, Config = config.ToJson(),
         };
         var app = ShootoutServer.Build(context, config, DurabilityArg(3));
@@ -47,10 +54,15 @@ switch (mode)
     case "register":
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{args[1]}") };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "bench");
+        var credentials = File.ReadAllLines(Path.Combine(args[2], "credentials.txt"));
         for (var i = 0; i < shooters; i++)
         {
-            using var response = await http.PostAsync("/register", new StringContent($"{{\"nodeId\":\"n{i}\"}}", Encoding.UTF8, "application/json"));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/register")
+            {
+                Content = new StringContent($"{{\"nodeId\":\"n{i}\"}}", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credentials[i]);
+            using var response = await http.SendAsync(request);
             var cowboy = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("cowboy").GetString();
             if (cowboy != $"c{i + 1}") throw new InvalidOperationException($"n{i} got {cowboy}: start from a fresh data dir");
         }

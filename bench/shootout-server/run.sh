@@ -18,11 +18,11 @@ data=$(mktemp -d)
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-"${harness[@]}" register "$port"
-wrk -t2 -c64 -d5s -s shoot.lua "http://127.0.0.1:$port" >/dev/null   # warm-up (tiered JIT)
+"${harness[@]}" register "$port" "$data"
+CREDENTIALS="$data/credentials.txt" wrk -t2 -c64 -d5s -s shoot.lua "http://127.0.0.1:$port" >/dev/null   # warm-up (tiered JIT)
 cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
 before=$(cpu)
-wrk -t2 -c64 -d"${seconds}s" --latency -s shoot.lua "http://127.0.0.1:$port" | tee "$data/wrk.txt"
+CREDENTIALS="$data/credentials.txt" wrk -t2 -c64 -d"${seconds}s" --latency -s shoot.lua "http://127.0.0.1:$port" | tee "$data/wrk.txt"
 after=$(cpu)
 requests=$(grep -oP '\d+(?= requests in)' "$data/wrk.txt")
 echo "$build, durability $durability: server CPU $(( (after - before) * 10000 / requests )) µs per shot (jiffies of 10 ms)"

@@ -30,6 +30,9 @@ public sealed class ShootoutModule : IAppModule, ILiveStatus, IDashboardPanel
 
     public IReadOnlyList<string> Roles { get; } = [ShootoutPlan.ServerRole, ShootoutPlan.CowboyRole];
 
+    /// <summary>The server reports in server mode; in peer mode the elected leader, which may be any cowboy.</summary>
+    public IReadOnlyList<string> OutcomeRoles { get; } = [ShootoutPlan.ServerRole, ShootoutPlan.CowboyRole];
+
     public bool RecognisesOriginal(TopologyNode root) => ShootoutConfigReader.IsOriginal000(root) || ShootoutConfigReader.IsOriginal001(root);
 
     public LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics)

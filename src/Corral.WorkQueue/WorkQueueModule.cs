@@ -29,6 +29,9 @@ public sealed class WorkQueueModule : IAppModule, ILiveStatus, IDashboardPanel, 
 
     public IReadOnlyList<string> Roles { get; } = [WorkQueuePlan.ControllerRole, WorkQueuePlan.WorkerRole];
 
+    /// <summary>Only the controller decides whether the run passed; a worker (and a spec it runs) cannot.</summary>
+    public IReadOnlyList<string> OutcomeRoles { get; } = [WorkQueuePlan.ControllerRole];
+
     public bool RecognisesOriginal(TopologyNode root) => WorkQueueConfigReader.IsOriginal(root);
 
     public LoadedApp Load(TopologyDocument document, TopologyDiagnostics diagnostics)

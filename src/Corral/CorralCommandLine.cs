@@ -16,6 +16,7 @@ internal static class CorralCommandLine
         root.Subcommands.Add(ValidateCommand.Create(catalog));
         root.Subcommands.Add(CheckCommand.Create(catalog));
         root.Subcommands.Add(DashboardCommand.Create());
+        root.Subcommands.Add(CredentialCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(ReportCommand.Create(catalog));
         return root;

@@ -71,7 +71,7 @@ public sealed class ShootoutModuleTests
         var port = await control.PortOf("server").WaitAsync(TimeSpan.FromSeconds(20));
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestNodeContext.CredentialOf("cowboy-1", ShootoutPlan.CowboyRole));
         using var response = await http.PostAsync("/register", new StringContent("{\"nodeId\": \"cowboy-1\"}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
 

@@ -47,7 +47,7 @@ app.Use(async (http, next) =>
 });
 app.UseNodeDefaults();
 var readiness = app.Services.GetRequiredService<NodeReadiness>();
-app.MapGet("/whoami", () => TypedResults.Ok(new { context.NodeId, Pid = Environment.ProcessId }));
+app.MapGet("/whoami", () => TypedResults.Ok(new { context.NodeId, Pid = Environment.ProcessId, Dumpable = Corral.Node.Security.ProcessHardening.IsDumpable() }));
 
 Console.WriteLine($"testnode {context.NodeId} pid {Environment.ProcessId} args [{string.Join(' ', args)}]");
 Process? grandchild = null;

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Corral.Node.Control;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
+using Corral.Node.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -39,7 +40,7 @@ public sealed class ControlApiStub : IAsyncDisposable
     /// <summary>What the config feed streams: the test writes the documents.</summary>
     public Channel<ConfigDocument> ConfigFeed { get; } = Channel.CreateUnbounded<ConfigDocument>();
 
-    /// <summary>Whether a feed was asked for with the run's token.</summary>
+    /// <summary>Whether a feed was asked for with a credential of the test run.</summary>
     public bool SawToken => Volatile.Read(ref _sawToken) == 1;
 
     public Task<RunOutcome> Finished => _finished.Task;
@@ -64,7 +65,8 @@ public sealed class ControlApiStub : IAsyncDisposable
         app.MapGet(ControlRoutes.ConfigEvents, (HttpContext http) => stub.StreamAsync(http, stub.ConfigFeed.Reader));
         app.MapPost(ControlRoutes.Finished, async (HttpRequest request) =>
         {
-            if (!ClusterToken.IsPresent(request, TestNodeContext.Token)) return Results.Unauthorized();
+            if (TestNodeContext.Issuer.Verifier.Verify(request, out _) is not { } caller) return Results.Unauthorized();
+            if (!caller.Has(CredentialScopes.Outcome)) return Results.StatusCode(StatusCodes.Status403Forbidden);
             var outcome = await JsonSerializer.DeserializeAsync<RunOutcome>(request.Body, JsonSerializerOptions.Web);
             Interlocked.Increment(ref stub._finishedCount);
             stub._finished.TrySetResult(outcome!);
@@ -97,7 +99,7 @@ public sealed class ControlApiStub : IAsyncDisposable
 
     private async Task StreamAsync<T>(HttpContext http, ChannelReader<T> reader)
     {
-        if (http.Request.Headers.Authorization.ToString() == $"{ClusterToken.Scheme} {TestNodeContext.Token}") Volatile.Write(ref _sawToken, 1);
+        if (TestNodeContext.Issuer.Verifier.Verify(http.Request, out _) is not null) Volatile.Write(ref _sawToken, 1);
         http.Response.ContentType = "text/event-stream";
         await http.Response.StartAsync();
         try

@@ -124,6 +124,20 @@ public sealed partial class CorralProcess : IAsyncDisposable
             .ToDictionary(p => p[0], p => int.Parse(p[1])))
         .LastOrDefault();
 
+    /// <summary>The run's folder, from the supervisor's <c>run ID of APP in FOLDER</c> line.</summary>
+    public string RunFolder => _lines.Select(l => RunLine().Match(l)).FirstOrDefault(m => m.Success)?.Groups["folder"].Value
+        ?? throw new Xunit.Sdk.XunitException("no run line yet:\n" + Output);
+
+    /// <summary>
+    /// The operator's credential, as a user of the run reads it from the run's <c>control.json</c> (0600, the CLI's and the
+    /// dashboard's way in): it may restart, stop and scale, never report an outcome.
+    /// </summary>
+    public string OperatorCredential()
+    {
+        using var control = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RunFolder, "control.json")));
+        return control.RootElement.GetProperty("token").GetString()!;
+    }
+
     public async Task<int> WaitForPortAsync(string nodeId, string portName, TimeSpan timeout)
     {
         await Eventually.TrueAsync(() => PortsOf(nodeId)?.ContainsKey(portName) == true || _process.HasExited, timeout, $"{nodeId}'s {portName} port");
@@ -149,6 +163,9 @@ public sealed partial class CorralProcess : IAsyncDisposable
     }
 
     public void Signal(int signal) => Posix.Signal(_process.Id, signal);
+
+    [GeneratedRegex(@"^corral\s*\| run (?<id>\S+) of \S+ in (?<folder>\S+)$")]
+    private static partial Regex RunLine();
 
     [GeneratedRegex(@"^corral\s*\| (?<node>\S+) started \(pid (?<pid>\d+)\)")]
     private static partial Regex StartedLine();

@@ -47,7 +47,7 @@ public static partial class Posix
 
     /// <summary>
     /// One variable of a live process's environment, as <c>/proc/PID/environ</c> shows it to a user with the same uid
-    /// (how a user of the run gets its <c>CORRAL_TOKEN</c>), or null when it is not set.
+    /// (what a process of the same user may try, to find a credential), or null when it is not set.
     /// </summary>
     public static string? EnvironmentVariable(int pid, string name) => File.ReadAllText($"/proc/{pid}/environ")
         .Split('\0')

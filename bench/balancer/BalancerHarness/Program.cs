@@ -5,17 +5,21 @@ using Corral.Balancer.Config;
 using Corral.Balancer.Proxy;
 using Corral.Balancer.Worker;
 using Corral.Node.Nodes;
+using Corral.Node.Security;
 
 // A bench harness, not a product entry point: `corral node` (issue 2) is the real one. It starts one node in this
 // process with fixed ports, no supervisor and a zero-delay, zero-failure worker config, and stops on SIGTERM or Ctrl+C.
 var role = args.Length > 0 ? args[0] : "";
 var data = Path.Combine(Path.GetTempPath(), "corral-bench-balancer");
 var config = new BalancerConfig { AvgDelay = TimeSpan.Zero, FailurePercent = 0, StatsPath = Path.Combine(data, "balancer.db") };
+// Each harness process signs for itself: its nodes call no other node's protected routes.
+using var issuer = CredentialIssuer.Create("bench");
 NodeContext Context(string id, string nodeRole, Dictionary<string, int> ports) => new()
 {
     NodeId = id,
     Role = nodeRole,
-    Token = Environment.GetEnvironmentVariable("CORRAL_TOKEN") ?? "bench",
+    Token = issuer.IssueNode(id, 1, nodeRole, reportsOutcome: false),
+    Credentials = issuer.Verifier,
     ControlUrl = new Uri("http://127.0.0.1:9/"),
     RunId = "bench",
     RunDirectory = data,

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Corral.Balancer.Config;
 using Corral.Balancer.Store;
 using Corral.Node.Http;
+using Corral.Node.Security;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
 using Corral.Node.Text;
@@ -153,7 +154,7 @@ internal sealed class WorkerApp
             if (error is not null) return JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid faults", error);
             await SetFaultsAsync(next!);
             return TypedResults.Ok(ViewOf(next!));
-        }).RequireClusterToken(_context.Token);
+        }).RequireCaller(_context.Credentials, Credential.OperatorRole, BalancerPlan.BalancerRole);
         MapStats(routes);
     }
 

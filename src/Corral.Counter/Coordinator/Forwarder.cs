@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Partitioning;
+using Corral.Node.Security;
 using Corral.Node.Nodes;
 using Microsoft.Extensions.Logging;
 
@@ -50,7 +51,7 @@ public sealed partial class Forwarder : IDisposable
         _config = config;
         _time = time;
         _logger = logger;
-        _token = new AuthenticationHeaderValue(ClusterToken.Scheme, token);
+        _token = new AuthenticationHeaderValue(CredentialVerifier.Scheme, token);
         _http = new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,

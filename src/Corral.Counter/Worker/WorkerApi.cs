@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Corral.Counter.Config;
 using Corral.Counter.Items;
 using Corral.Counter.Store;
+using Corral.Node.Security;
 using Corral.Node.Nodes;
 using Corral.Node.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -24,12 +25,13 @@ internal sealed partial class WorkerApi(NodeContext context, CounterConfig confi
     {
         // The original's health check: 200 with an empty body.
         routes.MapGet("/", () => TypedResults.Ok());
-        routes.MapPost("/items", WriteAsync).RequireClusterToken(context.Token);
+        // Items reach a worker only through the coordinator, which routes each partition to its owner.
+        routes.MapPost("/items", WriteAsync).RequireCaller(context.Credentials, CounterPlan.CoordinatorRole);
         routes.MapGet("/items/{tenant}/count", Results<Ok<CountReply>, ProblemHttpResult> (string tenant) =>
             ItemRules.Problem(tenant) is { } problem
                 ? JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid tenant", $"tenant {ItemRules.Show(tenant)} {problem}")
                 : TypedResults.Ok(new CountReply(reads.Count(partitions.Partitioner.Of(tenant), tenant))));
-        routes.MapMethods("/kill", ["GET", "POST"], KillAsync).RequireClusterToken(context.Token);
+        routes.MapMethods("/kill", ["GET", "POST"], KillAsync).RequireCaller(context.Credentials, Credential.OperatorRole, CounterPlan.CoordinatorRole);
     }
 
     private async Task<Results<Ok<AcceptedReply>, Accepted<AcceptedReply>, ProblemHttpResult>> WriteAsync(HttpRequest request)
@@ -61,7 +63,7 @@ internal sealed partial class WorkerApi(NodeContext context, CounterConfig confi
     {
         LogKill(logger, context.NodeId);
         using var http = new HttpClient { BaseAddress = context.ControlUrl, Timeout = TimeSpan.FromSeconds(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(ClusterToken.Scheme, context.Token);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(CredentialVerifier.Scheme, context.Token);
         try
         {
             using var response = await http.PostAsync($"/v1/nodes/{Uri.EscapeDataString(context.NodeId)}/restart", null);

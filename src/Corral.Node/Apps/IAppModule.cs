@@ -35,6 +35,13 @@ public interface IAppModule
     /// </summary>
     Task PrepareAsync(JsonElement config, Action<string> say, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// The roles whose nodes may report the run's outcome (<c>finished</c>): their credentials carry the outcome scope,
+    /// no other's does. A finite app names the role that decides (the shootout's server, or its cowboys of which the
+    /// elected leader reports; the work queue's controller).
+    /// </summary>
+    IReadOnlyList<string> OutcomeRoles => [];
+
     /// <summary>Runs one node of <paramref name="role"/> until it drains (exit 0) or fails.</summary>
     Task<int> RunNodeAsync(string role, NodeContext context, string[] args, CancellationToken cancellationToken);
 

@@ -21,7 +21,7 @@ public sealed class ControlClient : IDisposable
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
 
-    public ControlClient(Uri controlUrl, string token, TimeProvider? time = null, HttpMessageHandler? handler = null)
+    public ControlClient(Uri controlUrl, string credential, TimeProvider? time = null, HttpMessageHandler? handler = null)
     {
         _time = time ?? TimeProvider.System;
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -29,7 +29,7 @@ public sealed class ControlClient : IDisposable
             BaseAddress = controlUrl,
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
     }
 
     public Uri BaseAddress => _http.BaseAddress!;
@@ -102,6 +102,17 @@ public sealed class ControlClient : IDisposable
         using var response = await _http.PostAsync(ControlRoutes.DashboardCode, null, timeout.Token);
         await EnsureSuccessAsync(response, ControlRoutes.DashboardCode);
         return (await response.Content.ReadFromJsonAsync(ControlJson.Default.DashboardLink, timeout.Token))!.Url;
+    }
+
+    /// <summary>A node-scoped credential for a node started by hand (the operator's credential only).</summary>
+    public async Task<IssuedCredential> IssueCredentialAsync(string nodeId, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(CallTimeout);
+        var route = ControlRoutes.Credential(nodeId);
+        using var response = await _http.PostAsync(route, null, timeout.Token);
+        await EnsureSuccessAsync(response, route);
+        return (await response.Content.ReadFromJsonAsync(ControlJson.Default.IssuedCredential, timeout.Token))!;
     }
 
     /// <summary>The membership feed: the current snapshot first, then one event per change; reconnects on its own.</summary>

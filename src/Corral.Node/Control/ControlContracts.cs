@@ -5,7 +5,8 @@ namespace Corral.Node.Control;
 
 /// <summary>
 /// The supervisor's control API: one API for every app (nodes, membership, config, outcome, actions).
-/// Every route requires the run's token as <c>Authorization: Bearer &lt;token&gt;</c>.
+/// Every route requires a credential of the run as <c>Authorization: Bearer &lt;credential&gt;</c>; reads take any, a
+/// change needs its scope: a node reports its own endpoints, an outcome role the outcome, the operator the rest.
 /// </summary>
 public static class ControlRoutes
 {
@@ -23,6 +24,9 @@ public static class ControlRoutes
     public static string Restart(string nodeId) => $"/v1/nodes/{Uri.EscapeDataString(nodeId)}/restart";
     public static string Stop(string nodeId) => $"/v1/nodes/{Uri.EscapeDataString(nodeId)}/stop";
     public static string Scale(string role) => $"/v1/roles/{Uri.EscapeDataString(role)}/scale";
+
+    /// <summary>POST (operator): a credential for a node started by hand, as <see cref="IssuedCredential"/>.</summary>
+    public static string Credential(string nodeId) => $"/v1/nodes/{Uri.EscapeDataString(nodeId)}/credential";
 }
 
 /// <summary>
@@ -145,9 +149,13 @@ public sealed record ScaleRequest([property: JsonRequired] int Count);
 
 /// <summary>
 /// How a command on this machine reaches a running run's control API (<c>corral dashboard &lt;run-id&gt;</c>): written to
-/// <c>&lt;run&gt;/control.json</c>, readable by its owner only, and removed when the run ends. The token stays out of argv and logs.
+/// <c>&lt;run&gt;/control.json</c>, readable by its owner only, and removed when the run ends. <see cref="Token"/> is the operator's
+/// credential (it may restart, stop and scale, never report an outcome); it stays out of argv and logs.
 /// </summary>
 public sealed record ControlAccess(string Url, string Token);
+
+/// <summary>A credential minted for a node started by hand, with the run's public key: the two lines of its credential file.</summary>
+public sealed record IssuedCredential(string NodeId, string Role, string Credential, string PublicKey);
 
 /// <summary>The answer to <c>POST /v1/finished</c>: whether this report was the first (the one that decided the outcome).</summary>
 public sealed record FinishedReply(bool First);

@@ -22,4 +22,5 @@ namespace Corral.Node.Control;
 [JsonSerializable(typeof(ProbeReply))]
 [JsonSerializable(typeof(ControlAccess))]
 [JsonSerializable(typeof(DashboardLink))]
+[JsonSerializable(typeof(IssuedCredential))]
 public sealed partial class ControlJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Corral.Node.Security;
 
 namespace Corral.Node.Nodes;
 
@@ -8,7 +9,14 @@ public sealed record NodeContext
 {
     public required string NodeId { get; init; }
     public required string Role { get; init; }
+    /// <summary>This node instance's credential (<see cref="Security.Credential"/>), sent as the bearer of its calls.</summary>
     public required string Token { get; init; }
+
+    /// <summary>Checks callers' credentials against the run's public key.</summary>
+    public required CredentialVerifier Credentials { get; init; }
+
+    /// <summary>Which incarnation of <see cref="NodeId"/> this process is, as its credential says (1, 2, ...).</summary>
+    public long Instance { get; init; } = 1;
     public required Uri ControlUrl { get; init; }
     public required string RunId { get; init; }
     public required string RunDirectory { get; init; }
@@ -27,29 +35,65 @@ public sealed record NodeContext
 
     public int Port(string name = "http") => Ports.TryGetValue(name, out var port) ? port : 0;
 
-    /// <summary>Reads a node's context from its environment, with command-line overrides for a node started by hand.</summary>
+    /// <summary>
+    /// Reads a node's context from its environment, with command-line overrides for a node started by hand. The
+    /// credential comes from its file (<see cref="NodeEnvironment.CredentialFile"/> or <paramref name="credentialFile"/>),
+    /// which is removed once read; the node id and instance are the credential's. It makes this process undumpable
+    /// (<see cref="ProcessHardening"/>): call it only in a node's own process.
+    /// </summary>
     public static NodeContext FromEnvironment(string role, string? nodeId = null, string? join = null, string? bindAddress = null,
-        IReadOnlyDictionary<string, int>? ports = null, Func<string, string?>? environment = null)
+        IReadOnlyDictionary<string, int>? ports = null, Func<string, string?>? environment = null, string? credentialFile = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         string Required(string name, string? overriding) =>
             overriding ?? environment(name) ?? throw new InvalidOperationException(
-                $"{name} is not set: a node is started by 'corral up', or by hand with --join URL and the run's token in {NodeEnvironment.Token}");
+                $"{name} is not set: a node is started by 'corral up', or by hand with --join URL and --credential-file PATH");
 
-        var token = Required(NodeEnvironment.Token, null);
         var control = Required(NodeEnvironment.ControlUrl, join);
         if (!Uri.TryCreate(control, UriKind.Absolute, out var controlUrl) || controlUrl.Scheme is not ("http" or "https"))
         {
             throw new InvalidOperationException($"the control API address '{control}' is not an http:// URL");
         }
 
+        // Before the credential is in memory: from here on, processes of the same user (a spec this node runs) can
+        // neither read this process's memory, environ or descriptors nor attach to it.
+        ProcessHardening.MakeUndumpable();
+        var (token, fileKey) = CredentialFile.ReadAndDelete(Required(NodeEnvironment.CredentialFile, credentialFile));
+        var publicKey = fileKey ?? Required(NodeEnvironment.PublicKey, null);
+        CredentialVerifier verifier;
+        try
+        {
+            verifier = CredentialVerifier.FromPublicKey(publicKey);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException(e.Message, e);
+        }
+
+        if (verifier.Verify(token, out var error) is not { } own)
+        {
+            throw new InvalidOperationException($"the credential is not valid for the run's public key: {error}");
+        }
+
+        if (nodeId is not null && nodeId != own.NodeId)
+        {
+            throw new InvalidOperationException($"--id {nodeId} does not match the credential, which is {own.NodeId}'s");
+        }
+
+        if (own.Role != role)
+        {
+            throw new InvalidOperationException($"the credential is for role {own.Role}, not {role}");
+        }
+
         var dataDirectory = environment(NodeEnvironment.DataDirectory) ?? Path.GetFullPath(".corral");
-        var runId = environment(NodeEnvironment.RunId) ?? "manual";
+        var runId = own.RunId;
         return new NodeContext
         {
-            NodeId = Required(NodeEnvironment.NodeId, nodeId),
+            NodeId = own.NodeId,
+            Instance = own.Instance,
             Role = role,
             Token = token,
+            Credentials = CredentialVerifier.FromPublicKey(publicKey, runId),
             ControlUrl = controlUrl,
             RunId = runId,
             RunDirectory = environment(NodeEnvironment.RunDirectory) ?? Path.Combine(dataDirectory, "runs", runId),

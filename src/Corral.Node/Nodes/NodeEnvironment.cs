@@ -1,13 +1,18 @@
 namespace Corral.Node.Nodes;
 
 /// <summary>
-/// The environment variables through which the supervisor hands a node its identity and secrets
-/// (never argv, which every local user can read in /proc).
+/// The environment variables through which the supervisor hands a node its identity. The node's credential is never
+/// in them (a spec the node starts inherits its environment): only the path of a private file the node reads and removes.
 /// </summary>
 public static class NodeEnvironment
 {
     public const string NodeId = "CORRAL_NODE_ID";
-    public const string Token = "CORRAL_TOKEN";
+
+    /// <summary>The path of the node's credential file (<see cref="Security.CredentialFile"/>), removed once read.</summary>
+    public const string CredentialFile = "CORRAL_CREDENTIAL_FILE";
+
+    /// <summary>The run's public key (not secret): what a node checks its callers' credentials with.</summary>
+    public const string PublicKey = "CORRAL_PUBLIC_KEY";
     public const string ControlUrl = "CORRAL_CONTROL_URL";
     public const string RunId = "CORRAL_RUN_ID";
     public const string RunDirectory = "CORRAL_RUN_DIR";

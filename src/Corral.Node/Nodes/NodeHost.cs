@@ -96,10 +96,12 @@ public static partial class NodeHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         var readiness = app.Services.GetRequiredService<NodeReadiness>();
+        var node = app.Services.GetRequiredService<NodeContext>();
         app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
-        app.MapGet("/healthz", () => TypedResults.Json(new ProbeReply("live"), ControlJson.Default.ProbeReply));
+        // Both probes name the node instance, so the supervisor can tell its node from a stranger on the planned port.
+        app.MapGet("/healthz", () => TypedResults.Json(ProbeReply.Of("live", node), ControlJson.Default.ProbeReply));
         app.MapGet("/readyz", Results<JsonHttpResult<ProbeReply>, ProblemHttpResult> () => readiness.IsReady
-            ? TypedResults.Json(new ProbeReply("ready"), ControlJson.Default.ProbeReply)
+            ? TypedResults.Json(ProbeReply.Of("ready", node), ControlJson.Default.ProbeReply)
             : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: readiness.IsDraining ? "Draining" : "Not ready",
                 detail: readiness.IsDraining ? "the node is leaving and takes no new work" : "the node is still starting"));
@@ -190,5 +192,14 @@ public static partial class NodeHost
     private static partial void LogReportFailed(ILogger logger, Uri control, string error);
 }
 
-/// <summary>The body of <c>/healthz</c> and <c>/readyz</c>: <c>{"status": "live"}</c> or <c>{"status": "ready"}</c>.</summary>
-public sealed record ProbeReply(string Status);
+/// <summary>
+/// The body of <c>/healthz</c> and <c>/readyz</c>: <c>{"status": "live"}</c> or <c>{"status": "ready"}</c>, with the node
+/// id and instance of the process that answers (the supervisor accepts only its own node's answer).
+/// </summary>
+public sealed record ProbeReply(string Status)
+{
+    public string? NodeId { get; init; }
+    public long? Instance { get; init; }
+
+    public static ProbeReply Of(string status, NodeContext node) => new(status) { NodeId = node.NodeId, Instance = node.Instance };
+}

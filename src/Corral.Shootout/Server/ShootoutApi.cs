@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Corral.Node.Security;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Shootout.Game;
@@ -43,11 +44,11 @@ internal static class ShootoutApi
     {
         var engine = endpoints.ServiceProvider.GetRequiredService<GameEngine>();
         var node = endpoints.ServiceProvider.GetRequiredService<NodeContext>();
-        var token = node.Token;
         var latency = new ShotLatency();
 
-        endpoints.MapPost("/register", (HttpRequest request) => RegisterAsync(engine, request)).RequireClusterToken(token);
-        endpoints.MapPost("/shoot", (HttpRequest request) => ShootAsync(engine, latency, request)).RequireClusterToken(token);
+        // Only cowboys of this run register and shoot, each for its own node (the handlers check the node id).
+        endpoints.MapPost("/register", (HttpRequest request) => RegisterAsync(engine, request)).RequireCaller(node.Credentials, ShootoutPlan.CowboyRole);
+        endpoints.MapPost("/shoot", (HttpRequest request) => ShootAsync(engine, latency, request)).RequireCaller(node.Credentials, ShootoutPlan.CowboyRole);
         endpoints.MapGet("/stats", () => TypedResults.Ok(latency.Snapshot(engine)));
         endpoints.MapGet("/state", () => TypedResults.Ok(engine.Snapshot));
         endpoints.MapGet("/winner", () =>
@@ -77,6 +78,10 @@ internal static class ShootoutApi
         }
     }
 
+    /// <summary>403 when the node named in the request is not the caller's own: a cowboy acts for its own node only.</summary>
+    private static ProblemHttpResult? NotCallers(HttpRequest request, string nodeId) =>
+        Caller.Of(request.HttpContext) is { } caller && caller.NodeId != nodeId ? Caller.NotYours(caller, nodeId) : null;
+
     private static async Task<Results<Ok<RegisterResponse>, ProblemHttpResult>> RegisterAsync(GameEngine engine, HttpRequest request)
     {
         string? nodeId;
@@ -95,6 +100,8 @@ internal static class ShootoutApi
         {
             return JsonBody.Problem(StatusCodes.Status400BadRequest, "Missing node id", $"send {{\"nodeId\": \"cowboy-1\"}} or the {NodeHeader} header");
         }
+
+        if (NotCallers(request, nodeId) is { } notYours) return notYours;
 
         RegisterOutcome outcome;
         try
@@ -127,6 +134,8 @@ internal static class ShootoutApi
         {
             return JsonBody.Problem(StatusCodes.Status400BadRequest, "Missing node id", $"name your node in the {NodeHeader} header or as \"nodeId\"");
         }
+
+        if (NotCallers(request, nodeId) is { } notYours) return notYours;
 
         ShotOutcome outcome;
         try

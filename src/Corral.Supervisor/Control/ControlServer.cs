@@ -8,6 +8,7 @@ using Corral.Node.Control;
 using Corral.Node.Feeds;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
+using Corral.Node.Security;
 using Corral.Supervisor.Supervision;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -35,6 +36,9 @@ internal interface IControlPlane
     NodeActionResult RestartNode(string nodeId);
     NodeActionResult StopNode(string nodeId);
     ScaleReply Scale(string role, int count);
+
+    /// <summary>A node-scoped credential for the planned node <paramref name="nodeId"/>'s next instance, or null for an unknown node.</summary>
+    IssuedCredential? IssueCredential(string nodeId);
 }
 
 internal enum ScaleResult
@@ -65,11 +69,11 @@ internal sealed record ControlServerOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public TimeSpan Heartbeat { get; init; } = EventStream.DefaultHeartbeat;
 
-    /// <summary>Routes mapped after the control API's own; the same authentication applies to them.</summary>
+    /// <summary>Routes mapped after the control API's own; the same authentication applies to them (operator routes say so).</summary>
     public Action<IEndpointRouteBuilder>? MapExtra { get; init; }
 }
 
-/// <summary>The supervisor's control API on loopback: the routes of <see cref="ControlRoutes"/>, token and Host/Origin checked.</summary>
+/// <summary>The supervisor's control API on loopback: the routes of <see cref="ControlRoutes"/>, credential scopes and Host/Origin checked.</summary>
 internal sealed class ControlServer : IAsyncDisposable
 {
     public const int MaxScale = 256;
@@ -86,19 +90,25 @@ internal sealed class ControlServer : IAsyncDisposable
     /// <summary>Every endpoint the server maps (what authentication must cover).</summary>
     public IReadOnlyList<Endpoint> Endpoints => _app.Services.GetRequiredService<EndpointDataSource>().Endpoints;
 
-    public static async Task<ControlServer> StartAsync(IControlPlane plane, string token, string bindAddress, int port,
+    public static async Task<ControlServer> StartAsync(IControlPlane plane, CredentialVerifier verifier, string bindAddress, int port,
         CancellationToken cancellationToken, ControlServerOptions? options = null)
     {
         options ??= new ControlServerOptions();
         // The largest body any route takes; each route reads its own, smaller limit through JsonBody.
         var builder = HttpServer.CreateBuilder("corral-control", bindAddress, port, ControlLimits.MaxOutcomeBytes);
         builder.Logging.ClearProviders();
-        builder.Services.AddAuthentication(ClusterTokenAuthentication.SchemeName)
-            .AddScheme<ClusterTokenOptions, ClusterTokenAuthentication>(ClusterTokenAuthentication.SchemeName, o => o.Token = token);
+        builder.Services.AddAuthentication(CredentialAuthentication.SchemeName)
+            .AddScheme<CredentialAuthenticationOptions, CredentialAuthentication>(CredentialAuthentication.SchemeName, o => o.Verifier = verifier);
         // The fallback policy covers every endpoint with no policy of its own, however it was mapped
-        // (a plain RequestDelegate included), and requests that match no endpoint at all.
-        var requireToken = new AuthorizationPolicyBuilder(ClusterTokenAuthentication.SchemeName).RequireAuthenticatedUser().Build();
-        builder.Services.AddAuthorizationBuilder().SetDefaultPolicy(requireToken).SetFallbackPolicy(requireToken);
+        // (a plain RequestDelegate included), and requests that match no endpoint at all: any credential of the run
+        // may read. Each route that changes something names the scope it needs.
+        var anyCredential = new AuthorizationPolicyBuilder(CredentialAuthentication.SchemeName).RequireAuthenticatedUser().Build();
+        AuthorizationPolicy Scope(string scope) => new AuthorizationPolicyBuilder(CredentialAuthentication.SchemeName)
+            .RequireAuthenticatedUser().RequireClaim(CredentialAuthentication.ScopeClaim, scope).Build();
+        builder.Services.AddAuthorizationBuilder().SetDefaultPolicy(anyCredential).SetFallbackPolicy(anyCredential)
+            .AddPolicy(ControlPolicies.Node, Scope(CredentialScopes.Node))
+            .AddPolicy(ControlPolicies.Outcome, Scope(CredentialScopes.Outcome))
+            .AddPolicy(ControlPolicies.Operator, Scope(CredentialScopes.Operator));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         var app = builder.Build();
         var bound = IPAddress.Parse(bindAddress);
@@ -143,20 +153,24 @@ internal sealed class ControlServer : IAsyncDisposable
     }
 }
 
-/// <summary>The run's token, for <see cref="ClusterTokenAuthentication"/>.</summary>
-internal sealed class ClusterTokenOptions : AuthenticationSchemeOptions
+/// <summary>The run's verifier, for <see cref="CredentialAuthentication"/>.</summary>
+internal sealed class CredentialAuthenticationOptions : AuthenticationSchemeOptions
 {
-    public string Token { get; set; } = "";
+    public CredentialVerifier? Verifier { get; set; }
 }
 
 /// <summary>
-/// Authenticates a control API request by the run's token (<c>Authorization: Bearer &lt;token&gt;</c>, compared in
-/// constant time); a request without it is challenged with a 401 problem.
+/// Authenticates a control API request by its credential (<c>Authorization: Bearer &lt;credential&gt;</c>, signed by
+/// this run's key): the principal carries the node id, role, instance and scopes, and each route's policy asks for the
+/// scope it needs. A request without a valid credential is challenged with a 401 problem; one whose credential lacks
+/// the scope gets a 403 naming the caller.
 /// </summary>
-internal sealed class ClusterTokenAuthentication(IOptionsMonitor<ClusterTokenOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-    : AuthenticationHandler<ClusterTokenOptions>(options, logger, encoder)
+internal sealed class CredentialAuthentication(IOptionsMonitor<CredentialAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<CredentialAuthenticationOptions>(options, logger, encoder)
 {
-    public const string SchemeName = "ClusterToken";
+    public const string SchemeName = "Credential";
+    public const string ScopeClaim = "scope";
+    public const string InstanceClaim = "instance";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -165,29 +179,53 @@ internal sealed class ClusterTokenAuthentication(IOptionsMonitor<ClusterTokenOpt
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (Options.Token.Length == 0 || !ClusterToken.IsPresent(Request, Options.Token))
+        if (Options.Verifier?.Verify(Request, out var error) is not { } caller)
         {
-            return Task.FromResult(AuthenticateResult.Fail("wrong cluster token"));
+            return Task.FromResult(AuthenticateResult.Fail("invalid credential"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "cluster")], SchemeName);
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.Name, caller.NodeId),
+            new(ClaimTypes.Role, caller.Role),
+            new(InstanceClaim, caller.Instance.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        claims.AddRange(caller.Scopes.Select(scope => new Claim(ScopeClaim, scope)));
+        var identity = new ClaimsIdentity(claims, SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.Headers.WWWAuthenticate = ClusterToken.Scheme;
+        Response.Headers.WWWAuthenticate = CredentialVerifier.Scheme;
         return TypedResults.Problem(
             statusCode: StatusCodes.Status401Unauthorized,
-            title: "Missing or wrong cluster token",
-            detail: $"send the run's token as 'Authorization: {ClusterToken.Scheme} <token>'").ExecuteAsync(Context);
+            title: "Missing or invalid credential",
+            detail: $"send a credential of this run as 'Authorization: {CredentialVerifier.Scheme} <credential>'").ExecuteAsync(Context);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "the token does not allow this").ExecuteAsync(Context);
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var user = Context.User;
+        var scopes = string.Join(", ", user.FindAll(ScopeClaim).Select(c => c.Value));
+        return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+            detail: $"{user.Identity?.Name} ({user.FindFirst(ClaimTypes.Role)?.Value}) may not {Request.Method} {Request.Path}: its credential's scopes are {scopes}")
+            .ExecuteAsync(Context);
+    }
 }
 
-/// <summary>The control API's routes. Authentication is not theirs: the pipeline's fallback policy requires the token.</summary>
+/// <summary>The control API's authorisation policies: one per scope (<see cref="CredentialScopes"/>).</summary>
+internal static class ControlPolicies
+{
+    public const string Node = "scope:" + CredentialScopes.Node;
+    public const string Outcome = "scope:" + CredentialScopes.Outcome;
+    public const string Operator = "scope:" + CredentialScopes.Operator;
+}
+
+/// <summary>
+/// The control API's routes. Authentication is not theirs: the pipeline's fallback policy requires a credential of
+/// the run; a route that changes something requires its scope (node, outcome or operator).
+/// </summary>
 internal static class ControlApi
 {
     public static IEndpointRouteBuilder MapControlApi(this IEndpointRouteBuilder routes, IControlPlane plane, ControlServerOptions options)
@@ -206,10 +244,17 @@ internal static class ControlApi
         {
             var (outcome, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.RunOutcome, ControlLimits.MaxOutcomeBytes);
             return outcome is null ? problem! : TypedResults.Ok(new FinishedReply(plane.Finish(outcome)));
-        });
+        }).RequireAuthorization(ControlPolicies.Outcome);
 
-        routes.MapPost("/v1/nodes/{nodeId}/endpoints", async Task<Results<NoContent, ProblemHttpResult>> (string nodeId, HttpRequest request) =>
+        routes.MapPost("/v1/nodes/{nodeId}/endpoints", async Task<Results<NoContent, ProblemHttpResult>> (string nodeId, HttpRequest request, ClaimsPrincipal caller) =>
         {
+            // A node reports for itself only: another node's ports would steer the run's traffic (and credentials) elsewhere.
+            if (caller.Identity?.Name != nodeId)
+            {
+                return JsonBody.Problem(StatusCodes.Status403Forbidden, "Not the caller's node",
+                    $"{caller.Identity?.Name} may report its own endpoints only, not {nodeId}'s");
+            }
+
             var (report, problem) = await JsonBody.ReadAsync(request, ControlJson.Default.EndpointsReport, ControlLimits.MaxBodyBytes);
             if (report is null)
             {
@@ -222,9 +267,14 @@ internal static class ControlApi
             }
 
             return plane.ReportEndpoints(nodeId, report.Ports) ? TypedResults.NoContent() : UnknownNode(nodeId);
-        });
+        }).RequireAuthorization(ControlPolicies.Node);
 
-        routes.MapPost("/v1/nodes/{nodeId}/restart", Results<Accepted, ProblemHttpResult> (string nodeId) => plane.RestartNode(nodeId) switch
+        // The operator restarts any node; a node may ask for its own restart (the counter worker's /kill), never another's.
+        routes.MapPost("/v1/nodes/{nodeId}/restart", Results<Accepted, ProblemHttpResult> (string nodeId, ClaimsPrincipal caller) =>
+            !caller.HasClaim(CredentialAuthentication.ScopeClaim, CredentialScopes.Operator) && caller.Identity?.Name != nodeId
+                ? JsonBody.Problem(StatusCodes.Status403Forbidden, "Forbidden",
+                    $"{caller.Identity?.Name} ({caller.FindFirst(ClaimTypes.Role)?.Value}) may restart only itself; restarting {nodeId} takes the operator's credential")
+                : plane.RestartNode(nodeId) switch
         {
             NodeActionResult.Accepted => TypedResults.Accepted((string?)null),
             NodeActionResult.UnknownNode => UnknownNode(nodeId),
@@ -233,7 +283,8 @@ internal static class ControlApi
         });
 
         routes.MapPost("/v1/nodes/{nodeId}/stop", Results<Accepted, ProblemHttpResult> (string nodeId) =>
-            plane.StopNode(nodeId) == NodeActionResult.Accepted ? TypedResults.Accepted((string?)null) : UnknownNode(nodeId));
+            plane.StopNode(nodeId) == NodeActionResult.Accepted ? TypedResults.Accepted((string?)null) : UnknownNode(nodeId))
+            .RequireAuthorization(ControlPolicies.Operator);
 
         routes.MapPost("/v1/roles/{role}/scale", async Task<Results<Accepted, ProblemHttpResult>> (string role, HttpRequest request) =>
         {
@@ -257,7 +308,13 @@ internal static class ControlApi
                     $"scaling '{role}' to {scale.Count} would give a plan that cannot run, so nothing changed: {reply.Problem}"),
                 _ => JsonBody.Problem(StatusCodes.Status409Conflict, "Role not scalable", $"the app does not allow scaling '{role}'"),
             };
-        });
+        }).RequireAuthorization(ControlPolicies.Operator);
+
+        // A credential for a node started by hand (corral credential): the node scope only, never the outcome's, so
+        // whoever holds the operator's credential still cannot speak for the run's result.
+        routes.MapPost("/v1/nodes/{nodeId}/credential", Results<Ok<IssuedCredential>, ProblemHttpResult> (string nodeId) =>
+            plane.IssueCredential(nodeId) is { } issued ? TypedResults.Ok(issued) : UnknownNode(nodeId))
+            .RequireAuthorization(ControlPolicies.Operator);
         return routes;
     }
 

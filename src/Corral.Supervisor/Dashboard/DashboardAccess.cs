@@ -1,4 +1,5 @@
 using System.Net;
+using Corral.Node.Security;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -14,7 +15,7 @@ internal readonly record struct AccessDecision(int Status, string? Reason)
 
 /// <summary>
 /// Who may use the dashboard. The Host must be the dashboard's own (<see cref="HostGuard"/>; 421 otherwise); every
-/// request needs the session cookie or the run's token; a request that changes something needs an Origin that is the
+/// request needs the session cookie or the operator's credential; a request that changes something needs an Origin that is the
 /// dashboard itself, and a cookie-authenticated one must send it (browsers always do for such requests, so a missing
 /// Origin means a client that should not be riding the cookie).
 /// </summary>
@@ -32,7 +33,7 @@ internal sealed class DashboardAccess(OneTimeCodes codes, string token, IPAddres
         }
 
         var byCookie = request.Cookies.TryGetValue(CookieName(port), out var session) && session is { Length: > 0 } && codes.IsSession(session);
-        var byToken = !byCookie && ClusterToken.IsPresent(request, token);
+        var byToken = !byCookie && CredentialVerifier.Presents(request, token);
         if (!byCookie && !byToken)
         {
             return new(StatusCodes.Status401Unauthorized,

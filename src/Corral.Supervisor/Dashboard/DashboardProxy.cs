@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Http.Headers;
+using Corral.Node.Security;
 using Corral.Node.Dashboard;
 using Corral.Node.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -48,7 +49,7 @@ internal sealed class DashboardProxy(IDashboardRun run, DashboardPanel? panel) :
         }
 
         using var request = new HttpRequestMessage(new HttpMethod(method), baseUrl + path + context.Request.QueryString);
-        request.Headers.Authorization = new AuthenticationHeaderValue(ClusterToken.Scheme, run.Token);
+        request.Headers.Authorization = new AuthenticationHeaderValue(CredentialVerifier.Scheme, run.Token);
         if (!HttpMethods.IsGet(method))
         {
             if (await ReadBodyAsync(context.Request) is not { } body)

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Corral.Node.Security;
 using Corral.Node.Control;
 using Corral.Node.Dashboard;
 using Corral.Node.Feeds;
@@ -93,7 +94,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             BaseAddress = run.ControlUrl,
             Timeout = TimeSpan.FromSeconds(10),
         };
-        control.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(ClusterToken.Scheme, run.Token);
+        control.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(CredentialVerifier.Scheme, run.Token);
         var proxy = new DashboardProxy(run, panel);
         app.MapDashboard(run, feed, codes, panel, control, proxy, () => boundPort, time);
         boundPort = await SupervisorListener.StartAsync(app, "dashboard", bindAddress, port,

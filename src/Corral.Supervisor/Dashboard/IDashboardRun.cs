@@ -15,5 +15,6 @@ internal interface IDashboardRun
     Task Changed { get; }
 
     Uri ControlUrl { get; }
+    /// <summary>The operator's credential: what the dashboard sends the control API and the nodes' panel routes.</summary>
     string Token { get; }
 }

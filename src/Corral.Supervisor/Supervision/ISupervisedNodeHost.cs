@@ -43,4 +43,5 @@ internal sealed record NodeSupervisionContext(
     NodeLauncher Launcher,
     StartWindow StartWindow,
     MembershipBoard Membership,
-    NodeProber Prober);
+    NodeProber Prober,
+    NodeCredentials Credentials);

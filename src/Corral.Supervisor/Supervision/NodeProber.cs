@@ -1,4 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Corral.Node.Control;
+using Corral.Node.Nodes;
 
 namespace Corral.Supervisor.Supervision;
 
@@ -27,6 +31,36 @@ internal sealed class NodeProber(TimeProvider time) : IDisposable
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether a GET of <paramref name="url"/> answers 200 within <paramref name="timeout"/>, and the probe reply in its
+    /// body when it is one (a Corral node's <c>/readyz</c> and <c>/healthz</c> name the node instance that answers).
+    /// </summary>
+    public async Task<(bool Ok, ProbeReply? Reply)> ProbeAsync(Uri url, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout, time);
+        try
+        {
+            using var response = await _client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return (false, null);
+            }
+
+            try
+            {
+                return (true, await response.Content.ReadFromJsonAsync(ControlJson.Default.ProbeReply, cancel.Token));
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+            {
+                return (true, null);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return (false, null);
         }
     }
 

@@ -8,12 +8,19 @@ namespace Corral.Supervisor.Supervision;
 /// <summary>What to run for one process of a node: an executable, its arguments and its environment.</summary>
 internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment)
 {
-    /// <summary><c>corral node &lt;role&gt; [args]</c>, with the node's identity, the run and its ports in the environment (never argv: the token is secret).</summary>
+    /// <summary>The node's credential file, removed by the supervisor if the node has not read it by the time its process ends.</summary>
+    public string? CredentialFile { get; init; }
+
+    /// <summary>
+    /// <c>corral node &lt;role&gt; [args]</c>, with the node's identity, the run and its ports in the environment; its
+    /// credential is in neither environment nor argv, only the path of the private file that holds it.
+    /// </summary>
     public static Launch CorralNode(NodeLauncher launcher, RolePlan role, NodeEnvironmentValues values) =>
         new(launcher.Executable, launcher.Arguments(role.Role, role.Args), new Dictionary<string, string>
         {
             [NodeEnvironment.NodeId] = values.NodeId,
-            [NodeEnvironment.Token] = values.Token,
+            [NodeEnvironment.CredentialFile] = values.CredentialFile,
+            [NodeEnvironment.PublicKey] = values.PublicKey,
             [NodeEnvironment.ControlUrl] = values.ControlUrl,
             [NodeEnvironment.RunId] = values.RunId,
             [NodeEnvironment.RunDirectory] = values.RunDirectory,
@@ -21,7 +28,7 @@ internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments
             [NodeEnvironment.Seed] = values.Seed.ToString(CultureInfo.InvariantCulture),
             [NodeEnvironment.Ports] = NodeContext.FormatPorts(values.Ports),
             [NodeEnvironment.BindAddress] = values.BindAddress,
-        });
+        }) { CredentialFile = values.CredentialFile };
 
     /// <summary>A program role's executable with its argument and environment templates filled in; it gets none of the run's secrets.</summary>
     public static Launch Program(ProgramSpec program, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind)
@@ -32,7 +39,7 @@ internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments
 }
 
 /// <summary>What a Corral node is told about itself and its run.</summary>
-internal sealed record NodeEnvironmentValues(string NodeId, string Token, string ControlUrl, string RunId, string RunDirectory,
+internal sealed record NodeEnvironmentValues(string NodeId, string CredentialFile, string PublicKey, string ControlUrl, string RunId, string RunDirectory,
     string DataDirectory, long Seed, IReadOnlyDictionary<string, int> Ports, string BindAddress);
 
 /// <summary>

@@ -24,6 +24,9 @@ public sealed partial class RunFolder
     public string LogsPath => IOPath.Combine(Path, "logs");
     public string SummaryPath => IOPath.Combine(Path, "run.json");
 
+    /// <summary>Where node credentials wait for their nodes (0700; each file 0600, removed by the node that reads it).</summary>
+    public string SecretsPath => IOPath.Combine(Path, "secrets");
+
     /// <summary>Where a running run's <see cref="ControlAccess"/> is, for commands such as <c>corral dashboard</c>.</summary>
     public string ControlPath => IOPath.Combine(Path, "control.json");
 

@@ -5,6 +5,7 @@ using Corral.Node.Control;
 using Corral.Node.Dashboard;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
+using Corral.Node.Security;
 using Corral.Node.Topology;
 using Corral.Supervisor.Control;
 using Corral.Supervisor.Dashboard;
@@ -43,6 +44,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
     private DashboardServer? _dashboard;
     private IAppModule? _module;
     private NodeSupervisionContext? _nodeContext;
+    private NodeCredentials? _credentials;
     private DateTimeOffset _started;
     private volatile bool _stopping;
 
@@ -71,7 +73,11 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
     /// <summary>The run's folder; set once <see cref="StartAsync"/> has returned.</summary>
     public RunFolder Run => _recorder?.Run ?? throw new InvalidOperationException("the supervisor has not started");
 
-    public string Token => _options.Token;
+    /// <summary>The operator's credential (the command line and the dashboard); set once <see cref="StartAsync"/> has returned.</summary>
+    public string OperatorCredential => _credentials?.Operator ?? throw new InvalidOperationException("the supervisor has not started");
+
+    /// <summary>The run's credentials: its signer and the roles that may report the outcome; set once <see cref="StartAsync"/> has returned.</summary>
+    internal NodeCredentials Credentials => _credentials ?? throw new InvalidOperationException("the supervisor has not started");
 
     /// <summary>The dashboard's port once started, or null when the run serves none.</summary>
     public int? DashboardPort => _dashboard?.Port;
@@ -155,10 +161,11 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         }
 
         _recorder = new RunRecorder(run, _sink, app.Plan.App, _options.Seed, _started);
-        _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config), _options.Token,
+        _credentials = new NodeCredentials(CredentialIssuer.Create(run.RunId), run, app.Module.OutcomeRoles);
+        _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config, _credentials), _credentials.Issuer.Verifier,
             _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
             new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode });
-        _nodeContext = new NodeSupervisionContext(_options, run, ControlUrl.ToString().TrimEnd('/'), Launcher, _startWindow, Membership, _prober);
+        _nodeContext = new NodeSupervisionContext(_options, run, ControlUrl.ToString().TrimEnd('/'), Launcher, _startWindow, Membership, _prober, _credentials);
         _reconciler.Load(app.Plan);
         if (_feed is not null)
         {
@@ -219,6 +226,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         Membership.Complete();
         _config!.Complete();
         Run.DeleteControlAccess();
+        _credentials?.DeleteAll();
         if (_dashboard is not null)
         {
             await _dashboard.DisposeAsync();
@@ -274,14 +282,15 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
     private void MapDashboardCode(IEndpointRouteBuilder routes) =>
         routes.MapPost(ControlRoutes.DashboardCode, Results<Ok<DashboardLink>, ProblemHttpResult> () => NewDashboardLink() is { } link
             ? TypedResults.Ok(new DashboardLink(link))
-            : JsonBody.Problem(StatusCodes.Status404NotFound, "No dashboard", "this run serves no dashboard (it was started with --no-dashboard)"));
+            : JsonBody.Problem(StatusCodes.Status404NotFound, "No dashboard", "this run serves no dashboard (it was started with --no-dashboard)"))
+            .RequireAuthorization(ControlPolicies.Operator);
 
     /// <summary>Lets <c>corral dashboard &lt;run-id&gt;</c> reach this run; a failure to write only loses that command.</summary>
     private void WriteControlAccess(RunFolder run)
     {
         try
         {
-            run.WriteControlAccess(new ControlAccess(ControlUrl.ToString(), Token));
+            run.WriteControlAccess(new ControlAccess(ControlUrl.ToString(), OperatorCredential));
         }
         catch (IOException e)
         {
@@ -416,7 +425,10 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
 
             await _control.DisposeAsync();
             _recorder?.Run.DeleteControlAccess();
+            _credentials?.DeleteAll();
         }
+
+        _credentials?.Dispose();
 
         // Also when the start failed half-way (the control API's port was taken): the run's logs are open.
         _recorder?.Dispose();

@@ -381,12 +381,15 @@ internal sealed class SupervisedNode
     private async Task<(int ExitCode, string? Failure)> RunOnceAsync(RolePlan role, StartWindow.Slot slot)
     {
         NodeProcess process;
+        Launch? launch = null;
         try
         {
-            process = await NodeProcess.StartAsync(LaunchOf(role), _output);
+            launch = LaunchOf(role);
+            process = await NodeProcess.StartAsync(launch, _output);
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException or IOException)
         {
+            NodeCredentials.Discard(launch?.CredentialFile);
             slot.Release();
             _output.Line($"corral: could not start the process: {e.Message}");
             return (-1, $"could not start ({e.Message})");
@@ -412,6 +415,7 @@ internal sealed class SupervisedNode
         {
             slot.Release();
             exitCode = await process.WaitAsync();
+            NodeCredentials.Discard(launch.CredentialFile);
         }
 
         lock (_lock)
@@ -449,8 +453,9 @@ internal sealed class SupervisedNode
             ports = _ports.Snapshot();
         }
 
-        return Launch.CorralNode(_context.Launcher, role, new NodeEnvironmentValues(NodeId, _options.Token,
-            _context.ControlUrl, _context.Run.RunId, _context.Run.Path, Path.GetFullPath(_options.DataDirectory),
+        var credentials = _context.Credentials;
+        return Launch.CorralNode(_context.Launcher, role, new NodeEnvironmentValues(NodeId,
+            credentials.WriteFile(NodeId, Instance, role.Role), credentials.Issuer.PublicKey, _context.ControlUrl, _context.Run.RunId, _context.Run.Path, Path.GetFullPath(_options.DataDirectory),
             _options.Seed, ports, _options.BindAddress));
     }
 
@@ -477,7 +482,11 @@ internal sealed class SupervisedNode
 
     private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
     {
-        var probe = new NodeProbe(role.EffectiveProbe, _context.Prober.HttpOkAsync, _options.Time, Volatile.Read(ref _socketPath));
+        var stranger = new StrangerReport();
+        Func<Uri, TimeSpan, Task<bool>> check = role.Program is null
+            ? (url, timeout) => AnswersAsThisNodeAsync(url, timeout, stranger)
+            : _context.Prober.HttpOkAsync;
+        var probe = new NodeProbe(role.EffectiveProbe, check, _options.Time, Volatile.Read(ref _socketPath));
         using var probing = new CancellationTokenSource();
         var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
         await Task.WhenAny(process.Exited, ready);
@@ -552,6 +561,42 @@ internal sealed class SupervisedNode
                 return $"failed {failures} liveness probes";
             }
         }
+    }
+
+    /// <summary>
+    /// A Corral node's probe passes only when the answer names this node instance: a stranger on the planned port (a
+    /// process that took it while the node was down) is refused, named once per process, and never becomes a member,
+    /// so no other node sends it requests or the credentials they carry.
+    /// </summary>
+    private async Task<bool> AnswersAsThisNodeAsync(Uri url, TimeSpan timeout, StrangerReport stranger)
+    {
+        var (ok, reply) = await _context.Prober.ProbeAsync(url, timeout);
+        if (!ok)
+        {
+            return false;
+        }
+
+        if (reply is { NodeId: var id, Instance: var instance } && id == NodeId && instance == Instance)
+        {
+            return true;
+        }
+
+        if (!stranger.Said)
+        {
+            stranger.Said = true;
+            var who = PortOwners.Describe(url.Port) is { } owner ? owner : "a process this user cannot see";
+            var claims = reply?.NodeId is { } other ? $"it says it is {other} instance {reply.Instance}" : "it is not a Corral node";
+            _host.Say($"{NodeId}: port {url.Port} is answered by {who}, not by {NodeId} instance {Instance} ({claims}); " +
+                      "refused: it is no member and gets no requests or credentials. Stop it, or move the run with --port-offset N or --ports dynamic");
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether this process's stranger on its port was reported already.</summary>
+    private sealed class StrangerReport
+    {
+        public bool Said { get; set; }
     }
 
     /// <summary>The probed port's number, or 0 while a dynamic port is not yet reported.</summary>

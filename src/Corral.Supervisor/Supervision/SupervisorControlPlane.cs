@@ -4,7 +4,8 @@ using Corral.Supervisor.Control;
 namespace Corral.Supervisor.Supervision;
 
 /// <summary>The control API's view of a run: reads go to the node table and feeds, actions to the supervisor.</summary>
-internal sealed class SupervisorControlPlane(RunSupervisor supervisor, Reconciler reconciler, ConfigFeed config) : IControlPlane
+internal sealed class SupervisorControlPlane(RunSupervisor supervisor, Reconciler reconciler, ConfigFeed config, NodeCredentials credentials)
+    : IControlPlane
 {
     public IReadOnlyList<NodeStatus> Nodes() => reconciler.Nodes();
 
@@ -53,6 +54,17 @@ internal sealed class SupervisorControlPlane(RunSupervisor supervisor, Reconcile
         supervisor.Say($"{nodeId}: stop requested through the control API");
         _ = node.DrainAsync();
         return NodeActionResult.Accepted;
+    }
+
+    public IssuedCredential? IssueCredential(string nodeId)
+    {
+        if (reconciler.Find(nodeId) is not { } node)
+        {
+            return null;
+        }
+
+        supervisor.Say($"{nodeId}: a credential was issued through the control API (for a node started by hand)");
+        return credentials.ForHand(nodeId, node.Instance, node.Role.Role);
     }
 
     public ScaleReply Scale(string role, int count)

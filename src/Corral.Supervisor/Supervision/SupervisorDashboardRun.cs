@@ -14,7 +14,7 @@ internal sealed class SupervisorDashboardRun(RunSupervisor supervisor, Reconcile
     public IReadOnlyList<RolePlan> Roles() => reconciler.Plan.Roles;
     public Task Changed => reconciler.Changed;
     public Uri ControlUrl => supervisor.ControlUrl;
-    public string Token => supervisor.Token;
+    public string Token => supervisor.OperatorCredential;
 }
 
 /// <summary>Writes every line to two sinks: the terminal's and the dashboard's.</summary>

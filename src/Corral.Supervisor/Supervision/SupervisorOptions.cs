@@ -34,9 +34,6 @@ public sealed record SupervisorOptions
     /// <summary><c>--keep-runs N</c>: when the run starts, run folders past the newest N are removed (0 keeps all).</summary>
     public int KeepRuns { get; init; } = RunRetention.DefaultKeep;
 
-    /// <summary>The run's cluster token, passed to nodes in the environment only.</summary>
-    public string Token { get; init; } = ClusterToken.Generate();
-
     /// <summary><c>--port-offset N</c>: shifts every planned port and the control API's.</summary>
     public int PortOffset { get; init; }
 
@@ -99,7 +96,6 @@ public sealed record SupervisorOptions
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(DataDirectory)) problems.Add("the data folder is empty");
-        if (string.IsNullOrEmpty(Token)) problems.Add("the cluster token is empty");
         if (PortOffset is < MinPortOffset or > MaxPortOffset)
         {
             problems.Add($"--port-offset must be between {MinPortOffset} and {MaxPortOffset} so every default port stays between 1024 and {HighestListenerPort}, not {PortOffset}");

@@ -35,7 +35,7 @@ internal static class ControllerNode
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
         var app = builder.Build();
         app.UseNodeDefaults();
-        app.MapWorkQueue(context.Token);
+        app.MapWorkQueue(context.Credentials);
         app.MapRunReport(context.RunDirectory, async key =>
             (await store.ListAsync()).FirstOrDefault(t => t.Task.Key == key) is { } task
                 ? task.IsFinal ? TaskTests.Read(context.RunDirectory, key, task.Attempt) : []

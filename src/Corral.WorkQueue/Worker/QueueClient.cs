@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization.Metadata;
+using Corral.Node.Security;
 using Corral.Node.Control;
 using Corral.Node.Nodes;
 using Corral.Node.Randomness;
@@ -34,7 +35,7 @@ internal sealed class QueueClient : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(ClusterToken.Scheme, context.Token);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(CredentialVerifier.Scheme, context.Token);
     }
 
     /// <summary>Set for a controller at a known address (tests, benchmarks): no membership lookup.</summary>

@@ -9,8 +9,8 @@ using Corral.Node.Resilience;
 namespace Corral.Commands;
 
 /// <summary>
-/// <c>corral node &lt;app.role&gt;</c>: runs one node. The supervisor starts nodes this way with their identity
-/// and the run's token in the environment; a person can too, on another machine, with <c>--join</c>.
+/// <c>corral node &lt;app.role&gt;</c>: runs one node. The supervisor starts nodes this way with their identity in the
+/// environment and their credential in a private file; a person can too, with <c>--join</c> and <c>--credential-file</c>.
 /// </summary>
 internal static class NodeCommand
 {
@@ -18,10 +18,15 @@ internal static class NodeCommand
     {
         var role = new Argument<string>("role") { Description = "The node's role, app.role: " + string.Join(", ", catalog.Modules.SelectMany(m => m.Roles)) };
         var id = new Option<string?>("--id") { Description = $"The node id (default: ${NodeEnvironment.NodeId})." };
-        var join = new Option<string?>("--join") { Description = $"The supervisor's control API URL (default: ${NodeEnvironment.ControlUrl}). The token comes from ${NodeEnvironment.Token}.", HelpName = "URL" };
+        var join = new Option<string?>("--join") { Description = $"The supervisor's control API URL (default: ${NodeEnvironment.ControlUrl}).", HelpName = "URL" };
+        var credential = new Option<string?>("--credential-file")
+        {
+            Description = $"The node's credential file, 0600, read and removed at start (default: ${NodeEnvironment.CredentialFile}); 'corral credential' writes one.",
+            HelpName = "PATH",
+        };
         var bind = new Option<string?>("--bind") { Description = "The address to listen on (default 127.0.0.1)." };
         var port = new Option<string[]>("--port") { Description = "A port to listen on, name=port (http=8101); 0 picks a free one. Repeatable.", HelpName = "name=port" };
-        var command = new Command("node", "Run one node of an app (started by 'corral up', or by hand with --join).") { role, id, join, bind, port };
+        var command = new Command("node", "Run one node of an app (started by 'corral up', or by hand with --join).") { role, id, join, credential, bind, port };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -37,7 +42,8 @@ internal static class NodeCommand
             try
             {
                 var ports = result.GetValue(port) is { Length: > 0 } given ? NodeContext.ParsePorts(string.Join(';', given)) : null;
-                context = NodeContext.FromEnvironment(roleName, result.GetValue(id), result.GetValue(join), result.GetValue(bind), ports);
+                context = NodeContext.FromEnvironment(roleName, result.GetValue(id), result.GetValue(join), result.GetValue(bind), ports,
+                    credentialFile: result.GetValue(credential));
             }
             catch (InvalidOperationException e)
             {
@@ -47,7 +53,7 @@ internal static class NodeCommand
 
             if (await FetchConfigAsync(context, cancellationToken) is not { } config)
             {
-                errors.WriteLine($"{context.NodeId}: the supervisor at {context.ControlUrl} did not answer with the app's config; is the run up and the token right?");
+                errors.WriteLine($"{context.NodeId}: the supervisor at {context.ControlUrl} did not answer with the app's config; is the run up and the credential this run's?");
                 return ExitCodes.Failure;
             }
 

@@ -157,7 +157,7 @@ internal static class UpCommand
     /// <summary>Feeds the app's live status (the shootout's health table) into the terminal footer until the run ends.</summary>
     private static async Task ShowLiveStatusAsync(ILiveStatus status, LiveFooterSink footer, RunSupervisor supervisor, CancellationToken cancellationToken)
     {
-        using var control = new ControlClient(supervisor.ControlUrl, supervisor.Token);
+        using var control = new ControlClient(supervisor.ControlUrl, supervisor.OperatorCredential);
         try
         {
             await foreach (var lines in status.WatchAsync(control, cancellationToken))

@@ -39,7 +39,7 @@ public sealed class ClusterTests
             await using var lb = await Balancers.StartAsync(LbConfig(), workers.Select(w => $"http://127.0.0.1:{w.ServicePort}").ToArray());
             using var client = TestNodes.Client(lb.Port);
             using var admin = TestNodes.Client(workers[1].AdminPort);
-            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Operator);
 
             var failures = 0;
             var served = 0;

@@ -109,7 +109,7 @@ public sealed class WorkerNodeTests
             Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await service.GetAsync("/api/v1/hello")).StatusCode);
 
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Operator);
         foreach (var bad in new[] { "{", """{"failure":"lots"}""", """{"failure":150}""", """{"outage":"maybe"}""", """{"colour":"red"}""",
             """{"avgDelay":"99999999999999999999h"}""", """{"avgDelay":"٣s"}""", """{"avgDelay":"2h"}""" })
         {
@@ -131,7 +131,7 @@ public sealed class WorkerNodeTests
         await using var node = await StartAsync(data.Path, failure: 0, delay: TimeSpan.Zero);
         var port = node.ServicePort;
         using var admin = TestNodes.Client(node.AdminPort);
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Operator);
 
         async Task SetAsync(string outage)
         {

@@ -155,10 +155,10 @@ public sealed class CounterNodesTests : IAsyncLifetime
         // only in the worker's queue when it is killed, so only the drain can commit them (under sync a 200 is a commit).
         _config = _config with { Durability = Durability.Periodic, PersistInterval = TimeSpan.FromHours(1) };
         var worker = await WorkerAsync("worker-1");
-        using var written = await PostAsync(worker.Port, Items(("1", "t"), ("2", "t")), TestNodeContext.Token);
+        using var written = await PostAsync(worker.Port, Items(("1", "t"), ("2", "t")), TestNodeContext.CredentialOf("coordinator", "counter.coordinator"));
         Assert.Equal(HttpStatusCode.Accepted, written.StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{worker.Port}/kill");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.CredentialOf("coordinator", "counter.coordinator"));
         using var kill = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Accepted, kill.StatusCode);
         // No supervisor to restart it here: the worker drains on its own, and its host then disposes it (as RunAsync does).
@@ -190,7 +190,7 @@ public sealed class CounterNodesTests : IAsyncLifetime
         Assert.True(b.Partitions.Open()[partitioner.Of(tenant)] > a.Partitions.Open()[partitioner.Of(tenant)]);
 
         // A stale request reaches worker-a directly: the partition's store refuses its epoch, and nothing is written.
-        using var stale = await PostAsync(a.Port, Items(("3", tenant), ("9", sibling)), TestNodeContext.Token);
+        using var stale = await PostAsync(a.Port, Items(("3", tenant), ("9", sibling)), TestNodeContext.CredentialOf("coordinator", "counter.coordinator"));
         Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
         Assert.Contains($"partition(s) {partitioner.Of(tenant)} have a newer owner", await stale.Content.ReadAsStringAsync());
         Assert.Equal(2, await CountAsync(coordinator.Port, tenant));

@@ -154,9 +154,8 @@ public sealed class BalancerRunTests : IDisposable
         var lb = await ReadyBalancerAsync(corral, "lb-1");
         var service = await corral.WaitForPortAsync("worker-2", "http", Bound);
         var admin = await corral.WaitForPortAsync("worker-2", "admin", Bound);
-        // The run's token, as a user with the run's uid reads it from a node's environment.
-        var token = Posix.EnvironmentVariable(Assert.Single(corral.PidsOf("worker-2")), "CORRAL_TOKEN");
-        Assert.False(string.IsNullOrEmpty(token), "worker-2 has no CORRAL_TOKEN in its environment");
+        // The operator's credential, as a user of the run reads it from the run's control file.
+        var token = corral.OperatorCredential();
         await using var load = HelloLoad.Start([lb], clients: 4);
         await Eventually.TrueAsync(() => load.Ok >= 200, Bound, "steady load through lb-1");
 

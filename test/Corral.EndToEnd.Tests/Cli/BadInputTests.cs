@@ -85,7 +85,8 @@ public sealed class BadInputTests : IDisposable
         var (code, output) = await CorralProcess.RunAsync(_folder.Path, Timeout, "node", "shootout.cowboy");
 
         Assert.Equal(2, code);
-        Assert.Contains("CORRAL_TOKEN", output);
+        Assert.Contains("CORRAL_CONTROL_URL", output);
+        Assert.Contains("--credential-file", output);
     }
 
     public void Dispose() => _folder.Dispose();

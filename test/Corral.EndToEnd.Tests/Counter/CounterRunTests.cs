@@ -91,12 +91,12 @@ public sealed class CounterRunTests(ITestOutputHelper output) : IDisposable
             Assert.False(Directory.Exists(Path.Combine(_folder.Path, "elsewhere")));
             Assert.Equal(2, await CountAsync(port, "t1"));
 
-            // The original's /kill: it needs the run's token, the worker drains, and one still in the config comes back.
+            // The original's /kill: it needs the operator's (or the coordinator's) credential, the worker drains, and one still in the config comes back.
             var worker2 = await corral.WaitForPortAsync("worker-2", "http", Bound);
             using var anonymous = await _http.PostAsync($"http://127.0.0.1:{worker2}/kill", null);
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
             using var kill = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{worker2}/kill");
-            kill.Headers.Authorization = new("Bearer", Posix.EnvironmentVariable(corral.PidsOf("worker-2")[0], "CORRAL_TOKEN"));
+            kill.Headers.Authorization = new("Bearer", corral.OperatorCredential());
             using (var killed = await _http.SendAsync(kill)) Assert.Equal(HttpStatusCode.Accepted, killed.StatusCode);
             await Eventually.TrueAsync(() => corral.PidsOf("worker-2").Count == 2, Bound, "the supervisor to start worker-2 again");
             Assert.Contains(corral.Lines, l => l.StartsWith("worker-2") && l.Contains("gracefully killing worker worker-2"));

@@ -13,7 +13,9 @@ namespace Corral.EndToEnd.Tests.WorkQueue;
 internal sealed partial class WorkQueueRun : IDisposable
 {
     /// <summary>
-    /// quick: 0.3 s. slow: on attempt 1 starts a child and waits (long), later attempts 0.2 s. hang: a child and a long wait on
+    /// thief: looks for a credential every way a spec can (its parent's environ, the run folder's secrets and control
+    /// file, descriptors it inherited), reports the run passed with each it found, records the answers in
+    /// pids/thief.report, and fails. quick: 0.3 s. slow: on attempt 1 starts a child and waits (long), later attempts 0.2 s. hang: a child and a long wait on
     /// every attempt. flaky: fails attempt 1. gate: writes its process group to pids/, then passes once three gate specs
     /// have started (fails after 15 s otherwise). ansi: fails printing colour escapes and control characters. loud: prints
     /// 2.6 MB. Each attempt writes its pid (and its child's) under pids/.
@@ -23,7 +25,7 @@ internal sealed partial class WorkQueueRun : IDisposable
         set -u
         spec="$1"
         echo $$ > "pids/$TASK_KEY.$ATTEMPT.pid"
-        echo "spec $spec $TASK_KEY attempt $ATTEMPT on $VIEWPORT-$BROWSER run $RUN_ID token=${CORRAL_TOKEN:-none}"
+        echo "spec $spec $TASK_KEY attempt $ATTEMPT on $VIEWPORT-$BROWSER run $RUN_ID credential=${CORRAL_CREDENTIAL_FILE:-none}"
         case "$spec" in
           quick) sleep 0.3 ;;
           medium) sleep 0.8 ;;
@@ -36,6 +38,29 @@ internal sealed partial class WorkQueueRun : IDisposable
           hang) sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait ;;
           ansi) printf '\033[31m✘ red failure\033[0m \001\007 bell\n'; exit 1 ;;
           loud) seq 1 400000 ;;
+          thief) report="pids/thief.report"; : > "$report"; found=""; cred='c1[.][A-Za-z0-9_-]*[.][A-Za-z0-9_-]*'
+                 # its parent's (the worker node's) environment
+                 penv=$(tr '\0' '\n' < /proc/$PPID/environ 2>/dev/null)
+                 url=$(printf '%s\n' "$penv" | sed -n 's/^CORRAL_CONTROL_URL=//p')
+                 file=$(printf '%s\n' "$penv" | sed -n 's/^CORRAL_CREDENTIAL_FILE=//p')
+                 found="$found $(printf '%s\n' "$penv" | sed -n 's/^CORRAL_TOKEN=//p') $(printf '%s\n' "$penv" | grep -o "$cred")"
+                 # the run folder: the node's credential file, whatever is in secrets/, the control file
+                 run="../data/runs/$RUN_ID"
+                 for f in "$file" "$run"/secrets/* "$run/control.json"; do
+                   [ -f "$f" ] && [ -r "$f" ] && { echo "read $f" >> "$report"; found="$found $(grep -o "$cred" "$f") $(sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' "$f")"; }
+                 done
+                 [ -n "$url" ] || url=$(sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' "$run/control.json")
+                 # descriptors inherited from the node
+                 for fd in /proc/self/fd/*; do
+                   n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null || continue
+                   found="$found $(timeout 1 head -c 65536 "$fd" 2>/dev/null | grep -ao "$cred")"
+                 done
+                 for c in $found; do
+                   status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $c" -H 'Content-Type: application/json' \
+                     -d '{"passed":true,"summary":{"by":"a spec"}}' "${url%/}/v1/finished")
+                   echo "finished with a credential found: $status" >> "$report"
+                 done
+                 echo "control $url" >> "$report"; echo "end" >> "$report"; exit 1 ;;
         esac
         echo done
         """;

@@ -36,7 +36,7 @@ public sealed class WorkQueueRunTests
         Assert.Equal([2], slow.Attempts.Select(a => a.Attempt)); // attempt 1 was lost with its worker, never reported
         Assert.All(results.Tasks.Where(t => t.Task.Key != "task:g:0"), t => Assert.Single(t.Attempts));
         var log = File.ReadAllText(Path.Combine(WorkQueueRun.RunFolderOf(corral), "tasks", "task_g_0.attempt-2.log"));
-        Assert.Contains($"spec slow task:g:0 attempt 2 on desktop-chrome run {WorkQueueRun.RunIdOf(corral)} token=none", log);
+        Assert.Contains($"spec slow task:g:0 attempt 2 on desktop-chrome run {WorkQueueRun.RunIdOf(corral)} credential=none", log);
     }
 
     [Fact]
@@ -116,6 +116,28 @@ public sealed class WorkQueueRunTests
         WorkQueueRun.AssertFinishedWorkSurvived(passedBeforeKill, resumedFrom, results);
         Assert.All(results.Tasks, t => Assert.Single(t.Attempts, a => a.Result == AttemptResult.Passed));
         Assert.Equal(6, results.Tasks.Count(t => t.Task.Result == "passed"));
+    }
+
+    [Fact]
+    public async Task A_spec_that_hunts_for_a_credential_and_reports_the_run_passed_changes_nothing_and_the_run_exits_1()
+    {
+        // Fails on main: the spec read CORRAL_TOKEN from its parent's environ (or control.json), its finished report was
+        // taken (200) and the run exited 0 "finished (passed)" although its only spec failed.
+        using var run = new WorkQueueRun(WorkQueueRun.SpecList("thief"), "workers: 1\nretries: 0");
+        await using var corral = run.Up();
+
+        Assert.Equal(1, await corral.WaitForExitAsync(RunTimeout));
+
+        var report = File.ReadAllLines(Path.Combine(run.Pids, "thief.report"));
+        Assert.Contains("end", report);
+        var tries = report.Where(l => l.StartsWith("finished with a credential found: ", StringComparison.Ordinal)).ToArray();
+        // It found the operator's credential in control.json (the same user may read it): that one may not report an outcome.
+        Assert.Contains(report, l => l.StartsWith("read ") && l.EndsWith("control.json", StringComparison.Ordinal));
+        Assert.NotEmpty(tries);
+        Assert.All(tries, l => Assert.EndsWith(": 403", l));
+        Assert.DoesNotContain(report, l => l.StartsWith("read ") && l.Contains("/secrets/", StringComparison.Ordinal));
+        Assert.Equal(["failed"], WorkQueueRun.Results(corral).Tasks.Select(t => t.Task.Result));
+        Assert.DoesNotContain(corral.Lines, l => l.Contains("finished (passed)", StringComparison.Ordinal));
     }
 
     [Fact]

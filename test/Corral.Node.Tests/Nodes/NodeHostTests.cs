@@ -14,7 +14,7 @@ public sealed class NodeHostTests
         var before = InotifyInstances();
         var context = new NodeContext
         {
-            NodeId = "n-1", Role = "test.node", Token = "t", ControlUrl = new Uri("http://127.0.0.1:1"), RunId = "run-1",
+            NodeId = "n-1", Role = "test.node", Token = TestNodeContext.CredentialOf("n-1", "test.node"), Credentials = TestNodeContext.Issuer.Verifier, ControlUrl = new Uri("http://127.0.0.1:1"), RunId = "run-1",
             RunDirectory = folder.Path, DataDirectory = folder.Path, Ports = new Dictionary<string, int> { ["http"] = 0 },
         };
         await using var app = NodeHost.CreateBuilder(context).Build();

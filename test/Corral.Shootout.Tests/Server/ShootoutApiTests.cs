@@ -44,19 +44,18 @@ public sealed class ShootoutApiTests : IAsyncLifetime
         _serverRun = NodeHost.RunAsync(_server, _stop.Token);
         var port = await _control.PortOf("server").WaitAsync(Wait);
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Wait };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
     private async Task<HttpResponseMessage> Register(string node) =>
-        await _http.PostAsync("/register", Json($$"""{"nodeId": "{{node}}"}"""));
+        await _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/register") { Content = Json($$"""{"nodeId": "{{node}}"}""") }.As(node, ShootoutPlan.CowboyRole));
 
     private async Task<HttpResponseMessage> Shoot(string shooter, string node)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/shoot") { Content = Json($$"""{"shooter": "{{shooter}}"}""") };
         request.Headers.Add(ShootoutApi.NodeHeader, node);
-        return await _http.SendAsync(request);
+        return await _http.SendAsync(request.As(node, ShootoutPlan.CowboyRole));
     }
 
     private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string? reason = null)
@@ -83,7 +82,7 @@ public sealed class ShootoutApiTests : IAsyncLifetime
         var before = await _http.GetStringAsync("/state");
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(body) };
         request.Headers.Add(ShootoutApi.NodeHeader, "cowboy-1");
-        await AssertProblem(await _http.SendAsync(request), HttpStatusCode.BadRequest);
+        await AssertProblem(await _http.SendAsync(request.As("cowboy-1", ShootoutPlan.CowboyRole)), HttpStatusCode.BadRequest);
         Assert.Equal(before, await _http.GetStringAsync("/state"));
     }
 
@@ -161,7 +160,7 @@ public sealed class ShootoutApiTests : IAsyncLifetime
         await StartServer(Configs.Many(2, 5, 1, TimeSpan.Zero));
         using var request = new HttpRequestMessage(HttpMethod.Post, "/register");
         request.Headers.Add(ShootoutApi.NodeHeader, "cowboy-7");
-        var response = await _http.SendAsync(request);
+        var response = await _http.SendAsync(request.As("cowboy-7", ShootoutPlan.CowboyRole));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("c1", (await response.Content.ReadFromJsonAsync<RegisterResponse>(JsonSerializerOptions.Web))!.Cowboy);
     }

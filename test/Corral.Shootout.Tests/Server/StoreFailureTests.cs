@@ -144,7 +144,6 @@ public sealed class StoreFailureTests : IAsyncLifetime
             Run = run;
             _stop = stop;
             _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Wait };
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
         }
 
         public Task<int> Run { get; }
@@ -161,7 +160,10 @@ public sealed class StoreFailureTests : IAsyncLifetime
         }
 
         public Task<HttpResponseMessage> RegisterAsync(string node) =>
-            _http.PostAsync("/register", new StringContent($$"""{"nodeId": "{{node}}"}""", Encoding.UTF8, "application/json"));
+            _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/register")
+            {
+                Content = new StringContent($$"""{"nodeId": "{{node}}"}""", Encoding.UTF8, "application/json"),
+            }.As(node, ShootoutPlan.CowboyRole));
 
         public Task<HttpResponseMessage> ShootAsync(string shooter, string node)
         {
@@ -170,7 +172,7 @@ public sealed class StoreFailureTests : IAsyncLifetime
                 Content = new StringContent($$"""{"shooter": "{{shooter}}"}""", Encoding.UTF8, "application/json"),
             };
             request.Headers.Add(ShootoutApi.NodeHeader, node);
-            return _http.SendAsync(request);
+            return _http.SendAsync(request.As(node, ShootoutPlan.CowboyRole));
         }
 
         public async Task<ShotReport> ShootOkAsync(string shooter, string node)

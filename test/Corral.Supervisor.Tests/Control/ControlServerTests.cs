@@ -4,6 +4,7 @@ using System.Text.Json;
 using Corral.Node.Control;
 using Corral.Node.Feeds;
 using Corral.Node.Http;
+using Corral.Node.Security;
 using Corral.Supervisor.Control;
 using Corral.Supervisor.Supervision;
 using Microsoft.AspNetCore.Builder;
@@ -19,7 +20,8 @@ namespace Corral.Supervisor.Tests.Control;
 /// <summary>The control API server on its own (a stub plane, no processes): authentication of every endpoint, feed heartbeats.</summary>
 public sealed class ControlServerTests
 {
-    private const string Token = "the-run-token";
+    internal static readonly CredentialIssuer Issuer = CredentialIssuer.Create("run-1");
+    private static readonly string Token = Issuer.IssueOperator();
     private const string ExtraRoute = "/v1/test-only/plain";
 
     [Fact]
@@ -44,6 +46,52 @@ public sealed class ControlServerTests
         Assert.Equal("unprotected", await extra.Content.ReadAsStringAsync());
         using var unmapped = await anonymous.GetAsync("/v1/no-such-route");
         Assert.Equal(HttpStatusCode.Unauthorized, unmapped.StatusCode);
+    }
+
+    [Fact]
+    public async Task Each_change_needs_its_scope_a_node_reports_only_for_itself_and_a_worker_cannot_report_the_outcome()
+    {
+        // Fails on the shared token of old: any holder could restart, stop, scale, report for any node and finish the run.
+        var plane = new StubPlane();
+        await using var server = await StartAsync(new ControlServerOptions(), plane);
+        using var worker = Client(server, Issuer.IssueNode("worker-1", 1, "workqueue.worker", reportsOutcome: false));
+        using var controller = Client(server, Issuer.IssueNode("controller", 1, "workqueue.controller", reportsOutcome: true));
+        using var operatorClient = Client(server, Token);
+        using var strangerRun = CredentialIssuer.Create("run-1");
+        using var forged = Client(server, strangerRun.IssueOperator());
+        var ports = new StringContent("{\"ports\":{\"http\":8101}}", null, "application/json");
+        var outcome = new StringContent("{\"passed\":true,\"summary\":null}", null, "application/json");
+
+        // A node reads, reports its own endpoints, restarts itself; nothing else.
+        Assert.Equal(HttpStatusCode.OK, (await worker.GetAsync(ControlRoutes.Membership)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await worker.PostAsync(ControlRoutes.Endpoints("worker-1"), ports)).StatusCode);
+        await ExpectForbiddenAsync(worker, ControlRoutes.Endpoints("worker-2"), ports, "worker-1 may report its own endpoints only");
+        await ExpectForbiddenAsync(worker, ControlRoutes.Finished, outcome, "worker-1 (workqueue.worker) may not POST /v1/finished");
+        await ExpectForbiddenAsync(worker, ControlRoutes.Restart("worker-2"), null, "may restart only itself");
+        Assert.Equal(HttpStatusCode.NotFound, (await worker.PostAsync(ControlRoutes.Restart("worker-1"), null)).StatusCode);
+        await ExpectForbiddenAsync(worker, ControlRoutes.Stop("worker-2"), null, "scopes are node");
+        await ExpectForbiddenAsync(worker, ControlRoutes.Scale("workqueue.worker"), new StringContent("{\"count\":9}", null, "application/json"), "scopes are node");
+        await ExpectForbiddenAsync(worker, ControlRoutes.Credential("controller"), null, "scopes are node");
+
+        // The operator acts on nodes but cannot speak for the run's outcome or for a node's endpoints.
+        await ExpectForbiddenAsync(operatorClient, ControlRoutes.Finished, outcome, "operator (operator) may not POST /v1/finished");
+        await ExpectForbiddenAsync(operatorClient, ControlRoutes.Endpoints("worker-1"), ports, "operator (operator) may not POST /v1/nodes/worker-1/endpoints");
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.PostAsync(ControlRoutes.Restart("worker-2"), null)).StatusCode);
+        Assert.Equal(0, plane.Finished);
+
+        // A credential signed by another key (another run, or forged) opens nothing; the outcome role reports.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync(ControlRoutes.Nodes)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await controller.PostAsync(ControlRoutes.Finished, outcome)).StatusCode);
+        Assert.Equal(1, plane.Finished);
+    }
+
+    private static async Task ExpectForbiddenAsync(HttpClient http, string route, HttpContent? body, string reason)
+    {
+        using var response = await http.PostAsync(route, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"POST {route}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(reason, text);
     }
 
     [Fact]
@@ -180,7 +228,7 @@ public sealed class ControlServerTests
     }
 
     internal static Task<ControlServer> StartAsync(ControlServerOptions options, StubPlane? plane = null) =>
-        ControlServer.StartAsync(plane ?? new StubPlane(), Token, "127.0.0.1", 0, CancellationToken.None, options);
+        ControlServer.StartAsync(plane ?? new StubPlane(), Issuer.Verifier, "127.0.0.1", 0, CancellationToken.None, options);
 
     internal static HttpClient Client(ControlServer server, string? token) => Client(server.Url, token);
 
@@ -201,8 +249,11 @@ public sealed class ControlServerTests
         public IReadOnlyList<NodeStatus> Nodes() => [];
         public MembershipBoard Membership { get; } = membership ?? new();
         public ConfigFeed Config { get; } = new(JsonDocument.Parse("{\"v\":1}").RootElement);
-        public bool Finish(RunOutcome outcome) => true;
-        public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports) => false;
+        private int _finished;
+        public int Finished => Volatile.Read(ref _finished);
+        public bool Finish(RunOutcome outcome) => Interlocked.Increment(ref _finished) == 1;
+        public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports) => true;
+        public IssuedCredential? IssueCredential(string nodeId) => null;
         public NodeActionResult RestartNode(string nodeId) => NodeActionResult.UnknownNode;
         public NodeActionResult StopNode(string nodeId) => NodeActionResult.UnknownNode;
         public ScaleReply Scale(string role, int count) => new(ScaleResult.UnknownRole);

@@ -27,9 +27,9 @@ public sealed class ControlApiTests
         await using var h = await new Harness(StubApp.Loaded(StubApp.Role("worker", 1))).StartAsync();
 
         // Every endpoint the server maps, with every method it accepts: a route added later cannot skip authentication.
-        await Control.EveryEndpoint.RefusesStrangersAsync(h.Supervisor.ControlEndpoints, h.Supervisor.ControlUrl, h.Supervisor.Token);
+        await Control.EveryEndpoint.RefusesStrangersAsync(h.Supervisor.ControlEndpoints, h.Supervisor.ControlUrl, h.Supervisor.OperatorCredential);
 
-        using var authorised = Raw(h, h.Supervisor.Token);
+        using var authorised = Raw(h, h.Supervisor.OperatorCredential);
         using (var request = new HttpRequestMessage(HttpMethod.Get, ControlRoutes.Nodes))
         {
             request.Headers.Add("Origin", h.Supervisor.ControlUrl.GetLeftPart(UriPartial.Authority));
@@ -52,12 +52,13 @@ public sealed class ControlApiTests
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
 
-        using (var response = await authorised.PostAsync(ControlRoutes.Endpoints("worker-1"), new StringContent("{\"ports\":{\"http\":0}}", null, "application/json")))
+        using var worker = Raw(h, h.NodeCredential("worker-1", reportsOutcome: true));
+        using (var response = await worker.PostAsync(ControlRoutes.Endpoints("worker-1"), new StringContent("{\"ports\":{\"http\":0}}", null, "application/json")))
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
 
-        using (var response = await authorised.PostAsync(ControlRoutes.Finished, new StringContent("{\"passed\":tru", null, "application/json")))
+        using (var response = await worker.PostAsync(ControlRoutes.Finished, new StringContent("{\"passed\":tru", null, "application/json")))
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
@@ -67,14 +68,15 @@ public sealed class ControlApiTests
     public async Task A_body_missing_a_required_field_is_a_400_naming_it_and_changes_nothing()
     {
         await using var h = await new Harness(StubApp.Loaded(StubApp.Role("worker", 2) with { Scalable = true })).StartAsync();
-        using var http = Raw(h, h.Supervisor.Token);
+        using var http = Raw(h, h.Supervisor.OperatorCredential);
+        using var reporter = Raw(h, h.NodeCredential("worker-1", reportsOutcome: true));
         await h.WaitReadyAsync(60, "worker-1", "worker-2");
         var pids = h.Supervisor.Nodes().Select(n => n.Pid).ToArray();
 
         await ExpectMissingAsync(http, ControlRoutes.Scale("test.worker"), "{}", "count");
-        await ExpectMissingAsync(http, ControlRoutes.Finished, "{}", "passed");
-        await ExpectMissingAsync(http, ControlRoutes.Finished, "{\"passed\":true}", "summary");
-        await ExpectMissingAsync(http, ControlRoutes.Finished, "{\"summary\":null}", "passed");
+        await ExpectMissingAsync(reporter, ControlRoutes.Finished, "{}", "passed");
+        await ExpectMissingAsync(reporter, ControlRoutes.Finished, "{\"passed\":true}", "summary");
+        await ExpectMissingAsync(reporter, ControlRoutes.Finished, "{\"summary\":null}", "passed");
 
         Assert.False(h.Result.IsCompleted, "a rejected outcome ended the run");
         Assert.Equal(pids, h.Supervisor.Nodes().Select(n => n.Pid).ToArray());
@@ -88,7 +90,7 @@ public sealed class ControlApiTests
         var quitter = StubApp.Role("quitter", 1, "--exit-after", "300");
         var stayer = StubApp.Role("stayer", 1);
         await using var h = await new Harness(StubApp.Loaded(quitter, stayer)).StartAsync();
-        using var http = Raw(h, h.Supervisor.Token);
+        using var http = Raw(h, h.Supervisor.OperatorCredential);
         await Eventually.TrueAsync(() => h.Node("quitter-1").State == NodeState.Exited, TimeSpan.FromSeconds(60), "quitter-1 exited\n" + h.Sink.Dump());
 
         using var response = await http.PostAsync(ControlRoutes.Restart("quitter-1"), null);
@@ -104,7 +106,7 @@ public sealed class ControlApiTests
     public async Task An_outcome_of_1_MiB_and_up_to_the_limit_is_accepted_and_a_larger_one_is_a_413()
     {
         await using var h = await new Harness(StubApp.Loaded(StubApp.Role("worker", 1))).StartAsync();
-        using var http = Raw(h, h.Supervisor.Token);
+        using var http = Raw(h, h.NodeCredential("worker-1", reportsOutcome: true));
         static string Outcome(int bytes)
         {
             const string head = "{\"passed\":true,\"summary\":{\"text\":\"";
@@ -170,7 +172,7 @@ public sealed class ControlApiTests
     {
         var config = "{\"tick\":\"50ms\"}";
         await using var h = await new Harness(StubApp.Loaded(config, StubApp.Role("worker", 1))).StartAsync();
-        using var client = h.Client;
+        using var client = h.OutcomeClient;
         await h.WaitReadyAsync(60, "worker-1");
 
         var nodes = await client.GetNodesAsync();
@@ -203,7 +205,7 @@ public sealed class ControlApiTests
     public async Task A_passed_outcome_exits_zero()
     {
         await using var h = await new Harness(StubApp.Loaded(StubApp.Role("worker", 1))).StartAsync();
-        using var client = h.Client;
+        using var client = h.OutcomeClient;
         // An unset summary is sent as null rather than failing to serialise (and retrying for ever).
         await client.ReportFinishedAsync(new RunOutcome(true, default)).WaitAsync(TimeSpan.FromSeconds(30));
         var result = await h.Result.WaitAsync(TimeSpan.FromSeconds(60));

@@ -104,7 +104,7 @@ public sealed class DrainTrackingTests
     private static HttpClient Authorised(Harness h)
     {
         var http = new HttpClient { BaseAddress = h.Supervisor.ControlUrl };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.Token);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.OperatorCredential);
         return http;
     }
 

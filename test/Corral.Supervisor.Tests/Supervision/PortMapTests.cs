@@ -100,7 +100,7 @@ public sealed class PortMapTests
         Assert.Contains($"node worker-2 (http) and node worker-1 (admin) would both listen on port {admin}", h.Sink.Dump());
 
         using var http1 = new HttpClient { BaseAddress = h.Supervisor.ControlUrl };
-        http1.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.Token);
+        http1.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.OperatorCredential);
         using (var response = await http1.PostAsync(ControlRoutes.Scale("test.worker"), new StringContent("{\"count\":2}", null, "application/json")))
         {
             Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);

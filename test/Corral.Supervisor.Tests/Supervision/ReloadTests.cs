@@ -81,7 +81,7 @@ public sealed class ReloadTests
     {
         await using var h = await new Harness(StubApp.Loaded(StubApp.Role("a", 1) with { Scalable = true })).StartAsync();
         using var http = new HttpClient { BaseAddress = h.Supervisor.ControlUrl };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.Token);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.OperatorCredential);
         await h.WaitReadyAsync(60, "a-1");
         var pid = h.Node("a-1").Pid;
 

@@ -175,7 +175,7 @@ public sealed partial class SupervisorLifecycleTests
         await h.WaitReadyAsync(60, "worker-1");
         var pid = h.Node("worker-1").Pid;
         using var http = new HttpClient { BaseAddress = h.Supervisor.ControlUrl };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.Token);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", h.Supervisor.OperatorCredential);
         using (var response = await http.PostAsync(ControlRoutes.Restart("worker-1"), null))
         {
             Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);

@@ -112,7 +112,14 @@ internal sealed class Harness : IAsyncDisposable
     public InMemoryTopologySource Source { get; }
     public RunSupervisor Supervisor { get; }
     public Task<SupervisorResult> Result { get; private set; } = null!;
-    public ControlClient Client => new(Supervisor.ControlUrl, Supervisor.Token);
+    public ControlClient Client => new(Supervisor.ControlUrl, Supervisor.OperatorCredential);
+
+    /// <summary>A credential of this run for <paramref name="nodeId"/> in <paramref name="role"/>, with the outcome scope when asked.</summary>
+    public string NodeCredential(string nodeId, string role = "test.worker", bool reportsOutcome = false) =>
+        Supervisor.Credentials.Issuer.IssueNode(nodeId, 1, role, reportsOutcome);
+
+    /// <summary>A client with the credential of a node whose role may report the run's outcome.</summary>
+    public ControlClient OutcomeClient => new(Supervisor.ControlUrl, NodeCredential("worker-1", reportsOutcome: true));
 
     public async Task<Harness> StartAsync()
     {

@@ -17,7 +17,10 @@ internal sealed class ControllerHarness : IAsyncDisposable
     private WebApplication _app = null!;
     private ITaskStore _store = null!;
 
-    public HttpClient Http { get; } = new();
+    private readonly Dictionary<string, HttpClient> _workers = new();
+
+    /// <summary>A client with the credential of worker <c>w</c>.</summary>
+    public HttpClient Http => Worker("w");
     public Uri Url { get; private set; } = null!;
     public QueueService Queue => _app.Services.GetRequiredService<QueueService>();
     public WebApplication App => _app;
@@ -51,14 +54,28 @@ internal sealed class ControllerHarness : IAsyncDisposable
         await harness.Queue.StartAsync();
         await harness._app.StartAsync();
         harness.Url = new Uri($"http://127.0.0.1:{harness._app.BoundPort()}/");
-        harness.Http.BaseAddress = harness.Url;
-        harness.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.Token);
         return harness;
+    }
+
+    /// <summary>A client that calls with the credential of the worker node <paramref name="worker"/>.</summary>
+    public HttpClient Worker(string worker)
+    {
+        lock (_workers)
+        {
+            if (!_workers.TryGetValue(worker, out var client))
+            {
+                client = new HttpClient { BaseAddress = Url };
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestNodeContext.CredentialOf(worker, WorkQueuePlan.WorkerRole));
+                _workers[worker] = client;
+            }
+
+            return client;
+        }
     }
 
     public async Task<ClaimReply> ClaimAsync(string worker)
     {
-        using var response = await Http.PostAsJsonAsync("/api/claim", new ClaimRequest(worker), WorkQueueJson.Default.ClaimRequest);
+        using var response = await Worker(worker).PostAsJsonAsync("/api/claim", new ClaimRequest(worker), WorkQueueJson.Default.ClaimRequest);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync(WorkQueueJson.Default.ClaimReply))!;
     }
@@ -83,15 +100,16 @@ internal sealed class ControllerHarness : IAsyncDisposable
         }
     }
 
-    public Task<HttpResponseMessage> CompleteAsync(ClaimedTask task, string worker, AttemptResult result) =>
-        Http.PostAsJsonAsync("/api/complete", new Completion
+    /// <summary>Reports <paramref name="task"/> done in <paramref name="worker"/>'s name, sent with <paramref name="caller"/>'s credential (by default the worker's own).</summary>
+    public Task<HttpResponseMessage> CompleteAsync(ClaimedTask task, string worker, AttemptResult result, string? caller = null) =>
+        Worker(caller ?? worker).PostAsJsonAsync("/api/complete", new Completion
         {
             Key = task.Task.Key, Attempt = task.Attempt, Worker = worker, Result = result, ExitCode = result == AttemptResult.Passed ? 0 : 1, DurationMs = 1500,
         }, WorkQueueJson.Default.Completion);
 
     public async ValueTask DisposeAsync()
     {
-        Http.Dispose();
+        foreach (var client in _workers.Values) client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _store.DisposeAsync();

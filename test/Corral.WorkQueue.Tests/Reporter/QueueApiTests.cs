@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Corral.WorkQueue.Controller;
 using Corral.WorkQueue.Store;
 
 namespace Corral.WorkQueue.Tests.Reporter;
@@ -41,11 +42,36 @@ public sealed class QueueApiTests
         await using var controller = await ControllerHarness.StartAsync(tasks: 1);
         var claim = (await controller.ClaimAsync("worker-1")).Task!;
 
-        using var response = await controller.Http.PostAsync("/api/complete", new StringContent(
+        using var response = await controller.Worker("worker-1").PostAsync("/api/complete", new StringContent(
             $$"""{"key":"{{claim.Task.Key}}","attempt":1,"worker":"worker-1","result":"passed","exitCode":0,"durationMs":5}""",
             Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_worker_cannot_claim_extend_or_complete_in_another_workers_name()
+    {
+        // Fails on the shared token of old: worker-2 completed worker-1's task by naming worker-1 (200, recorded passed).
+        await using var controller = await ControllerHarness.StartAsync(tasks: 1);
+        var claim = (await controller.ClaimAsync("worker-1")).Task!;
+
+        using var completed = await controller.CompleteAsync(claim, "worker-1", AttemptResult.Passed, caller: "worker-2");
+        using var extended = await controller.Worker("worker-2").PostAsJsonAsync("/api/heartbeat",
+            new HeartbeatRequest(claim.Task.Key, claim.Attempt, "worker-1"), WorkQueueJson.Default.HeartbeatRequest);
+        using var claimed = await controller.Worker("worker-2").PostAsJsonAsync("/api/claim", new ClaimRequest("worker-1"), WorkQueueJson.Default.ClaimRequest);
+
+        foreach (var refused in new[] { completed, extended, claimed })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("worker-2 (workqueue.worker) may not act for worker-1", await refused.Content.ReadAsStringAsync());
+        }
+
+        var task = Assert.Single((await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!.Tasks);
+        Assert.Equal(("running", "worker-1"), (task.Status, task.Worker));
+        using var other = new HttpClient { BaseAddress = controller.Url };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", TestNodeContext.CredentialOf("controller", WorkQueuePlan.ControllerRole, reportsOutcome: true));
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsJsonAsync("/api/claim", new ClaimRequest("controller"), WorkQueueJson.Default.ClaimRequest)).StatusCode);
     }
 
     [Fact]
@@ -54,14 +80,14 @@ public sealed class QueueApiTests
         await using var controller = await ControllerHarness.StartAsync(tasks: 3);
         var first = (await controller.ClaimAsync("worker-1")).Task!;
 
-        using var recorded = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        using var recorded = await controller.Worker("worker-1").PostAsJsonAsync("/api/complete?next=true", new Completion
         {
             Key = first.Task.Key, Attempt = 1, Worker = "worker-1", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
         }, WorkQueueJson.Default.Completion);
         var reply = (await recorded.Content.ReadFromJsonAsync(WorkQueueJson.Default.ReportReply))!;
         Assert.Equal(("recorded", "task:g:1", 1), (reply.Outcome, reply.Next!.Task!.Task.Key, reply.Next.Task.Attempt));
 
-        using var late = await controller.Http.PostAsJsonAsync("/api/complete?next=true", new Completion
+        using var late = await controller.Worker("worker-2").PostAsJsonAsync("/api/complete?next=true", new Completion
         {
             Key = first.Task.Key, Attempt = 1, Worker = "worker-2", Result = AttemptResult.Passed, ExitCode = 0, DurationMs = 5,
         }, WorkQueueJson.Default.Completion);
