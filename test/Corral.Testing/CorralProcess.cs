@@ -27,13 +27,18 @@ public sealed partial class CorralProcess : IAsyncDisposable
     /// <summary>Starts corral with extra environment variables (the original's GROUP_TASKS_FILE, ...).</summary>
     public static CorralProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo(CorralBinary.Path)
+        // Through env(1), which resets SIGINT and SIGQUIT to their defaults and then becomes corral (same pid): a test
+        // suite started in the background of a script inherits both ignored, as POSIX shells do for background jobs, and
+        // .NET, like a shell, keeps an inherited ignored SIGINT, so the Ctrl+C tests would wait for an exit that never comes.
+        var info = new ProcessStartInfo("/usr/bin/env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("--default-signal=INT,QUIT");
+        info.ArgumentList.Add(CorralBinary.Path);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["NO_COLOR"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;

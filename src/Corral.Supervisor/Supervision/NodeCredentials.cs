@@ -1,5 +1,6 @@
 using Corral.Node.Control;
 using Corral.Node.Security;
+using Corral.Node.Storage;
 
 namespace Corral.Supervisor.Supervision;
 

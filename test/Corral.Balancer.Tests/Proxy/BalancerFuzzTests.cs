@@ -33,7 +33,7 @@ public sealed class BalancerFuzzTests
         // The admin fuzz may have set a failure rate (a 500 by request): back to none before the service is fuzzed.
         using (var http = TestNodes.Client(worker.AdminPort))
         {
-            http.DefaultRequestHeaders.Authorization = new("Bearer", TestNodeContext.Token);
+            http.DefaultRequestHeaders.Authorization = new("Bearer", TestNodeContext.Operator);
             using var reset = await http.PutAsync("/faults", new StringContent(Bodies[0], null, "application/json"));
             reset.EnsureSuccessStatusCode();
         }

@@ -39,7 +39,12 @@ public sealed class CounterFuzzTests : IAsyncLifetime
     public async Task The_workers_routes_answer_every_fuzzed_request_without_a_5xx()
     {
         // Its /kill route ends the worker by design (003's contract): the fuzz leaves it out and a test of its own covers it.
-        var target = FuzzTarget.Of("counter.worker", _worker.App) with { SampleBodies = Bodies, SampleValues = ["t1", "t2"] };
+        var target = FuzzTarget.Of("counter.worker", _worker.App) with
+        {
+            SampleBodies = Bodies, SampleValues = ["t1", "t2"],
+            // The coordinator's credential: a worker takes /items from no one else.
+            Token = TestNodeContext.CredentialOf("coordinator", CounterPlan.CoordinatorRole),
+        };
         target = target with { Routes = target.Routes.Where(r => r.Pattern.RawText != "/kill").ToArray() };
         (await HttpFuzz.RunAsync(target, seed: 3002, count: 1600)).AssertClean();
     }

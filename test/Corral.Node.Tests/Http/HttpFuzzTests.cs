@@ -17,7 +17,7 @@ public sealed class HttpFuzzTests : IAsyncLifetime
     {
         var context = new NodeContext
         {
-            NodeId = "n-1", Role = "test.node", Token = TestNodeContext.Token, ControlUrl = new Uri("http://127.0.0.1:1"), RunId = "run-1",
+            NodeId = "n-1", Role = "test.node", Token = TestNodeContext.Operator, Credentials = TestNodeContext.Issuer.Verifier, ControlUrl = new Uri("http://127.0.0.1:1"), RunId = "run-1",
             RunDirectory = _folder.Path, DataDirectory = _folder.Path, Ports = new Dictionary<string, int> { ["http"] = 0 },
         };
         _app = NodeHost.CreateBuilder(context).Build();

@@ -34,6 +34,8 @@ public sealed class ShootoutFuzzTests : IAsyncLifetime
         {
             SampleBodies = ["""{"nodeId":"cowboy-9"}""", """{"shooter":"A"}""", """{"nodeId":"cowboy-1"}"""],
             SampleValues = ["A", "cowboy-1"],
+            // A cowboy's credential: the server takes registrations and shots from cowboys only.
+            Token = TestNodeContext.CredentialOf("cowboy-1", ShootoutPlan.CowboyRole),
         };
         (await HttpFuzz.RunAsync(serverTarget, seed: 1001, count: 1000)).AssertClean();
         (await HttpFuzz.RunAsync(FuzzTarget.Of("shootout.cowboy", cowboy, cowboyPort), seed: 1002, count: 600)).AssertClean();

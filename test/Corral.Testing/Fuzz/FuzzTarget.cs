@@ -22,7 +22,7 @@ public sealed record FuzzRoute(RoutePattern Pattern, IReadOnlyList<string> Metho
 public sealed record FuzzTarget(string Name, Uri BaseUrl, IReadOnlyList<FuzzRoute> Routes)
 {
     /// <summary>The bearer token most cases carry, so they reach the code behind authentication.</summary>
-    public string? Token { get; init; } = TestNodeContext.Token;
+    public string? Token { get; init; } = TestNodeContext.Operator;
 
     /// <summary>Well-formed bodies of this listener's routes, the seeds the engine mutates.</summary>
     public IReadOnlyList<string> SampleBodies { get; init; } = [];

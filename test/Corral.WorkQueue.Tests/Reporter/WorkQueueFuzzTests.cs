@@ -27,6 +27,8 @@ public sealed class WorkQueueFuzzTests
         (await HttpFuzz.RunAsync(FuzzTarget.Of("workqueue.controller", controller.App) with
         {
             SampleBodies = Bodies, SampleValues = ["task:g:0", "worker-1", "run-1"],
+            // A worker's credential, so claims and reports reach the queue (the operator's would stop at 403).
+            Token = TestNodeContext.CredentialOf("worker-1", WorkQueuePlan.WorkerRole),
         }, seed: 4001, count: 1000)).AssertClean();
 
         // A worker whose specs never end: it holds its claim and stays up while its own routes are fuzzed.
