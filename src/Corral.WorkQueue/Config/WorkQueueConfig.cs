@@ -8,7 +8,6 @@ public sealed record WorkQueueConfig
 {
     public const int DefaultReporterPort = 3000;
     public const int DefaultWorkerPort = 3100;
-    public const int DefaultRedisPort = 6379;
     public const int MaxLostLeases = 3;
 
     /// <summary>The original's worker command: <c>npx playwright test --project=&lt;viewport&gt;-&lt;browser&gt; &lt;spec&gt;</c>.</summary>

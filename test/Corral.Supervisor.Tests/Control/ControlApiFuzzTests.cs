@@ -13,7 +13,7 @@ public sealed class ControlApiFuzzTests
         await using var server = await ControlServerTests.StartAsync(new ControlServerOptions());
         var target = FuzzTarget.Of("control API", server.Url, server.Endpoints) with
         {
-            Token = "the-run-token",
+            Token = ControlServerTests.Token,
             HealthPath = ControlRoutes.Nodes,
             ReadyPath = null,
             SampleBodies =

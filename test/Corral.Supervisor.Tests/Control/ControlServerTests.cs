@@ -21,7 +21,7 @@ namespace Corral.Supervisor.Tests.Control;
 public sealed class ControlServerTests
 {
     internal static readonly CredentialIssuer Issuer = CredentialIssuer.Create("run-1");
-    private static readonly string Token = Issuer.IssueOperator();
+    internal static readonly string Token = Issuer.IssueOperator();
     private const string ExtraRoute = "/v1/test-only/plain";
 
     [Fact]

@@ -67,7 +67,8 @@ public sealed class QueueApiTests
             Assert.Contains("worker-2 (workqueue.worker) may not act for worker-1", await refused.Content.ReadAsStringAsync());
         }
 
-        var task = Assert.Single((await controller.Http.GetFromJsonAsync("/api/results", WorkQueueJson.Default.ResultsDocument))!.Tasks);
+        // The results route serves the monitor's last look: wait until it has seen the claim, then the task must still be worker-1's.
+        var task = Assert.Single((await controller.ResultsAsync(d => d.Tasks.All(t => t.Status != "waiting"))).Tasks);
         Assert.Equal(("running", "worker-1"), (task.Status, task.Worker));
         using var other = new HttpClient { BaseAddress = controller.Url };
         other.DefaultRequestHeaders.Authorization = new("Bearer", TestNodeContext.CredentialOf("controller", WorkQueuePlan.ControllerRole, reportsOutcome: true));
