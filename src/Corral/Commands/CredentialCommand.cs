@@ -15,10 +15,10 @@ internal static class CredentialCommand
 {
     public static Command Create()
     {
-        var runId = new Argument<string>("run-id") { Description = "The run's id, as 'corral up' printed it (e.g. 20261122-041500-ab12)." };
+        var runId = RunningRun.RunIdArgument();
         var nodeId = new Argument<string>("node-id") { Description = "The planned node the credential is for (e.g. cowboy-3)." };
         var output = new Option<string>("--out") { Description = "Where to write the credential file (created 0600; it must not exist).", Required = true, HelpName = "PATH" };
-        var data = new Option<string>("--data") { Description = "The data folder the run uses.", DefaultValueFactory = _ => ".corral", HelpName = "DIR" };
+        var data = RunningRun.DataOption();
         var command = new Command("credential", "Write a credential file for a node started by hand with --join.") { runId, nodeId, output, data };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -26,22 +26,7 @@ internal static class CredentialCommand
             var id = result.GetValue(runId)!;
             var node = result.GetValue(nodeId)!;
             var path = Path.GetFullPath(result.GetValue(output)!);
-            ControlAccess? access;
-            try
-            {
-                access = RunFolder.Open(Path.GetFullPath(result.GetValue(data)!), id).ReadControlAccess();
-            }
-            catch (SupervisorException e)
-            {
-                errors.WriteLine($"corral: {e.Message}");
-                return ExitCodes.BadInput;
-            }
-
-            if (access is null)
-            {
-                errors.WriteLine($"corral: run {id} is not running (it has no control.json)");
-                return ExitCodes.BadInput;
-            }
+            if (RunningRun.Find(result.GetValue(data)!, id, errors) is not { } access) return ExitCodes.BadInput;
 
             if (File.Exists(path))
             {
@@ -65,7 +50,7 @@ internal static class CredentialCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                errors.WriteLine($"corral: run {id} does not answer at {access.Url} ({e.Message}); is it still running?");
+                errors.WriteLine(RunningRun.NotAnswering(id, access, e));
                 return ExitCodes.Failure;
             }
         });

@@ -13,30 +13,15 @@ internal static class DashboardCommand
 {
     public static Command Create()
     {
-        var runId = new Argument<string>("run-id") { Description = "The run's id, as 'corral up' printed it (e.g. 20261122-041500-ab12)." };
-        var data = new Option<string>("--data") { Description = "The data folder the run uses.", DefaultValueFactory = _ => ".corral", HelpName = "DIR" };
+        var runId = RunningRun.RunIdArgument();
+        var data = RunningRun.DataOption();
         var command = new Command("dashboard", "Print a fresh one-time link to a running run's dashboard.") { runId, data };
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = result.InvocationConfiguration.Output;
             var errors = result.InvocationConfiguration.Error;
             var id = result.GetValue(runId)!;
-            ControlAccess? access;
-            try
-            {
-                access = RunFolder.Open(Path.GetFullPath(result.GetValue(data)!), id).ReadControlAccess();
-            }
-            catch (SupervisorException e)
-            {
-                errors.WriteLine($"corral: {e.Message}");
-                return ExitCodes.BadInput;
-            }
-
-            if (access is null)
-            {
-                errors.WriteLine($"corral: run {id} is not running (it has no control.json); only a running run serves a dashboard");
-                return ExitCodes.BadInput;
-            }
+            if (RunningRun.Find(result.GetValue(data)!, id, errors, "; only a running run serves a dashboard") is not { } access) return ExitCodes.BadInput;
 
             using var control = new ControlClient(new Uri(access.Url), access.Token);
             try
@@ -51,7 +36,7 @@ internal static class DashboardCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                errors.WriteLine($"corral: run {id} does not answer at {access.Url} ({e.Message}); is it still running?");
+                errors.WriteLine(RunningRun.NotAnswering(id, access, e));
                 return ExitCodes.Failure;
             }
         });
