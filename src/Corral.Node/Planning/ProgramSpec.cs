@@ -11,7 +11,8 @@ namespace Corral.Node.Planning;
 /// The program must stay in the foreground: the supervisor watches the process it started, so a program that
 /// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision and outlives the
 /// run. Configure it not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say
-/// otherwise), etcd never daemonizes.
+/// otherwise), etcd never daemonizes. The program runs in its data folder (<c>{data}</c>), so a relative path it is
+/// given lands there: etcd names a unix socket only relative to its working folder.
 /// </remarks>
 public sealed record ProgramSpec
 {
@@ -29,6 +30,13 @@ public sealed record ProgramSpec
     /// for a program whose files must outlive the run (a store); null: the run's folder.
     /// </summary>
     public string? DataFolder { get; init; }
+
+    /// <summary>
+    /// The folder <c>{data}</c> names for node <paramref name="nodeId"/>: <see cref="DataFolder"/> under the data folder
+    /// <paramref name="dataDirectory"/>, else <c>data/&lt;node&gt;</c> in the run's folder <paramref name="runDirectory"/>.
+    /// </summary>
+    public string DataFolderOf(string dataDirectory, string runDirectory, string nodeId) =>
+        DataFolder is { } kept ? Path.Combine(Path.GetFullPath(dataDirectory), kept) : Path.Combine(Path.GetFullPath(runDirectory), "data", nodeId);
 
     /// <summary>How a person installs the program when it is missing (<c>apt-get install redis-server</c>).</summary>
     public string? InstallHint { get; init; }
@@ -65,11 +73,17 @@ public enum ProbeKind
     UnixSocket,
 }
 
-/// <summary>A readiness and liveness probe: a kind, the port it targets, for HTTP the paths, for a unix socket its path template.</summary>
+/// <summary>
+/// A readiness and liveness probe: a kind, the port it targets, for HTTP the paths, for a unix socket its path template
+/// (for <see cref="ProbeKind.Http"/> too: the GET then goes through that socket instead of a port).
+/// </summary>
 public sealed record ProbeSpec(ProbeKind Kind, string? Port = null, string ReadyPath = "/readyz", string LivePath = "/healthz", string? SocketPath = null)
 {
     /// <summary>Connects to the unix socket at <paramref name="pathTemplate"/> (a <see cref="ProgramTemplate"/>: <c>{data}/redis.sock</c>).</summary>
     public static ProbeSpec UnixSocket(string pathTemplate) => new(ProbeKind.UnixSocket, SocketPath: pathTemplate);
+
+    /// <summary>GETs <paramref name="path"/> through the unix socket at <paramref name="pathTemplate"/> (a program that listens on no TCP port).</summary>
+    public static ProbeSpec HttpOverUnixSocket(string pathTemplate, string path) => new(ProbeKind.Http, null, path, path, pathTemplate);
 
     public static ProbeSpec CorralNode(string port) => new(ProbeKind.Http, port);
     public static ProbeSpec HttpPath(string port, string path) => new(ProbeKind.Http, port, path, path);
