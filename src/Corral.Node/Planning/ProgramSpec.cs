@@ -38,13 +38,20 @@ public sealed record ProgramSpec
     public string DataFolderOf(string dataDirectory, string runDirectory, string nodeId) =>
         DataFolder is { } kept ? Path.Combine(Path.GetFullPath(dataDirectory), kept) : Path.Combine(Path.GetFullPath(runDirectory), "data", nodeId);
 
+    /// <summary>
+    /// Unix sockets the program binds (templates like the arguments, <c>{data}/etcd.sock:0</c>). Before each start the
+    /// supervisor removes what a killed predecessor left at these paths (etcd refuses to bind over it), and at the
+    /// run's start it refuses paths too long for a socket.
+    /// </summary>
+    public IReadOnlyList<string> Sockets { get; init; } = [];
+
     /// <summary>How a person installs the program when it is missing (<c>apt-get install redis-server</c>).</summary>
     public string? InstallHint { get; init; }
 
     /// <summary>Whether two specs start the same process (records compare their lists by reference, this by content).</summary>
     public static bool SameProcess(ProgramSpec? a, ProgramSpec? b) =>
         ReferenceEquals(a, b) || (a is not null && b is not null && a.Executable == b.Executable && a.DataFolder == b.DataFolder &&
-                                  a.Arguments.SequenceEqual(b.Arguments) &&
+                                  a.Arguments.SequenceEqual(b.Arguments) && a.Sockets.SequenceEqual(b.Sockets) &&
                                   a.Environment.Count == b.Environment.Count &&
                                   a.Environment.All(e => b.Environment.TryGetValue(e.Key, out var v) && v == e.Value));
 

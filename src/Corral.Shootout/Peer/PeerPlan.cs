@@ -60,12 +60,14 @@ internal static class PeerPlan
             Executable = "etcd",
             Arguments =
             [
-                "--name", "{node}", "--data-dir", "{data}",
+                // Its files one folder down: etcd warns about anything else in its data dir, here the sockets.
+                "--name", "{node}", "--data-dir", "{data}/store",
                 "--listen-client-urls", "unix://" + EtcdSocketFile, "--advertise-client-urls", "unix://" + EtcdSocketFile,
                 "--listen-peer-urls", "unix://" + PeerSocketFile, "--initial-advertise-peer-urls", "unix://" + PeerSocketFile,
                 "--initial-cluster", "{node}=unix://" + PeerSocketFile, "--initial-cluster-state", "new",
                 "--heartbeat-interval", "10", "--election-timeout", "100", "--max-txn-ops", "2048",
             ],
+            Sockets = ["{data}/" + EtcdSocketFile, "{data}/" + PeerSocketFile],
             InstallHint = InstallHint,
         },
     };

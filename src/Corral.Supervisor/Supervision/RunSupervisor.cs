@@ -406,24 +406,32 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
-    /// <summary>Program sockets that could not be bound: each node's probed socket, its template filled in as its launch will fill it.</summary>
+    /// <summary>
+    /// Program sockets that could not be bound: each node's declared and probed sockets, their templates filled in as
+    /// its launch will fill them.
+    /// </summary>
     private IEnumerable<string> SocketProblems(AppPlan plan, string runPath)
     {
         foreach (var role in plan.Roles)
         {
-            if (role is not { Program: { } program, EffectiveProbe.SocketPath: { } socket })
+            if (role.Program is not { } program)
             {
                 continue;
             }
 
+            var sockets = program.Sockets.Append(role.EffectiveProbe.SocketPath).OfType<string>().Distinct().ToArray();
             var ports = role.Ports.ToDictionary(p => p.Name, p => p.Base);
             foreach (var node in role.NodeIds())
             {
                 var data = program.DataFolderOf(_options.DataDirectory, runPath, node);
-                var path = ProgramTemplate.Expand(socket, ports, data, node, _options.BindAddress);
-                if (UnixSockets.CheckPath(path, $"{node} ({role.Role})") is { } problem)
+                foreach (var socket in sockets)
                 {
-                    yield return problem;
+                    var path = ProgramTemplate.Expand(socket, ports, data, node, _options.BindAddress);
+                    if (UnixSockets.CheckPath(path, $"{node} ({role.Role})") is { } problem)
+                    {
+                        yield return problem;
+                        break;
+                    }
                 }
             }
         }

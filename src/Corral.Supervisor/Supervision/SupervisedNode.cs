@@ -437,6 +437,13 @@ internal sealed class SupervisedNode
             // The program's files, and any unix socket it listens on there, are the run owner's alone.
             PrivateFiles.RestrictFolder(data);
             var programPorts = ProgramPorts();
+            foreach (var template in program.Sockets)
+            {
+                // The node's previous process has exited: a socket file still there is its leftover (a SIGKILL
+                // skips the clean-up), and a program such as etcd will not bind over it.
+                File.Delete(ProgramTemplate.Expand(template, programPorts, data, NodeId, _options.BindAddress));
+            }
+
             if (role.EffectiveProbe.SocketPath is { } socket)
             {
                 Volatile.Write(ref _socketPath, ProgramTemplate.Expand(socket, programPorts, data, NodeId, _options.BindAddress));
