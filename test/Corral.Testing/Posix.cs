@@ -54,4 +54,39 @@ public static partial class Posix
         .Where(entry => entry.StartsWith(name + "=", StringComparison.Ordinal))
         .Select(entry => entry[(name.Length + 1)..])
         .FirstOrDefault();
+
+    /// <summary>
+    /// The TCP ports a live process listens on (IPv4 and IPv6): its sockets' inodes from <c>/proc/PID/fd</c>, matched with
+    /// the listening entries of <c>/proc/PID/net/tcp</c> and <c>tcp6</c>.
+    /// </summary>
+    public static IReadOnlyList<int> ListeningTcpPorts(int pid)
+    {
+        var inodes = SocketInodes(pid);
+        const string Listen = "0A";
+        return new[] { "tcp", "tcp6" }
+            .SelectMany(table => File.ReadLines($"/proc/{pid}/net/{table}").Skip(1))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields[3] == Listen && inodes.Contains(fields[9]))
+            .Select(fields => int.Parse(fields[1][(fields[1].LastIndexOf(':') + 1)..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+    }
+
+    /// <summary>The unix sockets a live process listens on, by path, from <c>/proc/PID/net/unix</c> and its descriptors.</summary>
+    public static IReadOnlyList<string> ListeningUnixSockets(int pid)
+    {
+        var inodes = SocketInodes(pid);
+        // Num RefCount Protocol Flags Type St Inode Path; flag 00010000 is __SO_ACCEPTCON, a listening socket.
+        return File.ReadLines($"/proc/{pid}/net/unix").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 8 && fields[3] == "00010000" && inodes.Contains(fields[6]))
+            .Select(fields => string.Join(' ', fields[7..]))
+            .ToArray();
+    }
+
+    /// <summary>The inodes of a process's open sockets (<c>socket:[INODE]</c> links in <c>/proc/PID/fd</c>).</summary>
+    private static HashSet<string> SocketInodes(int pid) => new DirectoryInfo($"/proc/{pid}/fd").EnumerateFileSystemInfos()
+        .Select(fd => fd.LinkTarget)
+        .Where(target => target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
+        .Select(target => target!["socket:[".Length..^1])
+        .ToHashSet(StringComparer.Ordinal);
 }

@@ -120,7 +120,7 @@ public sealed class PortMap
 
         var valid = string.Join(", ", names);
         var probe = role.EffectiveProbe;
-        if (probe.Kind is ProbeKind.Http or ProbeKind.Tcp && (probe.Port is null || !names.Contains(probe.Port)))
+        if (probe.Kind is ProbeKind.Http or ProbeKind.Tcp && probe.SocketPath is null && (probe.Port is null || !names.Contains(probe.Port)))
         {
             errors.Add($"role {role.Role} probes port '{probe.Port}', which it does not have (its ports: {valid})");
         }

@@ -11,7 +11,8 @@ namespace Corral.Node.Planning;
 /// The program must stay in the foreground: the supervisor watches the process it started, so a program that
 /// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision and outlives the
 /// run. Configure it not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say
-/// otherwise), etcd never daemonizes.
+/// otherwise), etcd never daemonizes. The program runs in its data folder (<c>{data}</c>), so a relative path it is
+/// given lands there: etcd names a unix socket only relative to its working folder.
 /// </remarks>
 public sealed record ProgramSpec
 {
@@ -30,13 +31,27 @@ public sealed record ProgramSpec
     /// </summary>
     public string? DataFolder { get; init; }
 
+    /// <summary>
+    /// The folder <c>{data}</c> names for node <paramref name="nodeId"/>: <see cref="DataFolder"/> under the data folder
+    /// <paramref name="dataDirectory"/>, else <c>data/&lt;node&gt;</c> in the run's folder <paramref name="runDirectory"/>.
+    /// </summary>
+    public string DataFolderOf(string dataDirectory, string runDirectory, string nodeId) =>
+        DataFolder is { } kept ? Path.Combine(Path.GetFullPath(dataDirectory), kept) : Path.Combine(Path.GetFullPath(runDirectory), "data", nodeId);
+
+    /// <summary>
+    /// Unix sockets the program binds (templates like the arguments, <c>{data}/etcd.sock:0</c>). Before each start the
+    /// supervisor removes what a killed predecessor left at these paths (etcd refuses to bind over it), and at the
+    /// run's start it refuses paths too long for a socket.
+    /// </summary>
+    public IReadOnlyList<string> Sockets { get; init; } = [];
+
     /// <summary>How a person installs the program when it is missing (<c>apt-get install redis-server</c>).</summary>
     public string? InstallHint { get; init; }
 
     /// <summary>Whether two specs start the same process (records compare their lists by reference, this by content).</summary>
     public static bool SameProcess(ProgramSpec? a, ProgramSpec? b) =>
         ReferenceEquals(a, b) || (a is not null && b is not null && a.Executable == b.Executable && a.DataFolder == b.DataFolder &&
-                                  a.Arguments.SequenceEqual(b.Arguments) &&
+                                  a.Arguments.SequenceEqual(b.Arguments) && a.Sockets.SequenceEqual(b.Sockets) &&
                                   a.Environment.Count == b.Environment.Count &&
                                   a.Environment.All(e => b.Environment.TryGetValue(e.Key, out var v) && v == e.Value));
 
@@ -65,11 +80,17 @@ public enum ProbeKind
     UnixSocket,
 }
 
-/// <summary>A readiness and liveness probe: a kind, the port it targets, for HTTP the paths, for a unix socket its path template.</summary>
+/// <summary>
+/// A readiness and liveness probe: a kind, the port it targets, for HTTP the paths, for a unix socket its path template
+/// (for <see cref="ProbeKind.Http"/> too: the GET then goes through that socket instead of a port).
+/// </summary>
 public sealed record ProbeSpec(ProbeKind Kind, string? Port = null, string ReadyPath = "/readyz", string LivePath = "/healthz", string? SocketPath = null)
 {
     /// <summary>Connects to the unix socket at <paramref name="pathTemplate"/> (a <see cref="ProgramTemplate"/>: <c>{data}/redis.sock</c>).</summary>
     public static ProbeSpec UnixSocket(string pathTemplate) => new(ProbeKind.UnixSocket, SocketPath: pathTemplate);
+
+    /// <summary>GETs <paramref name="path"/> through the unix socket at <paramref name="pathTemplate"/> (a program that listens on no TCP port).</summary>
+    public static ProbeSpec HttpOverUnixSocket(string pathTemplate, string path) => new(ProbeKind.Http, null, path, path, pathTemplate);
 
     public static ProbeSpec CorralNode(string port) => new(ProbeKind.Http, port);
     public static ProbeSpec HttpPath(string port, string path) => new(ProbeKind.Http, port, path, path);

@@ -45,8 +45,7 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
 
     private async Task PlayAsync(CancellationToken ct)
     {
-        var endpoints = config.Etcd ?? await LocateEtcdAsync(ct);
-        using var etcd = new EtcdStore(endpoints, time: _time);
+        using var etcd = config.Etcd is { } endpoints ? new EtcdStore(endpoints, time: _time) : EtcdStore.OverUnixSocket(await LocateEtcdAsync(ct), time: _time);
         var keys = new PeerKeys(context.RunId);
         var game = new PeerGame(etcd, keys, config, _seed, _time);
         var me = await RetryAsync(c => game.RegisterAsync(context.NodeId, c), ct);
@@ -220,6 +219,7 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
         await control.ReportFinishedAsync(new RunOutcome(true, JsonSerializer.SerializeToElement(summary, ShootoutJson.Default.ShootoutSummary)), ct);
     }
 
+    /// <summary>The run's managed etcd's socket, once the supervisor lists that etcd as a member (it is ready).</summary>
     private async Task<string> LocateEtcdAsync(CancellationToken ct)
     {
         while (true)
@@ -227,8 +227,7 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
             try
             {
                 var members = await control.GetMembershipAsync(ct);
-                var urls = members.OfRole(PeerPlan.EtcdRole).Select(m => m.Urls.GetValueOrDefault(PeerPlan.EtcdClientPort)).OfType<string>().ToArray();
-                if (urls.Length > 0) return string.Join(',', urls);
+                if (members.OfRole(PeerPlan.EtcdRole).Any()) return PeerPlan.EtcdSocket(context.DataDirectory, context.RunDirectory);
                 LogNoEtcd();
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)

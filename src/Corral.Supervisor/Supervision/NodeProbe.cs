@@ -8,13 +8,16 @@ namespace Corral.Supervisor.Supervision;
 /// Checks a node's readiness and liveness the way its role says: an HTTP GET answered 200, a TCP or unix-socket
 /// connection accepted, or nothing (a program with no probe is ready once started and alive while its process runs).
 /// </summary>
-/// <param name="socketPath">For <see cref="ProbeKind.UnixSocket"/>: the socket's path, its template filled in.</param>
+/// <param name="socketPath">
+/// For <see cref="ProbeKind.UnixSocket"/>, or an HTTP probe through a socket: the socket's path, its template filled in
+/// (<paramref name="httpOk"/> must then send its GET through that socket).
+/// </param>
 internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> httpOk, TimeProvider time, string? socketPath = null)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The port name the probe targets, or null for <see cref="ProbeKind.None"/>.</summary>
-    public string? Port => spec.Kind is ProbeKind.None or ProbeKind.UnixSocket ? null : spec.Port;
+    /// <summary>The port name the probe targets, or null when it targets none (no probe, or a unix socket).</summary>
+    public string? Port => spec.Kind is ProbeKind.None or ProbeKind.UnixSocket || spec.SocketPath is not null ? null : spec.Port;
 
     public bool ProbesNothing => spec.Kind == ProbeKind.None;
 
@@ -58,6 +61,9 @@ internal sealed class NodeProbe(ProbeSpec spec, Func<Uri, TimeSpan, Task<bool>> 
         {
             case ProbeKind.None:
                 return true;
+            case ProbeKind.Http when spec.SocketPath is not null:
+                // The host only names the server in the request line; the connection is the socket's.
+                return socketPath is not null && await httpOk(new Uri($"http://localhost{path}"), timeout);
             case ProbeKind.Http:
                 return port > 0 && await httpOk(new Uri($"http://{host}:{port}{path}"), timeout);
             case ProbeKind.UnixSocket:

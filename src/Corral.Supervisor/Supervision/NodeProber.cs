@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Corral.Node.Control;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 
 namespace Corral.Supervisor.Supervision;
@@ -19,13 +21,20 @@ internal sealed class NodeProber(TimeProvider time) : IDisposable
         PooledConnectionLifetime = TimeSpan.FromMinutes(1),
     }) { Timeout = Timeout.InfiniteTimeSpan };
 
-    /// <summary>Whether a GET of <paramref name="url"/> answers 200 within <paramref name="timeout"/>; any failure is a no.</summary>
-    public async Task<bool> HttpOkAsync(Uri url, TimeSpan timeout)
+    /// <summary>A client per unix socket that a program's HTTP probe goes through (a program that listens on no TCP port).</summary>
+    private readonly ConcurrentDictionary<string, HttpClient> _socketClients = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether a GET of <paramref name="url"/> answers 200 within <paramref name="timeout"/>; any failure is a no. With
+    /// <paramref name="socketPath"/>, the GET goes through that unix socket instead of to the URL's host and port.
+    /// </summary>
+    public async Task<bool> HttpOkAsync(Uri url, TimeSpan timeout, string? socketPath = null)
     {
         using var cancel = new CancellationTokenSource(timeout, time);
         try
         {
-            using var response = await _client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+            var client = socketPath is null ? _client : _socketClients.GetOrAdd(socketPath, ThroughSocket);
+            using var response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
             return response.StatusCode == HttpStatusCode.OK;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
@@ -64,5 +73,20 @@ internal sealed class NodeProber(TimeProvider time) : IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    private static HttpClient ThroughSocket(string path) => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+        ConnectCallback = (_, ct) => UnixSockets.ConnectAsync(path, ct),
+    }) { Timeout = Timeout.InfiniteTimeSpan };
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        foreach (var client in _socketClients.Values)
+        {
+            client.Dispose();
+        }
+    }
 }

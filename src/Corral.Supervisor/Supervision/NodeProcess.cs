@@ -11,6 +11,9 @@ internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments
     /// <summary>The node's credential file, removed by the supervisor if the node has not read it by the time its process ends.</summary>
     public string? CredentialFile { get; init; }
 
+    /// <summary>The folder the process starts in; null: the supervisor's own.</summary>
+    public string? WorkingDirectory { get; init; }
+
     /// <summary>
     /// <c>corral node &lt;role&gt; [args]</c>, with the node's identity, the run and its ports in the environment; its
     /// credential is in neither environment nor argv, only the path of the private file that holds it.
@@ -30,11 +33,17 @@ internal sealed record Launch(string Executable, IReadOnlyList<string> Arguments
             [NodeEnvironment.BindAddress] = values.BindAddress,
         }) { CredentialFile = values.CredentialFile };
 
-    /// <summary>A program role's executable with its argument and environment templates filled in; it gets none of the run's secrets.</summary>
+    /// <summary>
+    /// A program role's executable with its argument and environment templates filled in, started in its data folder
+    /// (found before that, so a relative executable path still means the supervisor's folder); it gets none of the run's secrets.
+    /// </summary>
     public static Launch Program(ProgramSpec program, IReadOnlyDictionary<string, int> ports, string data, string nodeId, string bind)
     {
         string Expand(string template) => ProgramTemplate.Expand(template, ports, data, nodeId, bind);
-        return new(program.Executable, program.Arguments.Select(Expand).ToArray(), program.Environment.ToDictionary(e => e.Key, e => Expand(e.Value)));
+        return new(program.Resolve() ?? program.Executable, program.Arguments.Select(Expand).ToArray(), program.Environment.ToDictionary(e => e.Key, e => Expand(e.Value)))
+        {
+            WorkingDirectory = data,
+        };
     }
 }
 
@@ -78,6 +87,11 @@ internal sealed class NodeProcess : IDisposable
             info.RedirectStandardInput = true;
             info.RedirectStandardOutput = true;
             info.RedirectStandardError = true;
+            if (launch.WorkingDirectory is { } folder)
+            {
+                info.WorkingDirectory = folder;
+            }
+
             foreach (var (name, value) in launch.Environment)
             {
                 info.Environment[name] = value;

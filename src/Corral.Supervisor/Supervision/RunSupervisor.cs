@@ -3,6 +3,7 @@ using System.Text.Json;
 using Corral.Node.Apps;
 using Corral.Node.Control;
 using Corral.Node.Dashboard;
+using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
 using Corral.Node.Security;
@@ -124,7 +125,9 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         var app = _source.Load();
         _module = app.Module;
         _config = new ConfigFeed(app.Config);
-        if (CheckPlan(app.Plan) is { } problem)
+        // The run folder is made later; its path has the same length whatever the run's id is.
+        var runPath = Path.Combine(RunFolder.RunsPath(_options.DataDirectory), _options.ResumeRunId ?? RunFolder.NewRunId(_options.Time.GetUtcNow()));
+        if (CheckPlan(app.Plan, runPath) is { } problem)
         {
             throw new SupervisorException(problem);
         }
@@ -364,7 +367,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
             return null;
         }
 
-        if (CheckPlan(next) is { } problem)
+        if (CheckPlan(next, Run.Path) is { } problem)
         {
             Say($"plan rejected, the running plan stays: {problem}");
             return problem;
@@ -387,12 +390,51 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         return _reconciler.StopAllAsync();
     }
 
-    /// <summary>What stops a plan from running (its port map's problems, a program that is not installed), or null.</summary>
-    private string? CheckPlan(AppPlan plan)
+    /// <summary>
+    /// What stops a plan from running in the run folder <paramref name="runPath"/> (its port map's problems, a program
+    /// that is not installed, a program's unix socket whose path is too long), or null.
+    /// </summary>
+    private string? CheckPlan(AppPlan plan, string runPath)
     {
         var problems = PortMap.Build(plan, _options.PortSettings).Errors.ToList();
         problems.AddRange(plan.Roles.Where(r => r.Count > 0 && r.Program is { } p && p.Resolve() is null).Select(r => r.Program!.MissingMessage(r.Role)));
+        if (problems.Count == 0)
+        {
+            problems.AddRange(SocketProblems(plan, runPath));
+        }
+
         return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    /// <summary>
+    /// Program sockets that could not be bound: each node's declared and probed sockets, their templates filled in as
+    /// its launch will fill them.
+    /// </summary>
+    private IEnumerable<string> SocketProblems(AppPlan plan, string runPath)
+    {
+        foreach (var role in plan.Roles)
+        {
+            if (role.Program is not { } program)
+            {
+                continue;
+            }
+
+            var sockets = program.Sockets.Append(role.EffectiveProbe.SocketPath).OfType<string>().Distinct().ToArray();
+            var ports = role.Ports.ToDictionary(p => p.Name, p => p.Base);
+            foreach (var node in role.NodeIds())
+            {
+                var data = program.DataFolderOf(_options.DataDirectory, runPath, node);
+                foreach (var socket in sockets)
+                {
+                    var path = ProgramTemplate.Expand(socket, ports, data, node, _options.BindAddress);
+                    if (UnixSockets.CheckPath(path, $"{node} ({role.Role})") is { } problem)
+                    {
+                        yield return problem;
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     private void PrintPortMap(PortMap map)

@@ -433,12 +433,17 @@ internal sealed class SupervisedNode
     {
         if (role.Program is { } program)
         {
-            var data = program.DataFolder is { } kept
-                ? Path.Combine(Path.GetFullPath(_options.DataDirectory), kept)
-                : Path.Combine(_context.Run.Path, "data", NodeId);
+            var data = program.DataFolderOf(_options.DataDirectory, _context.Run.Path, NodeId);
             // The program's files, and any unix socket it listens on there, are the run owner's alone.
             PrivateFiles.RestrictFolder(data);
             var programPorts = ProgramPorts();
+            foreach (var template in program.Sockets)
+            {
+                // The node's previous process has exited: a socket file still there is its leftover (a SIGKILL
+                // skips the clean-up), and a program such as etcd will not bind over it.
+                File.Delete(ProgramTemplate.Expand(template, programPorts, data, NodeId, _options.BindAddress));
+            }
+
             if (role.EffectiveProbe.SocketPath is { } socket)
             {
                 Volatile.Write(ref _socketPath, ProgramTemplate.Expand(socket, programPorts, data, NodeId, _options.BindAddress));
@@ -483,10 +488,11 @@ internal sealed class SupervisedNode
     private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
     {
         var stranger = new StrangerReport();
+        var socketPath = Volatile.Read(ref _socketPath);
         Func<Uri, TimeSpan, Task<bool>> check = role.Program is null
             ? (url, timeout) => AnswersAsThisNodeAsync(url, timeout, stranger)
-            : _context.Prober.HttpOkAsync;
-        var probe = new NodeProbe(role.EffectiveProbe, check, _options.Time, Volatile.Read(ref _socketPath));
+            : (url, timeout) => _context.Prober.HttpOkAsync(url, timeout, socketPath);
+        var probe = new NodeProbe(role.EffectiveProbe, check, _options.Time, socketPath);
         using var probing = new CancellationTokenSource();
         var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
         await Task.WhenAny(process.Exited, ready);

@@ -39,6 +39,31 @@ public sealed partial class PeerRunTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_throwaway_etcd_listens_on_no_tcp_port_only_on_a_socket_in_a_0700_folder_and_comes_back_there_after_sigkill()
+    {
+        await using var corral = Up(_folder.Write("long.yaml", LongRound));
+        await corral.WaitForLineAsync(l => ShotLine().IsMatch(l), RunTimeout, "shots");
+        var etcd = corral.PidsOf("etcd")[^1];
+        var folder = Path.Combine(Directory.GetDirectories(Path.Combine(_folder.Path, "data", "runs")).Single(), "data", "etcd");
+
+        // On a loopback port, any local process could read and write the game: etcd asks for no password.
+        Assert.Empty(Posix.ListeningTcpPorts(etcd));
+        Assert.Contains("etcd.sock:0", Posix.ListeningUnixSockets(etcd));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        Assert.Contains(corral.Lines, l => Registered().IsMatch(l) && l.Contains($"; etcd at unix://{folder}/etcd.sock:0", StringComparison.Ordinal));
+
+        // A SIGKILL leaves the socket files behind, and etcd will not bind over them: the restart must clear them.
+        Posix.Signal(etcd, Posix.SigKill);
+        await corral.WaitForLineAsync(l => EtcdReady().IsMatch(l), RunTimeout, "etcd ready again", skip: 1);
+        var again = corral.PidsOf("etcd")[^1];
+        Assert.NotEqual(etcd, again);
+        Assert.Empty(Posix.ListeningTcpPorts(again));
+        Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
+        Assert.Single(corral.Lines, l => WinnerLine().IsMatch(l));
+    }
+
+    [Fact]
     public async Task A_leader_killed_mid_game_is_replaced_within_5_seconds_and_the_game_has_one_winner()
     {
         await using var corral = Up(_folder.Write("long.yaml", LongRound));
@@ -148,6 +173,9 @@ public sealed partial class PeerRunTests : IDisposable
 
     [GeneratedRegex(@"^cowboy-\d+\s*\| .*just shot \S+ \(")]
     private static partial Regex ShotLine();
+
+    [GeneratedRegex(@"^corral\s*\| etcd ready$")]
+    private static partial Regex EtcdReady();
 
     [GeneratedRegex(@"^(?<node>cowboy-\d+)\s*\| .*I, \S+, lead now")]
     private static partial Regex LeaderLine();

@@ -240,8 +240,9 @@ public sealed class ShootoutConfigReaderTests
         Assert.Equal("etcd", etcd.Program!.Executable);
         Assert.Contains("apt-get install etcd-server", etcd.Program.InstallHint);
         Assert.Contains("etcd: http://HOST:2379", etcd.Program.InstallHint);
-        Assert.Contains("{data}", etcd.Program.Arguments);
-        Assert.All(etcd.Ports, p => Assert.True(p.Base < 32768));
+        Assert.Contains("{data}/store", etcd.Program.Arguments);
+        Assert.Empty(etcd.Ports);
+        Assert.DoesNotContain(etcd.Program.Arguments, a => a.Contains("http", StringComparison.Ordinal));
         Assert.Equal([PeerPlan.EtcdRole], plan.Find(ShootoutPlan.CowboyRole)!.DependsOn);
     }
 

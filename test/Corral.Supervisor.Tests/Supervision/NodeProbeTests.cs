@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using Corral.Node.Planning;
 using Corral.Supervisor.Supervision;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 
 namespace Corral.Supervisor.Tests.Supervision;
 
@@ -37,6 +40,34 @@ public sealed class NodeProbeTests
         Assert.Null(probe.Port);
         Assert.True(await probe.ReadyAsync("127.0.0.1", 0, TimeSpan.FromSeconds(2)));
         listener.Dispose();
+        Assert.False(await probe.LiveAsync("127.0.0.1", 0, TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task An_http_probe_through_a_unix_socket_asks_its_path_there_and_fails_once_the_server_is_gone()
+    {
+        using var folder = new TempFolder();
+        var path = folder.Combine("h.sock");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(path));
+        await using var app = builder.Build();
+        var asked = new List<string>();
+        app.Run(async http =>
+        {
+            lock (asked) asked.Add(http.Request.Path.Value ?? "");
+            http.Response.StatusCode = http.Request.Path == "/health" ? 200 : 404;
+            await http.Response.WriteAsync("{}");
+        });
+        await app.StartAsync();
+        using var prober = new NodeProber(TimeProvider.System);
+        var probe = new NodeProbe(ProbeSpec.HttpOverUnixSocket("{data}/h.sock", "/health"), (url, timeout) => prober.HttpOkAsync(url, timeout, path),
+            TimeProvider.System, path);
+
+        Assert.Null(probe.Port);
+        Assert.True(await probe.ReadyAsync("127.0.0.1", 0, TimeSpan.FromSeconds(5)));
+        Assert.True(await probe.LiveAsync("127.0.0.1", 0, TimeSpan.FromSeconds(5)));
+        Assert.Equal(["/health", "/health"], asked);
+        await app.StopAsync();
         Assert.False(await probe.LiveAsync("127.0.0.1", 0, TimeSpan.FromSeconds(2)));
     }
 

@@ -131,6 +131,26 @@ public sealed class ProgramRoleTests
     }
 
     [Fact]
+    public async Task A_socket_path_longer_than_107_bytes_is_a_clear_error_at_start_naming_it_and_the_remedy()
+    {
+        var role = Redis with
+        {
+            Ports = [],
+            Probe = ProbeSpec.UnixSocket("{data}/redis.sock"),
+            Program = Redis.Program! with { Arguments = ["--port", "0", "--unixsocket", "{data}/redis.sock", "--dir", "{data}", "--daemonize", "no"] },
+        };
+        using var data = new TempFolder();
+        var deep = Path.Combine(data.Path, new string('d', 60));
+        await using var h = new Harness(StubApp.Loaded(role), o => o with { DataDirectory = deep });
+
+        var error = await Assert.ThrowsAsync<SupervisorException>(() => h.Supervisor.StartAsync());
+
+        Assert.Matches($@"^the unix socket of redis \(test\.redis\) would be {Regex.Escape(deep)}/runs/\d{{8}}-\d{{6}}-[0-9a-f]{{4}}/data/redis/redis\.sock " +
+                       @"\(\d+ bytes\), longer than the 107 bytes a unix socket path may have; give the run a shorter data folder \(--data DIR", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(deep, "runs")), "nothing is started, no run folder made");
+    }
+
+    [Fact]
     public async Task A_program_gets_its_templated_arguments_and_environment_and_with_no_probe_is_ready_once_started()
     {
         var echo = StubApp.Role("echo", 1) with
@@ -140,7 +160,7 @@ public sealed class ProgramRoleTests
             Program = new ProgramSpec
             {
                 Executable = "bash",
-                Arguments = ["-c", "echo \"$GREETING listens on {port:http} in {data} {{braces}}\"; exec sleep 600"],
+                Arguments = ["-c", "echo \"$GREETING listens on {port:http} in {data} {{braces}}, started in $PWD\"; exec sleep 600"],
                 Environment = new Dictionary<string, string> { ["GREETING"] = "node {node}" },
             },
         };
@@ -148,7 +168,7 @@ public sealed class ProgramRoleTests
         await h.WaitReadyAsync(30, "echo");
         var port = new Uri(h.Node("echo").Urls["http"]).Port;
         var data = Path.Combine(h.Supervisor.Run.Path, "data", "echo");
-        await h.WaitLineAsync("echo", $"node echo listens on {port} in {data} {{braces}}");
+        await h.WaitLineAsync("echo", $"node echo listens on {port} in {data} {{braces}}, started in {data}");
         Assert.Contains($"echo listens on http {port}", h.Sink.Dump());
     }
 

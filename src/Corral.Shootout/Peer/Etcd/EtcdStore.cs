@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Corral.Node.Http;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -18,27 +19,39 @@ namespace Corral.Shootout.Peer.Etcd;
 internal sealed class EtcdStore : IDisposable
 {
     private readonly EtcdClient _client;
+    private readonly GrpcChannel? _channel;
     private readonly TimeProvider _time;
 
     public EtcdStore(string endpoints, TimeSpan? callTimeout = null, TimeProvider? time = null)
+        : this(Parse(endpoints), null, callTimeout, time)
     {
-        Endpoints = Parse(endpoints);
+    }
+
+    private EtcdStore(IReadOnlyList<string> endpoints, string? socketPath, TimeSpan? callTimeout, TimeProvider? time)
+    {
+        Endpoints = endpoints;
         CallTimeout = callTimeout ?? TimeSpan.FromSeconds(3);
         _time = time ?? TimeProvider.System;
-        _client = new EtcdClient(string.Join(',', Endpoints), configureChannelOptions: options =>
+        if (socketPath is null)
         {
-            // A member that comes back is tried again within a second, not after gRPC's default two-minute back-off;
-            // pings find a dead connection that no call happens to use.
-            options.HttpHandler = new SocketsHttpHandler
+            _client = new EtcdClient(string.Join(',', Endpoints), configureChannelOptions: options =>
             {
-                EnableMultipleHttp2Connections = true,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(1),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
-                ConnectTimeout = TimeSpan.FromSeconds(1),
-            };
-            options.InitialReconnectBackoff = TimeSpan.FromMilliseconds(100);
-            options.MaxReconnectBackoff = TimeSpan.FromSeconds(1);
-        });
+                options.HttpHandler = Handler();
+                // A member that comes back is tried again within a second, not after gRPC's default two-minute back-off.
+                options.InitialReconnectBackoff = TimeSpan.FromMilliseconds(100);
+                options.MaxReconnectBackoff = TimeSpan.FromSeconds(1);
+            });
+        }
+        else
+        {
+            // One socket, so no balancing across members (gRPC's balancer would insist on making the connection
+            // itself): a plain channel whose every connection is the socket's; the URL only names the server in requests.
+            var handler = Handler();
+            handler.ConnectCallback = (_, ct) => UnixSockets.ConnectAsync(socketPath, ct);
+            _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+            _client = new EtcdClient(_channel.CreateCallInvoker());
+        }
+
         var connection = _client.GetConnection();
         Kv = connection.KVClient;
         Leases = connection.LeaseClient;
@@ -46,7 +59,20 @@ internal sealed class EtcdStore : IDisposable
         Watches = connection.WatchClient;
     }
 
-    /// <summary>The endpoints, as <c>http://host:port</c>.</summary>
+    /// <summary>Pings find a dead connection that no call happens to use; a connection attempt gives up after a second.</summary>
+    private static SocketsHttpHandler Handler() => new()
+    {
+        EnableMultipleHttp2Connections = true,
+        KeepAlivePingDelay = TimeSpan.FromSeconds(1),
+        KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+    };
+
+    /// <summary>An etcd that listens on the unix socket at <paramref name="path"/> only (the run's managed etcd).</summary>
+    public static EtcdStore OverUnixSocket(string path, TimeSpan? callTimeout = null, TimeProvider? time = null) =>
+        new(["unix://" + path], path, callTimeout, time);
+
+    /// <summary>The endpoints, as <c>http://host:port</c>, or the socket as <c>unix:///path</c>.</summary>
     public IReadOnlyList<string> Endpoints { get; }
 
     public TimeSpan CallTimeout { get; }
@@ -278,5 +304,9 @@ internal sealed class EtcdStore : IDisposable
         e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled }
             or HttpRequestException or IOException or TimeoutException or OperationCanceledException;
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _channel?.Dispose();
+    }
 }
