@@ -44,19 +44,23 @@ internal sealed record NodeEnvironmentValues(string NodeId, string CredentialFil
 
 /// <summary>
 /// One OS process of a node, in its own session (<see cref="ProcessSpawner"/>): its output pumped line by line,
-/// SIGTERM to ask it to stop, SIGKILL to its whole session to end it, and once it has ended, whatever it left
-/// behind in its session (children, grandchildren that moved to another process group) is killed too.
+/// SIGTERM to ask it to stop, SIGKILL to its whole session to end it (to the process itself through a
+/// <see cref="ProcessHandle"/> opened at the start, so no signal reaches a process that later got its pid), and once it
+/// has ended, whatever it left behind in its session (children, grandchildren that moved to another process group) is
+/// killed too.
 /// </summary>
 internal sealed class NodeProcess : IDisposable
 {
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Process _process;
+    private readonly ProcessHandle _handle;
     private readonly Task _pumps;
 
-    private NodeProcess(Process process, NodeOutput output)
+    private NodeProcess(Process process, ProcessHandle handle, NodeOutput output)
     {
         _process = process;
+        _handle = handle;
         Pid = process.Id;
         Exited = process.WaitForExitAsync();
         _pumps = Task.WhenAll(output.PumpAsync(process.StandardOutput), output.PumpAsync(process.StandardError));
@@ -84,16 +88,23 @@ internal sealed class NodeProcess : IDisposable
             }
         });
 
+        // A child's pid is not reused before it is reaped: if it is not reaped once the pidfd is open, the pidfd is its.
+        var handle = ProcessHandle.Open(process.Id, () => !process.HasExited);
+
         // A node reads nothing from the terminal: give it end-of-file, not the supervisor's input.
         process.StandardInput.Close();
-        return new NodeProcess(process, output);
+        return new NodeProcess(process, handle, output);
     }
 
     /// <summary>Asks the process to stop (SIGTERM to it alone: it decides how to drain its own children).</summary>
-    public void Terminate() => Signals.Send(Pid, Signals.Term);
+    public void Terminate() => _handle.Signal(Signals.Term);
 
     /// <summary>SIGKILL to the process and everything in its session.</summary>
-    public void Kill() => Signals.KillSession(Pid);
+    public void Kill()
+    {
+        _handle.Signal(Signals.Kill);
+        Signals.KillSession(Pid);
+    }
 
     /// <summary>Kills the process if it has not exited within <paramref name="grace"/>; true if it had to.</summary>
     public async Task<bool> KillAfterAsync(TimeSpan grace, TimeProvider time)
@@ -122,5 +133,9 @@ internal sealed class NodeProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Dispose() => _process.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _process.Dispose();
+    }
 }
