@@ -9,8 +9,8 @@ namespace Corral.Node.Planning;
 /// </summary>
 /// <remarks>
 /// The program must stay in the foreground: the supervisor watches the process it started, so a program that
-/// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision and outlives the
-/// run. Configure it not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say
+/// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision: it is killed with the
+/// node's cgroup as soon as the started process exits, or where there is no cgroup, it outlives the run. Configure it not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say
 /// otherwise), etcd never daemonizes.
 /// </remarks>
 public sealed record ProgramSpec
