@@ -14,7 +14,7 @@ using Microsoft.Extensions.Hosting;
 
 // A node with scriptable behaviour for supervisor tests:
 //   Corral.TestNode <role> [--ready-delay MS] [--crash-after MS] [--exit-code N] [--exit-after MS]
-//                          [--hang-after MS] [--ignore-sigterm] [--grandchild plain|pdeathsig|detached]
+//                          [--hang-after MS] [--ignore-sigterm] [--grandchild plain|pdeathsig|detached|escaped]
 //   Corral.TestNode supervise --data DIR [--nodes N] [--redis] [-- node args]
 //       (runs a Supervisor of test nodes, and with --redis a redis-server program role, in its own process)
 if (args.Length > 0 && args[0] == "supervise")
@@ -51,12 +51,16 @@ app.MapGet("/whoami", () => TypedResults.Ok(new { context.NodeId, Pid = Environm
 
 Console.WriteLine($"testnode {context.NodeId} pid {Environment.ProcessId} args [{string.Join(' ', args)}]");
 Process? grandchild = null;
-if (options.Grandchild == "detached")
+if (options.Grandchild is "detached" or "escaped")
 {
-    // bash with job control puts its background job in a process group of its own and exits: the sleep is
+    // detached: bash with job control puts its background job in a process group of its own and exits: the sleep is
     // orphaned in another group but still in this node's session, where only a session sweep finds it.
+    // escaped: setsid gives the sleep a session of its own, as a daemon does: only the node's cgroup still holds it.
+    var script = options.Grandchild == "detached"
+        ? "set -m; sleep 600 </dev/null >/dev/null 2>&1 & echo $!"
+        : "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!";
     var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true };
-    foreach (var part in new[] { "-c", "set -m; sleep 600 </dev/null >/dev/null 2>&1 & echo $!" })
+    foreach (var part in new[] { "-c", script })
     {
         info.ArgumentList.Add(part);
     }

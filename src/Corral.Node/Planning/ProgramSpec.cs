@@ -9,10 +9,11 @@ namespace Corral.Node.Planning;
 /// </summary>
 /// <remarks>
 /// The program must stay in the foreground: the supervisor watches the process it started, so a program that
-/// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision and outlives the
-/// run. Configure it not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say
-/// otherwise), etcd never daemonizes. The program runs in its data folder (<c>{data}</c>), so a relative path it is
-/// given lands there: etcd names a unix socket only relative to its working folder.
+/// daemonizes (forks, lets its parent exit and lives on in a new session) escapes supervision: it is killed with the
+/// node's cgroup as soon as the started process exits, or where there is no cgroup, it outlives the run. Configure it
+/// not to: redis-server needs <c>--daemonize no</c> (its default, but a config file may say otherwise), etcd never
+/// daemonizes. The program runs in its data folder (<c>{data}</c>), so a relative path it is given lands there: etcd
+/// names a unix socket only relative to its working folder.
 /// </remarks>
 public sealed record ProgramSpec
 {

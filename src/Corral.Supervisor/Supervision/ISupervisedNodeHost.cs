@@ -27,6 +27,9 @@ internal interface ISupervisedNodeHost
     /// <summary>A supervisor line for the terminal and the run's log.</summary>
     void Say(string line);
 
+    /// <summary>A line for the run's log only (<c>logs/corral.log</c>), not the terminal: what only someone debugging needs.</summary>
+    void Note(string line);
+
     /// <summary>Ends the run as failed with <paramref name="error"/> (the first end wins).</summary>
     void Fail(string error);
 
@@ -36,6 +39,7 @@ internal interface ISupervisedNodeHost
 
 /// <summary>What every node of a run shares and that does not change while it runs: options, the run, how to launch and probe.</summary>
 /// <param name="ControlUrl">The control API's address as nodes are given it (no trailing slash).</param>
+/// <param name="RunCgroup">The run's cgroup, each node process in a cgroup of its own inside it; null where the kernel allows none.</param>
 internal sealed record NodeSupervisionContext(
     SupervisorOptions Options,
     RunFolder Run,
@@ -44,4 +48,5 @@ internal sealed record NodeSupervisionContext(
     StartWindow StartWindow,
     MembershipBoard Membership,
     NodeProber Prober,
-    NodeCredentials Credentials);
+    NodeCredentials Credentials,
+    Cgroup? RunCgroup = null);

@@ -52,20 +52,26 @@ internal sealed record NodeEnvironmentValues(string NodeId, string CredentialFil
     string DataDirectory, long Seed, IReadOnlyDictionary<string, int> Ports, string BindAddress);
 
 /// <summary>
-/// One OS process of a node, in its own session (<see cref="ProcessSpawner"/>): its output pumped line by line,
-/// SIGTERM to ask it to stop, SIGKILL to its whole session to end it, and once it has ended, whatever it left
-/// behind in its session (children, grandchildren that moved to another process group) is killed too.
+/// One OS process of a node, in its own session (<see cref="ProcessSpawner"/>) and, where the kernel allows, in a cgroup
+/// of its own (<see cref="Cgroup"/>): its output pumped line by line, SIGTERM to ask it to stop and SIGKILL to end it, both
+/// through a <see cref="ProcessHandle"/> opened at the start (so neither reaches a process that later got its pid), and
+/// once it has ended, whatever it left behind is killed too: everything in its cgroup (daemons that left its session
+/// included), or without one, everything in its session (children, grandchildren that moved to another process group).
 /// </summary>
 internal sealed class NodeProcess : IDisposable
 {
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Process _process;
+    private readonly ProcessHandle _handle;
+    private readonly Cgroup? _cgroup;
     private readonly Task _pumps;
 
-    private NodeProcess(Process process, NodeOutput output)
+    private NodeProcess(Process process, ProcessHandle handle, Cgroup? cgroup, NodeOutput output)
     {
         _process = process;
+        _handle = handle;
+        _cgroup = cgroup;
         Pid = process.Id;
         Exited = process.WaitForExitAsync();
         _pumps = Task.WhenAll(output.PumpAsync(process.StandardOutput), output.PumpAsync(process.StandardError));
@@ -74,40 +80,82 @@ internal sealed class NodeProcess : IDisposable
     /// <summary>The process id, which is also its session and process-group id.</summary>
     public int Pid { get; }
 
+    /// <summary>The cgroup the process and everything it starts are in, or null when its session is what gets swept.</summary>
+    public string? CgroupPath => _cgroup?.Path;
+
     /// <summary>Completes when the process itself has exited (its session may still hold others until <see cref="WaitAsync"/>).</summary>
     public Task Exited { get; }
 
     public bool HasExited => Exited.IsCompleted;
 
-    /// <summary>Starts <paramref name="launch"/>; throws what <see cref="Process.Start()"/> throws when it cannot.</summary>
-    public static async Task<NodeProcess> StartAsync(Launch launch, NodeOutput output)
+    /// <summary>
+    /// Starts <paramref name="launch"/>, in a cgroup named <paramref name="cgroupName"/> inside <paramref name="runCgroup"/>
+    /// when there is one and the kernel lets the process in; throws what <see cref="Process.Start()"/> throws when it cannot.
+    /// </summary>
+    public static async Task<NodeProcess> StartAsync(Launch launch, NodeOutput output, Cgroup? runCgroup = null, string? cgroupName = null)
     {
-        var process = await ProcessSpawner.Shared.StartAsync(launch.Executable, launch.Arguments, info =>
+        var cgroup = runCgroup is not null && cgroupName is not null ? runCgroup.CreateChild(cgroupName, out _) : null;
+        Process process;
+        try
         {
-            info.RedirectStandardInput = true;
-            info.RedirectStandardOutput = true;
-            info.RedirectStandardError = true;
-            if (launch.WorkingDirectory is { } folder)
+            process = await ProcessSpawner.Shared.StartAsync(launch.Executable, launch.Arguments, info =>
             {
-                info.WorkingDirectory = folder;
+                info.RedirectStandardInput = true;
+                info.RedirectStandardOutput = true;
+                info.RedirectStandardError = true;
+                if (launch.WorkingDirectory is { } folder)
+                {
+                    info.WorkingDirectory = folder;
+                }
+
+                foreach (var (name, value) in launch.Environment)
+                {
+                    info.Environment[name] = value;
+                }
+            });
+        }
+        catch
+        {
+            if (cgroup is not null)
+            {
+                await cgroup.KillAndRemoveAsync();
             }
 
-            foreach (var (name, value) in launch.Environment)
-            {
-                info.Environment[name] = value;
-            }
-        });
+            throw;
+        }
+
+        // A child's pid is not reused before it is reaped: if it is not reaped once the pidfd is open, the pidfd is its.
+        var handle = ProcessHandle.Open(process.Id, () => !process.HasExited);
+
+        // Moved in right after the start, before it can start anything of its own: a Corral node starts nothing before
+        // its host runs, and a program role starts in the foreground (setsid and setpriv exec, they do not fork).
+        if (cgroup is not null && !cgroup.Adopt(process.Id))
+        {
+            await cgroup.KillAndRemoveAsync();
+            cgroup = null;
+        }
 
         // A node reads nothing from the terminal: give it end-of-file, not the supervisor's input.
         process.StandardInput.Close();
-        return new NodeProcess(process, output);
+        return new NodeProcess(process, handle, cgroup, output);
     }
 
     /// <summary>Asks the process to stop (SIGTERM to it alone: it decides how to drain its own children).</summary>
-    public void Terminate() => Signals.Send(Pid, Signals.Term);
+    public void Terminate() => _handle.Signal(Signals.Term);
 
-    /// <summary>SIGKILL to the process and everything in its session.</summary>
-    public void Kill() => Signals.KillSession(Pid);
+    /// <summary>SIGKILL to the process and everything in its cgroup, or without one, in its session.</summary>
+    public void Kill()
+    {
+        _handle.Signal(Signals.Kill);
+        if (_cgroup is { } cgroup)
+        {
+            cgroup.Kill();
+        }
+        else
+        {
+            Signals.KillSession(Pid);
+        }
+    }
 
     /// <summary>Kills the process if it has not exited within <paramref name="grace"/>; true if it had to.</summary>
     public async Task<bool> KillAfterAsync(TimeSpan grace, TimeProvider time)
@@ -125,16 +173,29 @@ internal sealed class NodeProcess : IDisposable
     }
 
     /// <summary>
-    /// Waits for the process to exit, then kills whatever is left in its session (no process outlives its node,
-    /// whatever ended it, SIGKILL included) and lets the output pipes drain; returns the exit code.
+    /// Waits for the process to exit, then kills whatever is left in its cgroup (and removes it) or its session (no
+    /// process outlives its node, whatever ended it, SIGKILL included) and lets the output pipes drain; returns the exit code.
     /// </summary>
     public async Task<int> WaitAsync()
     {
         await Exited;
-        Signals.KillSession(Pid);
+        if (_cgroup is { } cgroup)
+        {
+            // What is still there after the wait stays in the run's cgroup, which the run's end kills and removes.
+            await cgroup.KillAndRemoveAsync();
+        }
+        else
+        {
+            Signals.KillSession(Pid);
+        }
+
         await Task.WhenAny(_pumps, Task.Delay(OutputDrainTimeout));
         return _process.ExitCode;
     }
 
-    public void Dispose() => _process.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _process.Dispose();
+    }
 }

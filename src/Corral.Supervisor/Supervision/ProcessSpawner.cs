@@ -66,7 +66,7 @@ internal sealed class ProcessSpawner
     }
 }
 
-/// <summary>POSIX signals sent with libc's <c>kill</c>, to one process or to a whole process group.</summary>
+/// <summary>POSIX signals sent with libc's <c>kill</c>, to one process or to a whole process group, and the session sweep.</summary>
 internal static class Signals
 {
     public const int Term = 15;
@@ -98,7 +98,9 @@ internal static class Signals
             var found = 0;
             foreach (var pid in SessionMembers(sid))
             {
-                if (Send(pid, Kill))
+                // Still in the session once its pidfd is open: then the pidfd is that process's, whoever takes the pid later.
+                using var member = ProcessHandle.Open(pid, () => SessionOf(pid) == sid);
+                if (member.Signal(Kill))
                 {
                     found++;
                 }
@@ -137,23 +139,30 @@ internal static class Signals
                 continue;
             }
 
-            try
+            if (SessionOf(pid) == sid)
             {
-                // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so parse after the last ')'.
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields.Length > 3 && fields[0] is not ("Z" or "X") && int.TryParse(fields[3], out var session) && session == sid)
-                {
-                    members.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
-            {
-                // Gone meanwhile, or not ours to read.
+                members.Add(pid);
             }
         }
 
         return members;
+    }
+
+    /// <summary>The session of live (not zombie) process <paramref name="pid"/>, from <c>/proc/PID/stat</c>; null when it is gone or a zombie.</summary>
+    private static int? SessionOf(int pid)
+    {
+        try
+        {
+            // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so parse after the last ')'.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 3 && fields[0] is not ("Z" or "X") && int.TryParse(fields[3], out var session) ? session : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            // Gone meanwhile, or not ours to read.
+            return null;
+        }
     }
 
     /// <summary>Whether a process exists and is not a zombie (a zombie has exited; it only waits to be reaped).</summary>

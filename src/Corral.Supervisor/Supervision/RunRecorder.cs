@@ -43,6 +43,18 @@ internal sealed class RunRecorder : IDisposable
         }
     }
 
+    /// <summary>A line for <c>logs/corral.log</c> only, not the terminal: what only someone debugging the run needs.</summary>
+    public void Note(string line)
+    {
+        lock (_lock)
+        {
+            if (!_closed)
+            {
+                _ownLog.Line(line);
+            }
+        }
+    }
+
     /// <summary>The output of <paramref name="nodeId"/>, created on first use and kept for its later incarnations.</summary>
     public NodeOutput OutputOf(string nodeId)
     {

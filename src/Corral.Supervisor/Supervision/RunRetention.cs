@@ -55,6 +55,13 @@ public static class RunRetention
         return new PruneResult(removed, failed, all.Count - removed.Count);
     }
 
+    /// <summary>
+    /// Kills what runs whose supervisor died (SIGKILLed: its nodes died with it) left in their cgroups, daemons that left
+    /// their node's session included, and removes those cgroups; one line per run it cleaned. Any data folder's runs:
+    /// a run's cgroup names its supervisor, not its folder.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> SweepDeadRunsAsync() => Cgroup.SweepDeadRunsAsync();
+
     /// <summary>Whether run <paramref name="runId"/> is running: its <c>control.json</c> names a live supervisor.</summary>
     internal static bool IsRunning(string dataDirectory, string runId)
     {

@@ -47,6 +47,9 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
     private NodeSupervisionContext? _nodeContext;
     private NodeCredentials? _credentials;
     private DateTimeOffset _started;
+
+    /// <summary>The run's cgroup, every node process in one of its own inside it; null where the kernel allows none.</summary>
+    private Cgroup? _cgroup;
     private volatile bool _stopping;
 
     public RunSupervisor(SupervisorOptions options, ITopologySource source)
@@ -168,7 +171,20 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config, _credentials), _credentials.Issuer.Verifier,
             _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
             new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode });
-        _nodeContext = new NodeSupervisionContext(_options, run, ControlUrl.ToString().TrimEnd('/'), Launcher, _startWindow, Membership, _prober, _credentials);
+        // Dead runs' leftovers first: a run whose supervisor was SIGKILLed may have left a daemon in its cgroup.
+        foreach (var line in await RunRetention.SweepDeadRunsAsync())
+        {
+            Say(line);
+        }
+
+        _cgroup = Cgroup.CreateForRun(run.RunId, out var noCgroup);
+        if (noCgroup is not null)
+        {
+            _recorder.Note($"no cgroup for this run's nodes ({noCgroup}); each node's session is swept when it ends instead");
+        }
+
+        _nodeContext = new NodeSupervisionContext(_options, run, ControlUrl.ToString().TrimEnd('/'), Launcher, _startWindow, Membership, _prober, _credentials,
+            _cgroup);
         _reconciler.Load(app.Plan);
         if (_feed is not null)
         {
@@ -225,6 +241,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
 
         await reloads.CancelAsync();
         await StopAllAsync();
+        await RemoveCgroupAsync();
         await reloading;
         Membership.Complete();
         _config!.Complete();
@@ -344,6 +361,8 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
 
     void ISupervisedNodeHost.Say(string line) => Say(line);
 
+    void ISupervisedNodeHost.Note(string line) => _recorder?.Note(line);
+
     void ISupervisedNodeHost.Fail(string error) => _end.TrySetResult((RunEnd.Failed, null, error));
 
     /// <summary>Ends the run when no planned node is left running on its own (every one drained, failed for good, or was stopped).</summary>
@@ -388,6 +407,15 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
     {
         _stopping = true;
         return _reconciler.StopAllAsync();
+    }
+
+    /// <summary>Once every node has ended: kills what may be left in the run's cgroup and removes it.</summary>
+    private async Task RemoveCgroupAsync()
+    {
+        if (Interlocked.Exchange(ref _cgroup, null) is { } cgroup && !await cgroup.KillAndRemoveAsync())
+        {
+            Say($"could not empty the run's cgroup {cgroup.Path}; the next 'corral up' or 'corral prune' tries again");
+        }
     }
 
     /// <summary>
@@ -471,6 +499,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         }
 
         _credentials?.Dispose();
+        await RemoveCgroupAsync();
 
         // Also when the start failed half-way (the control API's port was taken): the run's logs are open.
         _recorder?.Dispose();

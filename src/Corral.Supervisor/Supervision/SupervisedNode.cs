@@ -320,7 +320,7 @@ internal sealed class SupervisedNode
             if (decision.Action == ExitAction.Drained && role.Program is { } program && !wasReady)
             {
                 _host.Say($"{NodeId}: {program.Executable} exited 0 before it was ready; if it daemonized, it escaped supervision " +
-                           "and outlives the run: configure it to stay in the foreground");
+                           "(its daemon is killed with the node's cgroup, or outlives the run where there is none): configure it to stay in the foreground");
             }
 
             _host.NotifyChanged();
@@ -385,7 +385,7 @@ internal sealed class SupervisedNode
         try
         {
             launch = LaunchOf(role);
-            process = await NodeProcess.StartAsync(launch, _output);
+            process = await NodeProcess.StartAsync(launch, _output, _context.RunCgroup, $"{NodeId}-{Instance}");
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException or IOException)
         {
@@ -403,6 +403,11 @@ internal sealed class SupervisedNode
         }
 
         _host.Say($"{NodeId} started (pid {process.Pid})");
+        if (_context.RunCgroup is not null && process.CgroupPath is null)
+        {
+            _host.Note($"{NodeId} (pid {process.Pid}) got no cgroup of its own (the kernel refused); its session is swept when it ends");
+        }
+
         _host.NotifyChanged();
         SignalIfAsked();
         string? failure;

@@ -5,8 +5,8 @@ using Corral.Supervisor.Supervision;
 namespace Corral.Commands;
 
 /// <summary>
-/// <c>corral prune</c>: removes old run folders under <c>&lt;data&gt;/runs/</c>, keeping the newest N and every run that
-/// is still running, and says what it removed.
+/// <c>corral prune</c>: kills what dead runs left in their cgroups, removes old run folders under <c>&lt;data&gt;/runs/</c>,
+/// keeping the newest N and every run that is still running, and says what it removed.
 /// </summary>
 internal static class PruneCommand
 {
@@ -15,7 +15,7 @@ internal static class PruneCommand
         var data = new Option<string>("--data") { Description = "The data folder whose runs/ is pruned.", DefaultValueFactory = _ => ".corral", HelpName = "DIR" };
         var keep = KeepOption("--keep", "How many of the newest runs to keep (0 keeps all); a running run is never removed.");
         var command = new Command("prune", "Remove old run folders, keeping the newest ones and every running run.") { data, keep };
-        command.SetAction(result =>
+        command.SetAction(async (result, _) =>
         {
             var output = result.InvocationConfiguration.Output;
             var errors = result.InvocationConfiguration.Error;
@@ -28,6 +28,11 @@ internal static class PruneCommand
             {
                 errors.WriteLine($"corral: --keep must be 0 (keep all) or more, not {count}");
                 return ExitCodes.BadInput;
+            }
+
+            foreach (var line in await RunRetention.SweepDeadRunsAsync())
+            {
+                output.WriteLine(line);
             }
 
             var dataDirectory = Path.GetFullPath(result.GetValue(data)!);

@@ -16,7 +16,7 @@ internal sealed partial class WorkQueueRun : IDisposable
     /// thief: looks for a credential every way a spec can (its parent's environ, the run folder's secrets and control
     /// file, descriptors it inherited), reports the run passed with each it found, records the answers in
     /// pids/thief.report, and fails. quick: 0.3 s. slow: on attempt 1 starts a child and waits (long), later attempts 0.2 s. hang: a child and a long wait on
-    /// every attempt. flaky: fails attempt 1. gate: writes its process group to pids/, then passes once three gate specs
+    /// every attempt. escape: a child that leaves for a session of its own (as a daemon does), and a long wait. flaky: fails attempt 1. gate: writes its process group to pids/, then passes once three gate specs
     /// have started (fails after 15 s otherwise). ansi: fails printing colour escapes and control characters. loud: prints
     /// 2.6 MB. Each attempt writes its pid (and its child's) under pids/.
     /// </summary>
@@ -36,6 +36,7 @@ internal sealed partial class WorkQueueRun : IDisposable
                   n=$((n + 1)); [ $n -le 300 ] || { echo "gate: not three at once"; exit 1; }; sleep 0.05
                 done ;;
           hang) sleep 300 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; wait ;;
+          escape) setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "pids/$TASK_KEY.$ATTEMPT.child"; sleep 300 ;;
           ansi) printf '\033[31m✘ red failure\033[0m \001\007 bell\n'; exit 1 ;;
           loud) seq 1 400000 ;;
           thief) report="pids/thief.report"; : > "$report"; found=""; cred='c1[.][A-Za-z0-9_-]*[.][A-Za-z0-9_-]*'

@@ -192,8 +192,9 @@ public sealed class ProgramRoleTests
         }
         finally
         {
-            // The escaped daemon is exactly what the warning is about: this test must end it itself. It may also
-            // be gone already: when the session sweep runs before the daemon's setsid, it goes with the session.
+            // The escaped daemon is exactly what the warning is about: where there is no cgroup, this test must end it
+            // itself. It is usually gone already: killed with the node's cgroup, or with the session when the session
+            // sweep ran before the daemon's setsid.
             // redis-server chdirs to --dir before it forks, so whatever still runs in the node's folder is it.
             foreach (var pid in ProcessesWorkingIn(data))
             {
