@@ -29,13 +29,16 @@ public sealed class ReporterPageTests
         await page.EvaluateAsync("() => { window.notReloaded = true; }");
 
         var claim = (await controller.ClaimAsync("worker-1")).Task!;
+        // The page follows the monitor's look, which follows a change after a pause that grows with the look's cost:
+        // wait (bounded) until the look has the claim, then give the page a bound that holds with both cores busy.
+        await controller.ResultsAsync(d => d.Tasks.Any(t => t.Key == claim.Task.Key && t.Status == "running"));
         var first = page.Locator("tr[id='task:g:0'] td");
-        await Assertions.Expect(first.Nth(1)).ToHaveTextAsync("running");
+        await Assertions.Expect(first.Nth(1)).ToHaveTextAsync("running", new() { Timeout = 20_000 });
         await Assertions.Expect(first.Nth(7)).ToHaveTextAsync("worker-1");
         await Assertions.Expect(first.Nth(1)).ToHaveClassAsync("running");
 
         (await controller.CompleteAsync(claim, "worker-1", AttemptResult.Passed)).EnsureSuccessStatusCode();
-        await Assertions.Expect(first.Nth(0)).ToHaveTextAsync("passed");
+        await Assertions.Expect(first.Nth(0)).ToHaveTextAsync("passed", new() { Timeout = 20_000 });
         await Assertions.Expect(first.Nth(0)).ToHaveClassAsync("passed");
         await Assertions.Expect(page.Locator("#finished-count")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator("#progress")).ToContainTextAsync("1/5 done");
