@@ -290,19 +290,8 @@ internal sealed partial class Cgroup
         field.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\");
 
     /// <summary>When <paramref name="pid"/> started, in clock ticks since boot (field 22 of its stat): with the pid, it names one process for good.</summary>
-    private static long? StartTimeOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start) ? start : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
+    private static long? StartTimeOf(int pid) =>
+        ProcFs.StatFields(pid) is { Length: > 19 } fields && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start) ? start : null;
 
     [GeneratedRegex(@"^corral-(?<run>.+)-p(?<pid>[0-9]+)-s(?<start>[0-9]+)$")]
     private static partial Regex RunFolderName();

@@ -20,7 +20,7 @@ internal static class PortOwners
             return null;
         }
 
-        foreach (var pid in Pids())
+        foreach (var pid in ProcFs.Pids())
         {
             if (OwnsAny(pid, inodes))
             {
@@ -64,27 +64,6 @@ internal static class PortOwners
         }
 
         return inodes;
-    }
-
-    private static IEnumerable<int> Pids()
-    {
-        string[] entries;
-        try
-        {
-            entries = Directory.GetDirectories("/proc");
-        }
-        catch (IOException)
-        {
-            yield break;
-        }
-
-        foreach (var entry in entries)
-        {
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                yield return pid;
-            }
-        }
     }
 
     private static bool OwnsAny(int pid, HashSet<string> inodes)

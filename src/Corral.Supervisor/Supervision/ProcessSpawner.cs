@@ -120,69 +120,18 @@ internal static class Signals
     /// <summary>Live (not zombie) processes whose session id is <paramref name="sid"/>, from <c>/proc/*/stat</c>.</summary>
     public static IReadOnlyList<int> SessionMembers(int sid)
     {
-        var members = new List<int>();
         var self = Environment.ProcessId;
-        string[] entries;
-        try
-        {
-            entries = Directory.GetDirectories("/proc");
-        }
-        catch (IOException)
-        {
-            return members;
-        }
-
-        foreach (var entry in entries)
-        {
-            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == self)
-            {
-                continue;
-            }
-
-            if (SessionOf(pid) == sid)
-            {
-                members.Add(pid);
-            }
-        }
-
-        return members;
+        return [.. ProcFs.Pids().Where(pid => pid != self && SessionOf(pid) == sid)];
     }
 
-    /// <summary>The session of live (not zombie) process <paramref name="pid"/>, from <c>/proc/PID/stat</c>; null when it is gone or a zombie.</summary>
-    private static int? SessionOf(int pid)
-    {
-        try
-        {
-            // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so parse after the last ')'.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 3 && fields[0] is not ("Z" or "X") && int.TryParse(fields[3], out var session) ? session : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
-        {
-            // Gone meanwhile, or not ours to read.
-            return null;
-        }
-    }
+    /// <summary>The session of live (not zombie) process <paramref name="pid"/>; null when it is gone or a zombie.</summary>
+    private static int? SessionOf(int pid) =>
+        ProcFs.StatFields(pid) is { Length: > 3 } fields && IsLiveState(fields[0]) && int.TryParse(fields[3], out var session) ? session : null;
 
     /// <summary>Whether a process exists and is not a zombie (a zombie has exited; it only waits to be reaped).</summary>
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var afterName = stat.LastIndexOf(')');
-            return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
+    public static bool IsAlive(int pid) => ProcFs.StatFields(pid) is [var state, ..] && IsLiveState(state);
+
+    private static bool IsLiveState(string state) => state is not ("Z" or "X");
 
     // DllImport, not LibraryImport: the signature is blittable and needs no unsafe code in this project.
     [DllImport("libc", SetLastError = true)]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Corral.Supervisor.Supervision;
@@ -81,21 +80,8 @@ public static class RunRetention
             null => false,
             // Written by a version that did not record the supervisor: it cannot be told from a live run, so it is kept.
             { Pid: null } => true,
-            { Pid: { } pid } => IsAlive(pid),
+            { Pid: { } pid } => Signals.IsAlive(pid),
         };
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            return false;
-        }
     }
 
     private static int Kept(string runs) =>
