@@ -16,7 +16,8 @@ namespace Corral.WorkQueue.Controller;
 /// it: the first claims split the work into as many batches as there are slots, later ones mop up what estimates
 /// missed, and the tail shrinks to single tasks.</item>
 /// <item>Without history, nothing says which tasks are long: a batch is at most a <see cref="FirstRunShare"/>-th of
-/// the waiting tasks per slot, so the first run still balances by count.</item>
+/// the waiting tasks per slot, so the first run still balances by count (one slot has nothing to balance: it takes up
+/// to <see cref="MaxBatch"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class BatchPlanner(int slots, Func<TaskDefinition, string?> batchKey) : IClaimBatching
@@ -51,7 +52,8 @@ internal sealed class BatchPlanner(int slots, Func<TaskDefinition, string?> batc
         }
         else
         {
-            var size = Math.Min(MaxBatch, (waiting.Count + slots * FirstRunShare - 1) / Math.Max(1, slots * FirstRunShare));
+            // One slot has nothing to balance: everything it can take in one invocation.
+            var size = slots <= 1 ? MaxBatch : Math.Min(MaxBatch, (waiting.Count + slots * FirstRunShare - 1) / (slots * FirstRunShare));
             for (var i = 1; i < waiting.Count && chosen.Count < size; i++)
             {
                 if (Joins(waiting[i], key) && waiting[i].ExpectedMs is null) chosen.Add(i);

@@ -67,6 +67,8 @@ public sealed class BatchPlannerTests
         Assert.Equal(6, Planner(2).Choose(waiting, [], 0).Count); // 24 ÷ (2 slots × 2)
         Assert.Equal(2, Planner(2).Choose(waiting[18..], [], 0).Count); // 6 ÷ 4, rounded up
         Assert.Single(Planner(2).Choose(waiting[22..], [], 0));
-        Assert.Equal(BatchPlanner.MaxBatch, Planner(1).Choose(Enumerable.Range(0, 100).Select(i => Waiting(i, null)).ToArray(), [], 0).Count);
+        Assert.Equal(BatchPlanner.MaxBatch, Planner(2).Choose(Enumerable.Range(0, 200).Select(i => Waiting(i, null)).ToArray(), [], 0).Count);
+        // One slot has nothing to balance.
+        Assert.Equal(3, Planner(1).Choose(waiting[21..], [], 0).Count);
     }
 }
