@@ -5,7 +5,8 @@
 #   2. --shard=1/2 and --shard=2/2 at once, 1 worker    two CI jobs' worth on one machine
 #   3. corral up, 2 workers, first run                  no history: file order
 #   4. corral up, 2 workers, second run                 longest first from the first run's durations
-# Each prints its wall time; Corral's also the sum of its task durations. The suite is examples/playwright's site and
+# Each prints its wall time; Corral's also the sum of its task durations and how many Playwright invocations ran (a
+# batch of tasks of one project runs in one). The suite is examples/playwright's site and
 # config with generated specs; chrome is Debian's chromium.
 # Usage: bench/workqueue/playwright.sh [long-seconds, default 12] [short-seconds, default 1] [binary, default ./corral's]
 set -euo pipefail
@@ -79,12 +80,14 @@ corral_run() { # corral_run <label>
   local wall
   wall=$(elapsed "$started" "$(now)")
   folder=$(sed -n 's/.*; folder \(.*\)$/\1/p' "$log" | tail -1)
-  local work
+  local work batches
+  batches=$(find "$folder/tasks" -maxdepth 1 -name '*.log' ! -name '*.batch.log' | wc -l)
+  batches=$((batches - $(grep -l '^\[corral\] ran in one Playwright invocation' "$folder"/tasks/*.log 2>/dev/null | wc -l) + $(find "$folder/tasks" -maxdepth 1 -name '*.batch.log' | wc -l)))
   work=$(node -e 'const r=require(process.argv[1]); console.log((r.tasks.reduce((s,t)=>s+(t.task.durationMs||0),0)/1000).toFixed(1))' "$folder/results/results.json")
-  echo "$wall $work"
+  echo "$wall $work $batches"
 }
 
-read -r wall work <<<"$(corral_run first)"
-echo "3. corral, 2 workers, first run (file order):   $wall s (tasks' own time summed: $work s)"
-read -r wall work <<<"$(corral_run second)"
-echo "4. corral, 2 workers, second run (longest first): $wall s (tasks' own time summed: $work s)"
+read -r wall work batches <<<"$(corral_run first)"
+echo "3. corral, 2 workers, first run (file order):   $wall s (tasks' own time summed: $work s; $batches Playwright invocations)"
+read -r wall work batches <<<"$(corral_run second)"
+echo "4. corral, 2 workers, second run (longest first): $wall s (tasks' own time summed: $work s; $batches Playwright invocations)"

@@ -19,7 +19,11 @@ internal static class QueueRoutes
 public sealed record ClaimRequest(string Worker);
 
 /// <summary>A task to run, or none: then <see cref="RunFinished"/> says whether to leave, and <see cref="RetryAfterMs"/> when to ask again.</summary>
-public sealed record ClaimReply(ClaimedTask? Task, bool RunFinished, int RetryAfterMs);
+public sealed record ClaimReply(ClaimedTask? Task, bool RunFinished, int RetryAfterMs)
+{
+    /// <summary>A batched claim's further tasks (each with its own lease), run in one invocation with <see cref="Task"/>; null for one task.</summary>
+    public IReadOnlyList<ClaimedTask>? More { get; init; }
+}
 
 /// <summary>A claimed task with its attempt number and lease.</summary>
 public sealed record ClaimedTask(TaskDefinition Task, int Attempt, long LeaseExpiresMs, string RunId, long HeartbeatMs);

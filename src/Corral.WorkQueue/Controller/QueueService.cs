@@ -10,6 +10,7 @@ namespace Corral.WorkQueue.Controller;
 /// </summary>
 internal sealed partial class QueueService(ITaskStore store, WorkQueueConfig config, string runId, TimeProvider time, ILogger<QueueService> logger)
 {
+    private readonly BatchPlanner? _batching = BatchPlanner.For(config);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _finished;
 
@@ -46,11 +47,22 @@ internal sealed partial class QueueService(ITaskStore store, WorkQueueConfig con
 
     public async Task<ClaimReply> ClaimAsync(string worker)
     {
-        var claim = await store.ClaimAsync(worker, Now);
-        if (claim is null) return new ClaimReply(null, _finished, RetryAfterMs());
-        LogClaimed(logger, claim.Task.Key, claim.Attempt, worker);
-        Signal();
-        return new ClaimReply(new ClaimedTask(claim.Task, claim.Attempt, claim.LeaseExpiresMs, runId, (long)config.Heartbeat.TotalMilliseconds), false, 0);
+        var reply = Reply(await ClaimFromStoreAsync(worker, Now), worker);
+        if (reply.Task is not null) Signal();
+        return reply;
+    }
+
+    /// <summary>Playwright tasks are claimed in batches (<see cref="BatchPlanner"/>); every other runner's one at a time.</summary>
+    private async Task<IReadOnlyList<Claim>> ClaimFromStoreAsync(string worker, long now) =>
+        _batching is not null ? await store.ClaimBatchAsync(worker, now, _batching)
+        : await store.ClaimAsync(worker, now) is { } claim ? [claim] : [];
+
+    private ClaimReply Reply(IReadOnlyList<Claim> claims, string worker)
+    {
+        if (claims.Count == 0) return new ClaimReply(null, _finished, RetryAfterMs());
+        foreach (var claim in claims) LogClaimed(logger, claim.Task.Key, claim.Attempt, worker);
+        var tasks = claims.Select(c => new ClaimedTask(c.Task, c.Attempt, c.LeaseExpiresMs, runId, (long)config.Heartbeat.TotalMilliseconds)).ToArray();
+        return new ClaimReply(tasks[0], false, 0) { More = tasks.Length > 1 ? tasks[1..] : null };
     }
 
     public Task<bool> HeartbeatAsync(HeartbeatRequest request) => store.HeartbeatAsync(request.Key, request.Attempt, request.Worker, Now);
@@ -69,16 +81,12 @@ internal sealed partial class QueueService(ITaskStore store, WorkQueueConfig con
     {
         var now = Now;
         var completing = store.CompleteAsync(completion, now);
-        var claiming = claimNext ? store.ClaimAsync(completion.Worker, now) : null;
+        var claiming = claimNext ? ClaimFromStoreAsync(completion.Worker, now) : null;
         var outcome = await completing;
         ClaimReply? next = null;
         if (claiming is not null)
         {
-            var claim = await claiming;
-            next = claim is null
-                ? new ClaimReply(null, _finished, RetryAfterMs())
-                : new ClaimReply(new ClaimedTask(claim.Task, claim.Attempt, claim.LeaseExpiresMs, runId, (long)config.Heartbeat.TotalMilliseconds), false, 0);
-            if (claim is not null) LogClaimed(logger, claim.Task.Key, claim.Attempt, completion.Worker);
+            next = Reply(await claiming, completion.Worker);
         }
 
         if (outcome == ReportOutcome.Refused) LogRefused(logger, completion.Key, completion.Attempt, completion.Worker);

@@ -46,6 +46,22 @@ public sealed record QueueRules
 /// <summary>A task handed to a worker: which attempt it is and until when the lease lasts.</summary>
 public sealed record Claim(TaskDefinition Task, int Attempt, long LeaseExpiresMs);
 
+/// <summary>A waiting task as a batched claim sees it, in claim order: its attempts so far and its expected duration (null without history).</summary>
+public sealed record WaitingTask(TaskDefinition Task, int Attempt, long? ExpectedMs);
+
+/// <summary>A running task as a batched claim sees it: who holds it, since when, and its expected duration.</summary>
+public sealed record RunningTask(string Worker, long StartedMs, long? ExpectedMs);
+
+/// <summary>
+/// Decides which waiting tasks one claim takes together (a batch one runner invocation runs). It runs inside the claim's
+/// transition (or, on Redis, on a snapshot the claim then checks), so it must be a pure function of what it is given.
+/// </summary>
+public interface IClaimBatching
+{
+    /// <summary>Indexes into <paramref name="waiting"/> (claim order) to claim at once; the first, index 0, is always taken.</summary>
+    IReadOnlyList<int> Choose(IReadOnlyList<WaitingTask> waiting, IReadOnlyList<RunningTask> running, long nowMs);
+}
+
 /// <summary>A worker's report of one attempt.</summary>
 public sealed record Completion
 {
@@ -114,6 +130,12 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>Puts expired leases back, then moves the first waiting task to running under <paramref name="worker"/>'s lease; null when none waits.</summary>
     Task<Claim?> ClaimAsync(string worker, long nowMs);
 
+    /// <summary>
+    /// Puts expired leases back, then moves the first waiting task and the others <paramref name="batching"/> chooses to
+    /// running under <paramref name="worker"/>'s leases, in one atomic transition; empty when none waits.
+    /// </summary>
+    Task<IReadOnlyList<Claim>> ClaimBatchAsync(string worker, long nowMs, IClaimBatching batching);
+
     /// <summary>Extends the lease; false when <paramref name="worker"/> no longer holds it for <paramref name="attempt"/>.</summary>
     Task<bool> HeartbeatAsync(string key, int attempt, string worker, long nowMs);
 
@@ -152,6 +174,10 @@ internal static class QueueOrder
             AttemptResult.TimedOut => TaskState.TimedOut,
             _ => TaskState.Error,
         };
+
+    /// <summary>A chooser's answer made safe: the head (index 0) first, each index once, none out of range, in claim order.</summary>
+    public static IReadOnlyList<int> Chosen(IReadOnlyList<int> chosen, int waiting) =>
+        chosen.Where(i => i > 0 && i < waiting).Distinct().Order().Prepend(0).ToArray();
 
     /// <summary>Remembered durations move halfway towards each new one, so one odd run does not decide the order.</summary>
     public static double NextExpected(double? previous, long duration) => previous is { } p ? (p + duration) / 2 : duration;

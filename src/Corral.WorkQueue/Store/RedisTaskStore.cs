@@ -82,6 +82,51 @@ internal sealed class RedisTaskStore : ITaskStore
         return {key, f[1], f[2], f[3], f[4], f[5], f[6], attempt, lease}
         """;
 
+    // A batched claim is two scripts: a look at the queue (after putting expired leases back), then a claim of the keys
+    // chosen from it that succeeds only if the look still holds (the head is the same and every chosen key still
+    // waits), so the chooser stays in C# and the claim itself stays one atomic transition.
+    private const string PeekScript = Reap + """
+
+        local p = KEYS[1]
+        reap(p, tonumber(ARGV[1]), tonumber(ARGV[2]))
+        local waiting = {}
+        for i, key in ipairs(redis.call('ZRANGE', p .. ':waiting', 0, -1)) do
+          local f = redis.call('HMGET', p .. ':task:' .. key, 'group', 'index', 'ordinal', 'spec', 'viewport', 'browser', 'attempt', 'expected')
+          waiting[i] = {key, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8] or ''}
+        end
+        local running = {}
+        for i, key in ipairs(redis.call('ZRANGE', p .. ':running', 0, -1)) do
+          local f = redis.call('HMGET', p .. ':task:' .. key, 'worker', 'started', 'expected')
+          running[i] = {f[1] or '', f[2] or ARGV[1], f[3] or ''}
+        end
+        return {waiting, running}
+        """;
+
+    private const string ClaimKeysScript = Reap + """
+
+        local p = KEYS[1]
+        local now = tonumber(ARGV[2])
+        reap(p, now, tonumber(ARGV[4]))
+        local first = redis.call('ZRANGE', p .. ':waiting', 0, 0)
+        if #first == 0 or first[1] ~= ARGV[5] then return false end
+        for i = 5, #ARGV do
+          if not redis.call('ZSCORE', p .. ':waiting', ARGV[i]) then return false end
+        end
+        local lease = now + tonumber(ARGV[3])
+        local out = {}
+        for i = 5, #ARGV do
+          local key = ARGV[i]
+          redis.call('ZREM', p .. ':waiting', key)
+          local t = p .. ':task:' .. key
+          local attempt = redis.call('HINCRBY', t, 'attempt', 1)
+          redis.call('HSET', t, 'state', 'running', 'worker', ARGV[1], 'lease', lease, 'started', now)
+          redis.call('ZADD', p .. ':running', lease, key)
+          local f = redis.call('HMGET', t, 'group', 'index', 'ordinal', 'spec', 'viewport', 'browser')
+          out[#out + 1] = {key, f[1], f[2], f[3], f[4], f[5], f[6], attempt, lease}
+        end
+        return out
+        """;
+
     private const string HeartbeatScript = Reap + """
 
         local p = KEYS[1]
@@ -219,6 +264,36 @@ internal sealed class RedisTaskStore : ITaskStore
         };
         return new Claim(task, (int)f[7], (long)f[8]);
     }
+
+    public async Task<IReadOnlyList<Claim>> ClaimBatchAsync(string worker, long nowMs, IClaimBatching batching)
+    {
+        // Another claim between the look and the claim makes the claim refuse; look again a few times, then take the head alone.
+        for (var tries = 0; tries < 5; tries++)
+        {
+            var look = (RedisResult[])(await _db.ScriptEvaluateAsync(PeekScript, _keys, [nowMs, _rules.MaxLostLeases]).ConfigureAwait(false))!;
+            var waiting = ((RedisResult[])look[0]!).Select(r => (RedisResult[])r!).Select(f => new WaitingTask(new TaskDefinition
+            {
+                Key = (string)f[0]!, Group = (string)f[1]!, Index = (int)f[2], Ordinal = (int)f[3],
+                Spec = (string)f[4]!, Viewport = (string)f[5]!, Browser = (string)f[6]!,
+            }, (int)f[7], OptionalLong((string?)f[8]))).ToArray();
+            if (waiting.Length == 0) return [];
+            var running = ((RedisResult[])look[1]!).Select(r => (RedisResult[])r!)
+                .Select(f => new RunningTask((string)f[0]!, OptionalLong((string?)f[1]) ?? nowMs, OptionalLong((string?)f[2]))).ToArray();
+            var keys = QueueOrder.Chosen(batching.Choose(waiting, running, nowMs), waiting.Length).Select(i => (RedisValue)waiting[i].Task.Key);
+            var result = await _db.ScriptEvaluateAsync(ClaimKeysScript, _keys, [worker, nowMs, LeaseMs, _rules.MaxLostLeases, .. keys]).ConfigureAwait(false);
+            if (result.IsNull) continue;
+            return ((RedisResult[])result!).Select(r => (RedisResult[])r!).Select(f => new Claim(new TaskDefinition
+            {
+                Key = (string)f[0]!, Group = (string)f[1]!, Index = (int)f[2], Ordinal = (int)f[3],
+                Spec = (string)f[4]!, Viewport = (string)f[5]!, Browser = (string)f[6]!,
+            }, (int)f[7], (long)f[8])).ToArray();
+        }
+
+        return await ClaimAsync(worker, nowMs).ConfigureAwait(false) is { } single ? [single] : [];
+    }
+
+    private static long? OptionalLong(string? text) =>
+        string.IsNullOrEmpty(text) ? null : (long)double.Parse(text, CultureInfo.InvariantCulture);
 
     public async Task<bool> HeartbeatAsync(string key, int attempt, string worker, long nowMs) =>
         (int)await _db.ScriptEvaluateAsync(HeartbeatScript, _keys, [key, attempt, worker, nowMs, LeaseMs, _rules.MaxLostLeases]).ConfigureAwait(false) == 1;

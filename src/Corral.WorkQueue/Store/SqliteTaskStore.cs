@@ -103,6 +103,45 @@ internal sealed class SqliteTaskStore : ITaskStore
         return new Claim(ReadTask(reader, 0), reader.GetInt32(7), nowMs + (long)_rules.Lease.TotalMilliseconds);
     });
 
+    public Task<IReadOnlyList<Claim>> ClaimBatchAsync(string worker, long nowMs, IClaimBatching batching) => Run(c =>
+    {
+        Reap(c, nowMs);
+        var waiting = new List<WaitingTask>();
+        using (var read = c.CreateCommand())
+        {
+            read.CommandText = "SELECT key, grp, idx, ordinal, spec, viewport, browser, attempt, expected_ms FROM tasks WHERE run_id=$run AND state='waiting' ORDER BY rank";
+            Bind(read, ("$run", _runId));
+            using var reader = read.ExecuteReader();
+            while (reader.Read()) waiting.Add(new WaitingTask(ReadTask(reader, 0), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
+        }
+
+        if (waiting.Count == 0) return (IReadOnlyList<Claim>)[];
+        var running = new List<RunningTask>();
+        using (var read = c.CreateCommand())
+        {
+            read.CommandText = "SELECT worker, started_ms, expected_ms FROM tasks WHERE run_id=$run AND state='running'";
+            Bind(read, ("$run", _runId));
+            using var reader = read.ExecuteReader();
+            while (reader.Read()) running.Add(new RunningTask(reader.GetString(0), reader.IsDBNull(1) ? nowMs : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2)));
+        }
+
+        var lease = nowMs + (long)_rules.Lease.TotalMilliseconds;
+        var claims = new List<Claim>();
+        foreach (var index in QueueOrder.Chosen(batching.Choose(waiting, running, nowMs), waiting.Count))
+        {
+            var task = waiting[index].Task;
+            using var take = c.CreateCommand();
+            take.CommandText = """
+                UPDATE tasks SET state='running', attempt=attempt+1, worker=$worker, lease_ms=$lease, started_ms=$now
+                WHERE run_id=$run AND key=$key AND state='waiting' RETURNING attempt
+                """;
+            Bind(take, ("$run", _runId), ("$key", task.Key), ("$worker", worker), ("$lease", lease), ("$now", nowMs));
+            if (take.ExecuteScalar() is long attempt) claims.Add(new Claim(task, (int)attempt, lease));
+        }
+
+        return (IReadOnlyList<Claim>)claims;
+    });
+
     public Task<bool> HeartbeatAsync(string key, int attempt, string worker, long nowMs) => Run(c =>
     {
         Reap(c, nowMs);

@@ -11,3 +11,10 @@ public interface ISpecRunner
 {
     Task<RunResult> RunAsync(ClaimedTask task, CancellationToken cancellationToken);
 }
+
+/// <summary>A runner that can run several claimed tasks in one invocation and still report each on its own.</summary>
+public interface IBatchSpecRunner : ISpecRunner
+{
+    /// <summary>One result per task, in the order given.</summary>
+    Task<IReadOnlyList<RunResult>> RunBatchAsync(IReadOnlyList<ClaimedTask> batch, CancellationToken cancellationToken);
+}

@@ -40,7 +40,7 @@ internal sealed partial class WorkerLoop(
                 next = null;
                 if (reply.Task is { } task)
                 {
-                    next = await RunAsync(task, stoppingToken);
+                    next = reply.More is { Count: > 0 } more ? await RunBatchAsync([task, .. more], stoppingToken) : await RunAsync(task, stoppingToken);
                 }
                 else if (reply.RunFinished)
                 {
@@ -91,6 +91,65 @@ internal sealed partial class WorkerLoop(
         var (recorded, next) = await client.CompleteAndClaimAsync(task, result, claimNext: !stoppingToken.IsCancellationRequested, CancellationToken.None);
         if (!recorded) LogLeaseLost(logger, task.Task.Key, task.Attempt);
         return next;
+    }
+
+    /// <summary>
+    /// Runs a batched claim in one invocation (one by one when the runner cannot batch), heartbeating every task's lease;
+    /// the invocation is stopped only once every lease is lost (a task whose lease alone is lost runs elsewhere as well,
+    /// and its report here is refused). Each task is reported on its own; the last report asks for the next claim.
+    /// </summary>
+    private async Task<ClaimReply?> RunBatchAsync(IReadOnlyList<ClaimedTask> batch, CancellationToken stoppingToken)
+    {
+        foreach (var task in batch) LogWorking(logger, task.Task.Key, task.Attempt, task.Task.Spec, task.Task.Viewport, task.Task.Browser);
+        using var allLost = new CancellationTokenSource();
+        using var heartbeatsDone = new CancellationTokenSource();
+        var lost = batch.Select(_ => new CancellationTokenSource()).ToArray();
+        var stillHeld = batch.Count;
+        var heartbeats = batch.Select((task, i) => HeartbeatAsync(task, lost[i], heartbeatsDone.Token)).ToArray();
+        foreach (var source in lost)
+        {
+            source.Token.Register(() =>
+            {
+                if (Interlocked.Decrement(ref stillHeld) == 0) allLost.Cancel();
+            });
+        }
+
+        IReadOnlyList<RunResult>? results = null;
+        try
+        {
+            results = runner is IBatchSpecRunner batching
+                ? await batching.RunBatchAsync(batch, allLost.Token)
+                : await SequentiallyAsync(batch, allLost.Token);
+        }
+        catch (OperationCanceledException) when (allLost.IsCancellationRequested)
+        {
+            foreach (var task in batch) LogLeaseLost(logger, task.Task.Key, task.Attempt);
+        }
+        finally
+        {
+            await heartbeatsDone.CancelAsync();
+            await Task.WhenAll(heartbeats);
+            foreach (var source in lost) source.Dispose();
+        }
+
+        if (results is null) return null;
+        // Every report but the last on its own (they share the controller's next commit); the last also claims.
+        var reports = await Task.WhenAll(batch.Take(batch.Count - 1).Select((task, i) => client.CompleteAsync(task, results[i], CancellationToken.None)));
+        for (var i = 0; i < reports.Length; i++)
+        {
+            if (!reports[i]) LogLeaseLost(logger, batch[i].Task.Key, batch[i].Attempt);
+        }
+
+        var (recorded, next) = await client.CompleteAndClaimAsync(batch[^1], results[^1], claimNext: !stoppingToken.IsCancellationRequested, CancellationToken.None);
+        if (!recorded) LogLeaseLost(logger, batch[^1].Task.Key, batch[^1].Attempt);
+        return next;
+    }
+
+    private async Task<IReadOnlyList<RunResult>> SequentiallyAsync(IReadOnlyList<ClaimedTask> batch, CancellationToken cancellationToken)
+    {
+        var results = new List<RunResult>();
+        foreach (var task in batch) results.Add(await runner.RunAsync(task, cancellationToken));
+        return results;
     }
 
     private async Task HeartbeatAsync(ClaimedTask task, CancellationTokenSource leaseLost, CancellationToken done)

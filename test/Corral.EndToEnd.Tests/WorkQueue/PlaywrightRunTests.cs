@@ -15,17 +15,35 @@ public sealed partial class PlaywrightRunTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(4);
 
+    /// <summary>
+    /// Both variants at once (they share only the example folder, whose <c>prepare</c> the passing run does or skips
+    /// before the failing run starts), so the two cost about one run's time.
+    /// </summary>
     [Fact]
-    public async Task The_example_suite_passes_with_every_chromium_test_in_junit_the_flaky_spec_flaky_and_firefox_and_webkit_skipped()
+    public async Task The_example_suite_passes_and_its_failing_variant_fails_with_its_artifacts_served_both_run_side_by_side()
+    {
+        var prepared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var passing = PassingRunAsync(prepared);
+        await prepared.Task;
+        await Task.WhenAll(passing, FailingRunAsync());
+    }
+
+    /// <summary>
+    /// Every chromium test in JUnit, the flaky spec flaky with both attempts (its first in one Playwright invocation with
+    /// the other chromium task, its retry alone), firefox and webkit skipped.
+    /// </summary>
+    private static async Task PassingRunAsync(TaskCompletionSource prepared)
     {
         using var folder = new TempFolder("corral-pw-e2e-");
         // The example topology itself, with a shorter spec list through the original's GROUP_TASKS_FILE: two chromium
-        // tasks (one flaky by attempt) and two whose browsers Playwright cannot find here.
+        // tasks of one project (one flaky by attempt), batched by the one worker, and two whose browsers Playwright
+        // cannot find here.
         var specs = folder.Write("spec_context_map.json", """
             {"groups": [
               {"name": "search", "tasks": [
                 {"spec": "tests/kids_clothing_search.spec.ts", "viewports": ["mobile"], "browsers": ["chrome", "webkit"]},
-                {"spec": "tests/album_label_search.spec.ts", "viewports": ["desktop"], "browsers": ["chrome", "firefox"]}]}]}
+                {"spec": "tests/album_label_search.spec.ts", "viewports": ["mobile"], "browsers": ["chrome"]},
+                {"spec": "tests/album_label_search.spec.ts", "viewports": ["desktop"], "browsers": ["firefox"]}]}]}
             """);
         var environment = new Dictionary<string, string>
         {
@@ -34,7 +52,16 @@ public sealed partial class PlaywrightRunTests
             ["PLAYWRIGHT_BROWSERS_PATH"] = Directory.CreateDirectory(folder.Combine("no-browsers")).FullName,
         };
         await using var corral = CorralProcess.Start(folder.Path, environment,
-            "up", CorralBinary.Example("playwright.yaml"), "--ports", "dynamic", "--no-dashboard", "--data", folder.Combine("data"), "--grace", "3s");
+            "up", CorralBinary.Example("playwright.yaml"), "--set", "workers=1", "--ports", "dynamic", "--no-dashboard", "--data", folder.Combine("data"), "--grace", "3s");
+        try
+        {
+            await corral.WaitForLineAsync(l => l.Contains("prepare: npm ci", StringComparison.Ordinal) && (l.Contains(" skipped", StringComparison.Ordinal) || l.Contains(" done in ", StringComparison.Ordinal)),
+                RunTimeout, "the prepare step's end");
+        }
+        finally
+        {
+            prepared.TrySetResult();
+        }
 
         Assert.Equal(0, await corral.WaitForExitAsync(RunTimeout));
 
@@ -47,7 +74,12 @@ public sealed partial class PlaywrightRunTests
         // Every Playwright test of every chromium task, one testcase each.
         Assert.Equal(["kids clothing search › adds a filtered item to the cart", "kids clothing search › filters by size and colour"],
             TestNames(suites["tests/kids_clothing_search.spec.ts [mobile-chrome]"]).Order(StringComparer.Ordinal));
-        Assert.Equal(3, TestNames(suites["tests/album_label_search.spec.ts [desktop-chrome]"]).Count);
+        Assert.Equal(3, TestNames(suites["tests/album_label_search.spec.ts [mobile-chrome]"]).Count);
+        // The first attempts ran in one invocation (each task keeps its own log and report); the retry ran alone.
+        var tasksFolder = Path.Combine(runFolder, "tasks");
+        Assert.Contains("ran in one Playwright invocation with task:search:0, task:search:2", File.ReadAllText(Path.Combine(tasksFolder, "task_search_0.attempt-1.log")));
+        Assert.Contains("ran in one Playwright invocation", File.ReadAllText(Path.Combine(tasksFolder, "task_search_2.attempt-1.log")));
+        Assert.DoesNotContain("ran in one Playwright invocation", File.ReadAllText(Path.Combine(tasksFolder, "task_search_0.attempt-2.log")));
         Assert.Empty(junit.Descendants("failure"));
         // The flaky spec: its first attempt failed the filter test, the second passed it.
         var flaky = suites["tests/kids_clothing_search.spec.ts [mobile-chrome]"].Elements("testcase")
@@ -63,8 +95,8 @@ public sealed partial class PlaywrightRunTests
         Assert.Equal(2, results.RootElement.GetProperty("progress").GetProperty("skipped").GetInt32());
     }
 
-    [Fact]
-    public async Task The_failing_variant_exits_1_with_the_assertion_in_junit_and_its_screenshot_served_by_corral_report()
+    /// <summary>The failing variant exits 1 with the assertion in JUnit, and <c>corral report</c> serves its screenshot and trace.</summary>
+    private static async Task FailingRunAsync()
     {
         using var folder = new TempFolder("corral-pw-e2e-");
         var data = folder.Combine("data");

@@ -202,6 +202,53 @@ public abstract class TaskStoreContract : IAsyncLifetime
         Assert.Equal(300, (await StatusOf(second, "task:g:1")).ExpectedMs);
     }
 
+    /// <summary>Takes the waiting tasks at the given indexes, and records what it was shown.</summary>
+    private sealed class FixedBatch(params int[] indexes) : IClaimBatching
+    {
+        public IReadOnlyList<WaitingTask> Waiting { get; private set; } = [];
+        public IReadOnlyList<RunningTask> Running { get; private set; } = [];
+
+        public IReadOnlyList<int> Choose(IReadOnlyList<WaitingTask> waiting, IReadOnlyList<RunningTask> running, long nowMs)
+        {
+            (Waiting, Running) = (waiting, running);
+            return indexes;
+        }
+    }
+
+    [Fact]
+    public async Task A_batched_claim_takes_the_head_and_the_chosen_tasks_at_once_each_with_its_own_lease_and_report()
+    {
+        var store = await OpenAsync();
+        await store.EnqueueAsync(Tasks(5), 0);
+        Assert.NotNull(await store.ClaimAsync("w0", 0));
+
+        // Out of range and repeated indexes are dropped; the head is taken even when not chosen.
+        var chooser = new FixedBatch(3, 1, 1, 9);
+        var claims = await store.ClaimBatchAsync("w1", 100, chooser);
+
+        Assert.Equal(["task:g:1", "task:g:2", "task:g:4"], claims.Select(c => c.Task.Key));
+        Assert.All(claims, c => Assert.Equal((1, 100 + Lease), (c.Attempt, c.LeaseExpiresMs)));
+        Assert.Equal(["task:g:1", "task:g:2", "task:g:3", "task:g:4"], chooser.Waiting.Select(w => w.Task.Key));
+        Assert.All(chooser.Waiting, w => Assert.Equal(0, w.Attempt));
+        Assert.Equal(("w0", 0L), (chooser.Running.Single().Worker, chooser.Running.Single().StartedMs));
+        Assert.All(await store.ListAsync(), t => Assert.Equal(t.Task.Key == "task:g:3" ? TaskState.Waiting : TaskState.Running, t.State));
+
+        // Each task of the batch is held on its own: a heartbeat for one keeps only that one.
+        Assert.True(await store.HeartbeatAsync("task:g:2", 1, "w1", 100 + Lease / 2));
+        Assert.True(await store.HeartbeatAsync("task:g:0", 1, "w0", 100 + Lease / 2));
+        Assert.Equal(ReportOutcome.Recorded, await store.CompleteAsync(Report(claims[0], "w1", AttemptResult.Failed), 100 + Lease / 2));
+        Assert.Equal(["task:g:4"], await store.ExpireAsync(101 + Lease));
+        Assert.Equal(TaskState.Running, (await StatusOf(store, "task:g:2")).State);
+
+        // The failed task comes back first (its rank), as a second attempt a chooser sees as such.
+        var again = new FixedBatch();
+        Assert.Equal("task:g:1", (await store.ClaimBatchAsync("w2", 200 + Lease, again)).Single().Task.Key);
+        Assert.Equal(1, again.Waiting[0].Attempt);
+        var rest = await store.ClaimBatchAsync("w2", 200 + Lease, new FixedBatch(1));
+        Assert.Equal([("task:g:3", 1), ("task:g:4", 2)], rest.Select(c => (c.Task.Key, c.Attempt)));
+        Assert.Empty(await store.ClaimBatchAsync("w2", 200 + Lease, new FixedBatch(1)));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
