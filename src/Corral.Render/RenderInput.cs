@@ -1,5 +1,6 @@
 using Corral.Node.Apps;
 using Corral.Node.Planning;
+using Corral.Node.Topology;
 
 namespace Corral.Render;
 
@@ -69,4 +70,12 @@ public sealed record RenderInput
 }
 
 /// <summary>A custom resource's type: <c>example.com/v1alpha1</c>, <c>Shootout</c>.</summary>
-public sealed record CustomResourceKind(string ApiVersion, string Kind);
+public sealed record CustomResourceKind(string ApiVersion, string Kind)
+{
+    /// <summary>The type of a topology file that is a Kubernetes resource (001's <c>Shootout</c>), from the parsed document; else null.</summary>
+    public static CustomResourceKind? Of(TopologyDocument document) =>
+        document.Root is TopologyMapping root && root["kind"] is TopologyScalar { IsNull: false } kind &&
+        root["apiVersion"] is TopologyScalar { IsNull: false } apiVersion && apiVersion.Value.Contains('/')
+            ? new CustomResourceKind(apiVersion.Value, kind.Value)
+            : null;
+}

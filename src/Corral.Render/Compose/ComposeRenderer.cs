@@ -91,8 +91,9 @@ public static class ComposeRenderer
             { "hostname", nodeId },
             { "networks", Sequence([NetworkName]) },
             { "depends_on", Sequence([RenderInput.SupervisorName]) },
-            // A drained node exits 0 and stays down; a crash restarts it (the engine's back-off replaces the supervisor's).
-            { "restart", role.Restart == RestartPolicy.Never ? Quoted("no") : new YamlScalarNode("on-failure") },
+            // A drained node exits 0 and stays down; a crash restarts it up to the topology's cap (Docker counts restarts over the
+            // container's life, not per 60 s as the supervisor does), with the engine's back-off.
+            { "restart", role.Restart == RestartPolicy.Never ? Quoted("no") : Quoted($"on-failure:{role.MaxRestarts}") },
         };
         if (role.Program is null)
         {

@@ -27,12 +27,17 @@ internal static class PodRenderer
             VolumeMounts = [],
         };
         var volumes = new List<V1Volume>();
-        if (role.Program is { } spec)
+        if (role.Ports.Count == 0)
+        {
+            container.Ports = null;
+        }
+
+        if (role.Program is { Environment.Count: > 0 } spec)
         {
             container.Env = spec.Environment.Select(e => new V1EnvVar { Name = e.Key, Value =
                 ProgramTemplate.Expand(e.Value, role.Ports.ToDictionary(p => p.Name, p => role.PortOf(p, ordinal)), RenderInput.DataFolder, nodeId, "0.0.0.0") }).ToList();
         }
-        else
+        if (role.Program is null)
         {
             container.VolumeMounts.Add(new V1VolumeMount { Name = CredentialVolume, MountPath = RenderInput.CredentialFolder, ReadOnlyProperty = true });
             volumes.Add(new V1Volume

@@ -16,7 +16,11 @@ internal static class WorkloadRenderer
         for (var ordinal = 1; ordinal <= role.Count; ordinal++)
         {
             yield return Workload(input, role, ordinal);
-            yield return Service(input, role, ordinal);
+            if (role.Ports.Count > 0)
+            {
+                // A node's address is its id; a role that listens on no TCP port (etcd on unix sockets) gets none.
+                yield return Service(input, role, ordinal);
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Corral.Node.Topology;
 using Corral.Render;
 using Corral.Render.Compose;
 using Corral.Render.Kubernetes;
@@ -49,7 +48,7 @@ internal static class RenderCommand
                 TopologyText = File.ReadAllText(path),
                 Version = typeof(RenderCommand).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0",
                 Credentials = RenderedCredentials.Issue(loaded.App.Plan, $"render-{Guid.NewGuid():N}"[..19], loaded.App.Module.OutcomeRoles),
-                CustomResource = CustomResourceOf(loaded.Document),
+                CustomResource = CustomResourceKind.Of(loaded.Document),
             };
             var files = compose
                 ? ComposeRenderer.Files(input)
@@ -77,11 +76,4 @@ internal static class RenderCommand
         });
         return command;
     }
-
-    /// <summary>The Kubernetes type of a topology file that is a resource (001's <c>Shootout</c>), from the parsed document.</summary>
-    internal static CustomResourceKind? CustomResourceOf(TopologyDocument document) =>
-        document.Root is TopologyMapping root && root["kind"] is TopologyScalar { IsNull: false } kind &&
-        root["apiVersion"] is TopologyScalar { IsNull: false } apiVersion && apiVersion.Value.Contains('/')
-            ? new CustomResourceKind(apiVersion.Value, kind.Value)
-            : null;
 }
