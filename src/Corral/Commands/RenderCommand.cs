@@ -62,12 +62,18 @@ internal static class RenderCommand
             foreach (var (file, content) in files)
             {
                 var full = Path.Combine(target, file);
+                var secret = file.StartsWith("credentials/", StringComparison.Ordinal);
                 Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                File.WriteAllText(full, content);
-                if (!OperatingSystem.IsWindows() && file.StartsWith("credentials/", StringComparison.Ordinal))
+                // Credential files are private from their first byte: created 0600, never chmod-ed after writing.
+                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                if (secret && !OperatingSystem.IsWindows())
                 {
-                    File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    File.Delete(full);
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
                 }
+
+                using var writer = new StreamWriter(new FileStream(full, options));
+                writer.Write(content);
             }
 
             result.InvocationConfiguration.Output.WriteLine($"wrote {files.Count} file{(files.Count == 1 ? "" : "s")} to {target}" +
