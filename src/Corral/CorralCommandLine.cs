@@ -19,6 +19,7 @@ internal static class CorralCommandLine
         root.Subcommands.Add(CredentialCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(ReportCommand.Create(catalog));
+        root.Subcommands.Add(RenderCommand.Create(catalog));
         return root;
     }
 }

@@ -25,6 +25,9 @@ public sealed class CredentialIssuer : IDisposable
 
     public string RunId { get; }
 
+    /// <summary>The signing key, base64 PKCS#8, for a supervisor that runs on another engine than the one that rendered it.</summary>
+    public string ExportPrivateKey() => Convert.ToBase64String(_key.ExportPkcs8PrivateKey());
+
     /// <summary>The public key, base64 SubjectPublicKeyInfo: what a node needs to check a caller's credential.</summary>
     public string PublicKey { get; }
 
