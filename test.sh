@@ -21,6 +21,37 @@ need node nodejs
 need npm npm
 need etcd etcd-server
 
+# Docker, for the tests of `corral image` and `--engine docker`: the daemon already running, else one of our own
+# (its own data root and sockets, stopped when this script ends). When neither works, only those tests are
+# skipped, and this says so.
+docker_folder=""
+stop_docker() {
+  [ -n "$docker_folder" ] || return 0
+  [ -f "$docker_folder/docker.pid" ] && kill "$(cat "$docker_folder/docker.pid")" 2>/dev/null
+  for _ in $(seq 60); do [ -f "$docker_folder/docker.pid" ] || break; sleep 0.5; done
+  rm -rf "$docker_folder" 2>/dev/null || true
+}
+start_docker() {
+  need docker docker.io || return 1
+  docker info >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v dockerd >/dev/null 2>&1; then
+    echo "test.sh: no Docker daemon is reachable and this script cannot start one (needs root and dockerd)"
+    return 1
+  fi
+  docker_folder=$(mktemp -d /tmp/corral-docker.XXXXXX)
+  dockerd --data-root "$docker_folder/data" --host "unix://$docker_folder/docker.sock" --pidfile "$docker_folder/docker.pid" \
+    --exec-root "$docker_folder/exec" >"$docker_folder/dockerd.log" 2>&1 &
+  export DOCKER_HOST="unix://$docker_folder/docker.sock"
+  for _ in $(seq 120); do
+    docker info >/dev/null 2>&1 && { echo "test.sh: started a Docker daemon of its own ($DOCKER_HOST)"; return 0; }
+    sleep 0.5
+  done
+  echo "test.sh: the Docker daemon did not start; its log:"; tail -5 "$docker_folder/dockerd.log"
+  return 1
+}
+trap stop_docker EXIT
+start_docker || echo "test.sh: the Docker tests (corral image, --engine docker) will be SKIPPED"
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration=${CONFIGURATION:-Release}
 

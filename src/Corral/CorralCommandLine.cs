@@ -4,7 +4,7 @@ using Corral.Node.Apps;
 
 namespace Corral;
 
-/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>, <c>dashboard</c>, <c>prune</c>, <c>report</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
+/// <summary>The command tree: <c>up</c>, <c>node</c>, <c>validate</c>, <c>check</c>, <c>dashboard</c>, <c>prune</c>, <c>image</c>, <c>report</c>; <c>--help</c> everywhere, <c>--version</c>.</summary>
 internal static class CorralCommandLine
 {
     public static RootCommand Build(AppCatalog catalog)
@@ -18,6 +18,7 @@ internal static class CorralCommandLine
         root.Subcommands.Add(DashboardCommand.Create());
         root.Subcommands.Add(CredentialCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
+        root.Subcommands.Add(ImageCommand.Create());
         root.Subcommands.Add(ReportCommand.Create(catalog));
         root.Subcommands.Add(RenderCommand.Create(catalog));
         return root;
