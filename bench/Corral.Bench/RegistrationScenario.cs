@@ -81,7 +81,9 @@ internal static partial class RegistrationScenario
                 ? $"all {cowboys} registered after {at.TotalSeconds:0.0} s ({cowboys / at.TotalSeconds:0} per second)"
                 : $"not all registered within {timeout.TotalSeconds:0} s: {last} of {cowboys}");
             if (idle is { } ms) Console.WriteLine($"then, all running: {ms:0.0} CPU-ms per cowboy per second");
-            Console.WriteLine($"nodes restarted: {run.Lines.Count(l => Restarted().IsMatch(l.Line))}");
+            var restarts = run.Lines.Where(l => Restarted().IsMatch(l.Line)).ToArray();
+            Console.WriteLine($"nodes restarted: {restarts.Length}");
+            foreach (var (when, line) in restarts.Take(3)) Console.WriteLine($"  at {when.TotalSeconds:0.0} s: {line}");
             await run.StopAsync();
         }
         finally
