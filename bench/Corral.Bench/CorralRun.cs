@@ -16,6 +16,7 @@ internal sealed partial class CorralRun : IAsyncDisposable
 
     public IEnumerable<(TimeSpan At, string Line)> Lines => _lines;
     public TimeSpan Elapsed => _clock.Elapsed;
+    public int Pid => _process.Id;
 
     public static CorralRun Start(CorralBinary binary, string workingDirectory, params string[] args)
     {
@@ -33,8 +34,9 @@ internal sealed partial class CorralRun : IAsyncDisposable
     }
 
     /// <summary>The pids of the nodes the supervisor announced as started (<c>corral | cowboy-3 started (pid 123)</c>).</summary>
-    public int[] PidsOf(string nodePrefix) =>
-        _lines.Select(l => StartedNode().Match(l.Line)).Where(m => m.Success && m.Groups["node"].Value.StartsWith(nodePrefix + "-"))
+    public int[] PidsOf(string nodePrefix, bool exact = false) =>
+        _lines.Select(l => StartedNode().Match(l.Line))
+            .Where(m => m.Success && (exact ? m.Groups["node"].Value == nodePrefix : m.Groups["node"].Value.StartsWith(nodePrefix + "-")))
             .Select(m => int.Parse(m.Groups["pid"].Value)).ToArray();
 
     /// <summary>

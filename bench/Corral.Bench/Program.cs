@@ -6,4 +6,5 @@ root.Subcommands.Add(StartupScenario.Command());
 root.Subcommands.Add(ClusterScenario.Command());
 root.Subcommands.Add(MemoryScenario.Command());
 root.Subcommands.Add(PeerScenario.Command());
+root.Subcommands.Add(RegistrationScenario.Command());
 return await root.Parse(args).InvokeAsync();

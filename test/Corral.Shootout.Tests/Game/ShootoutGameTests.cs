@@ -43,6 +43,27 @@ public sealed class ShootoutGameTests
     }
 
     [Fact]
+    public void Waiting_cowboys_are_asked_to_retry_later_the_more_cowboys_are_still_missing()
+    {
+        // 500 cowboys: the first to register waits the cap, not a tick, so the cowboys already in do not ask once a tick
+        // each while the rest start; near the end the pause shrinks to the floor, so the round's start is seen at once.
+        var game = new ShootoutGame(Configs.Many(500, 10, 1, Tick), 1);
+        var events = new List<GameEvent>();
+        TimeSpan? RetryAfterWith(int registered)
+        {
+            while (game.RegisteredCount < registered) game.Register($"cowboy-{game.RegisteredCount + 1}", T0, events);
+            var refused = game.Shoot("c1", "cowboy-1", T0, events).Refusal!;
+            Assert.Equal(Refusal.RoundNotRunning, refused.Reason);
+            return refused.RetryAfter;
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(5), RetryAfterWith(1));
+        Assert.Equal(TimeSpan.FromSeconds(2), RetryAfterWith(400));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), RetryAfterWith(490));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), RetryAfterWith(499));
+    }
+
+    [Fact]
     public void A_restarted_node_gets_its_identity_back_with_its_current_health()
     {
         var game = Started(Configs.Of(Tick, cowboys: [("A", 5, 2), ("B", 5, 2)]));
