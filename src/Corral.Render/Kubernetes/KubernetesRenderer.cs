@@ -31,7 +31,7 @@ public static class KubernetesRenderer
     /// <summary>The objects as one YAML stream; a custom resource the topology is (001's <c>Shootout</c>) follows unchanged.</summary>
     public static string Yaml(RenderInput input)
     {
-        var text = JsonYamlWriter.Write(Objects(input).Select(o => JsonDocument.Parse(KubernetesJson.Serialize(o)).RootElement));
+        var text = JsonYamlWriter.Write(Objects(input).Select(ManifestJson.Element));
         return input.CustomResource is null ? text : text.TrimEnd('\n') + "\n---\n" + input.TopologyText.TrimEnd('\n') + "\n";
     }
 }
