@@ -12,9 +12,11 @@ namespace Corral.WorkQueue.Controller;
 /// claim. Only first attempts are batched: a retry runs alone, so a failure is retried apart from the batch it was in.
 /// <list type="bullet">
 /// <item>With history, a batch fills up to the claimant's share of the work still to do (waiting tasks' expected
-/// durations plus what running batches have left, divided by the slots) and stops before the task that would pass
-/// it: the first claims split the work into as many batches as there are slots, later ones mop up what estimates
-/// missed, and the tail shrinks to single tasks.</item>
+/// durations plus what running batches have left, divided by the slots), first fit in claim order: a task that would
+/// pass the share is left for another claim and smaller ones after it still join. The last idle slot (every other
+/// slot runs a batch) takes all that is left of its key: a share computed to the millisecond would otherwise leave a
+/// crumb of a task or two, and a third invocation's start-up costs more than the crumb. So the first claims split the
+/// work into as many batches as there are slots; later ones mop up what estimates missed.</item>
 /// <item>Without history, nothing says which tasks are long: a batch is at most a <see cref="FirstRunShare"/>-th of
 /// the waiting tasks per slot, so the first run still balances by count (one slot has nothing to balance: it takes up
 /// to <see cref="MaxBatch"/>).</item>
@@ -40,12 +42,12 @@ internal sealed class BatchPlanner(int slots, Func<TaskDefinition, string?> batc
         var chosen = new List<int> { 0 };
         if (head.ExpectedMs is { } headMs)
         {
-            var budget = Outstanding(waiting, running, nowMs) / Math.Max(1, slots);
+            var lastIdleSlot = RunningBatches(running) >= slots - 1;
+            var budget = lastIdleSlot ? long.MaxValue : Outstanding(waiting, running, nowMs) / Math.Max(1, slots);
             var total = headMs;
             for (var i = 1; i < waiting.Count && chosen.Count < MaxBatch; i++)
             {
-                if (!Joins(waiting[i], key)) continue;
-                if (waiting[i].ExpectedMs is not { } ms || total + ms > budget) break;
+                if (!Joins(waiting[i], key) || waiting[i].ExpectedMs is not { } ms || total + ms > budget) continue;
                 total += ms;
                 chosen.Add(i);
             }
@@ -64,6 +66,9 @@ internal sealed class BatchPlanner(int slots, Func<TaskDefinition, string?> batc
     }
 
     private bool Joins(WaitingTask task, string key) => task.Attempt == 0 && batchKey(task.Task) == key;
+
+    /// <summary>Batches running now: one per worker's claim at one instant.</summary>
+    private static int RunningBatches(IReadOnlyList<RunningTask> running) => running.Select(r => (r.Worker, r.StartedMs)).Distinct().Count();
 
     /// <summary>The work still to do: every waiting task's expected time, and what each running batch (one worker's claim at one instant) has left.</summary>
     public static long Outstanding(IReadOnlyList<WaitingTask> waiting, IReadOnlyList<RunningTask> running, long nowMs) =>

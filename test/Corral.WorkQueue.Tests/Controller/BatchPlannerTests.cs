@@ -15,30 +15,42 @@ public sealed class BatchPlannerTests
     private static BatchPlanner Planner(int slots) => new(slots, t => t.Viewport == "none" ? null : $"{t.Viewport}-{t.Browser}");
 
     [Fact]
-    public void With_history_a_batch_fills_up_to_the_claimants_share_in_claim_order_and_stops_before_passing_it()
+    public void With_history_a_batch_fills_up_to_the_claimants_share_first_fit_and_the_last_idle_slot_takes_the_rest()
     {
         // Longest first: 4 long, then 20 short; 2 slots share 4×13 + 20×2 = 92 s: 46 s each.
         var waiting = Enumerable.Range(0, 24).Select(i => Waiting(i, i < 4 ? 13_000 : 2_000)).ToArray();
 
         var first = Planner(2).Choose(waiting, [], 0);
 
-        Assert.Equal([0, 1, 2], first); // a fourth long one would pass 46 s
-        // The second claimant counts the first batch as work still to do: 92 s ÷ 2 again.
+        // Three long ones (39 s); the fourth would pass 46 s and is left, three short ones after it still fit (45 s).
+        Assert.Equal([0, 1, 2, 4, 5, 6], first);
+        // The second claimant is the last idle slot: it takes everything left (13 + 17 × 2 = 47 s), leaving no crumb
+        // for a third invocation (its share alone, 46 s, would have left one 2 s task).
         var running = first.Select(i => new RunningTask("w1", 0, waiting[i].ExpectedMs)).ToArray();
-        var second = Planner(2).Choose(waiting[3..], running, 0);
-        Assert.Equal(17, second.Count); // 13 + 16 × 2 = 45 s
-        Assert.Equal(Enumerable.Range(0, 17), second);
+        var rest = waiting.Where((_, i) => !first.Contains(i)).ToArray();
+        var second = Planner(2).Choose(rest, running, 0);
+        Assert.Equal(Enumerable.Range(0, rest.Length), second);
+    }
+
+    [Fact]
+    public void With_more_idle_slots_the_claim_stays_within_its_share()
+    {
+        var waiting = Enumerable.Range(0, 12).Select(i => Waiting(i, 1_000)).ToArray();
+        // 3 slots, one busy with a batch of 3 s left: (12 + 3) ÷ 3 = 5 s for this claim, not all 12.
+        var running = new[] { new RunningTask("w1", 0, 3_000) };
+
+        Assert.Equal(5, Planner(3).Choose(waiting, running, 0).Count);
     }
 
     [Fact]
     public void The_share_counts_only_what_running_batches_have_left()
     {
         var waiting = Enumerable.Range(0, 10).Select(i => Waiting(i, 1_000)).ToArray();
-        // A 30 s batch started 25 s ago has 5 s left: 10 + 5 = 15 s outstanding, 7.5 s per slot.
+        // A 30 s batch started 25 s ago has 5 s left: 10 + 5 = 15 s outstanding, 5 s per slot of three.
         var running = new[] { new RunningTask("w1", 0, 10_000), new RunningTask("w1", 0, 20_000) };
 
         Assert.Equal(15_000, BatchPlanner.Outstanding(waiting, running, 25_000));
-        Assert.Equal(7, Planner(2).Choose(waiting, running, 25_000).Count);
+        Assert.Equal(5, Planner(3).Choose(waiting, running, 25_000).Count);
     }
 
     [Fact]
