@@ -2,6 +2,7 @@ using System.CommandLine;
 using Corral.Render;
 using Corral.Render.Compose;
 using Corral.Render.Kubernetes;
+using Corral.Supervisor.Supervision;
 
 namespace Corral.Commands;
 
@@ -47,7 +48,7 @@ internal static class RenderCommand
                 TopologyFileName = Path.GetFileName(path),
                 TopologyText = File.ReadAllText(path),
                 Version = typeof(RenderCommand).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0",
-                Credentials = RenderedCredentials.Issue(loaded.App.Plan, $"render-{Guid.NewGuid():N}"[..19], loaded.App.Module.OutcomeRoles),
+                Credentials = RenderedCredentials.Issue(loaded.App.Plan, RunFolder.NewRunId(DateTimeOffset.UtcNow), loaded.App.Module.OutcomeRoles),
                 CustomResource = CustomResourceKind.Of(loaded.Document),
             };
             var files = compose
