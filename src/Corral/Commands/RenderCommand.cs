@@ -37,7 +37,7 @@ internal static class RenderCommand
             var path = result.GetValue(topology.File)!;
             var target = result.GetValue(output)!;
             // Warnings go to stderr so that `render k8s x > file` leaves only manifests in the file.
-            if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), errors, errors) is not { } loaded)
+            if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), errors, errors, offThisMachine: true) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }

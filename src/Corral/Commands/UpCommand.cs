@@ -74,7 +74,8 @@ internal static class UpCommand
             var errors = result.InvocationConfiguration.Error;
             var path = result.GetValue(topology.File)!;
             var overrides = topology.Overrides(result);
-            if (TopologyOptions.TryLoad(catalog, path, overrides, output, errors) is not { } loaded)
+            var offThisMachine = result.GetValue(engine) != "process";
+            if (TopologyOptions.TryLoad(catalog, path, overrides, output, errors, offThisMachine) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
@@ -144,7 +145,8 @@ internal static class UpCommand
             }
 
             options = options with { Sink = footer ?? (IOutputSink)ConsoleOutputSink.ForConsole() };
-            var source = new FileTopologySource(path, file => catalog.Load(TopologyLoader.Load(file, overrides)).App);
+            var source = new FileTopologySource(path,
+                file => catalog.Load(TopologyLoader.Load(file, overrides) with { NodesOffThisMachine = offThisMachine }).App);
             return await RunAsync(loaded.App.Module, options, source, footer, output, errors, cancellationToken);
         });
         return command;
