@@ -8,7 +8,7 @@ namespace Corral.EndToEnd.Tests.Engines;
 /// service would.
 /// </summary>
 [Collection(EndToEnd.Collection)]
-public sealed partial class ExternalEngineTests : IAsyncDisposable
+public sealed partial class ExternalEngineTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
     private readonly TempFolder _folder = new();
@@ -109,11 +109,21 @@ public sealed partial class ExternalEngineTests : IAsyncDisposable
     [GeneratedRegex(@"^round \d+: \S+ wins$")]
     private static partial Regex WinnerLine();
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Ends every node the test started (an engine would stop its containers); one killed already is skipped.</summary>
+    public async Task DisposeAsync()
     {
         foreach (var node in _nodes)
         {
-            await node.DisposeAsync();
+            try
+            {
+                await node.DisposeAsync();
+            }
+            catch (InvalidOperationException)
+            {
+                // Disposed already (the test killed it).
+            }
         }
 
         _folder.Dispose();
