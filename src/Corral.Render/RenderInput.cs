@@ -64,9 +64,12 @@ public sealed record RenderInput
             "--credential-file", $"{CredentialFolder}/{nodeId}", .. role.Args];
     }
 
-    /// <summary>The supervisor's command: it plans, supervises membership and outcomes, and starts no node itself.</summary>
+    /// <summary>
+    /// The supervisor's command: it plans, supervises membership and outcomes, and starts no node itself; its control API
+    /// and dashboard listen where the nodes (and a published port) reach them, answering to its service name.
+    /// </summary>
     public IReadOnlyList<string> SupervisorArguments() =>
-        ["up", $"{ConfigFolder}/{TopologyFileName}", "--engine", "external", "--data", DataFolder];
+        ["up", $"{ConfigFolder}/{TopologyFileName}", "--engine", "external", "--data", DataFolder, "--listen", "0.0.0.0", "--host-name", SupervisorName];
 }
 
 /// <summary>A custom resource's type: <c>example.com/v1alpha1</c>, <c>Shootout</c>.</summary>

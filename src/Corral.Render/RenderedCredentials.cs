@@ -5,7 +5,8 @@ namespace Corral.Render;
 
 /// <summary>
 /// The credential files handed to rendered nodes, one per planned node (keyed by node id), in the format
-/// <see cref="CredentialFile"/> reads, plus the run's signing key for the supervisor (<c>supervisor.key</c>), so the
+/// <see cref="CredentialFile"/> reads, plus the run's signing key and run id for the supervisor (<c>supervisor.key</c>, in
+/// the format <see cref="SigningKey"/> reads), so the
 /// supervisor started with <c>--engine external</c> accepts exactly the nodes it was rendered with.
 /// </summary>
 public sealed class RenderedCredentials
@@ -23,7 +24,7 @@ public sealed class RenderedCredentials
         using var issuer = CredentialIssuer.Create(runId);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            [SupervisorKeyFile] = issuer.ExportPrivateKey() + "\n",
+            [SupervisorKeyFile] = SigningKey.Format(issuer),
         };
         foreach (var role in plan.Roles.Where(r => r.Program is null))
         {

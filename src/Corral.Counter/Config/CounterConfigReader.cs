@@ -25,19 +25,19 @@ internal static class CounterConfigReader
         var reader = MappingReader.From(document.Root, diagnostics, "");
         if (reader is null) return (new CounterConfig(), null);
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path)) ?? Directory.GetCurrentDirectory();
-        var config = IsOriginal(document.Root) ? ReadOriginal(reader, baseDirectory) : ReadCorral(reader, baseDirectory);
+        var config = IsOriginal(document.Root) ? ReadOriginal(reader, baseDirectory, document.NodesOffThisMachine) : ReadCorral(reader, baseDirectory);
         CheckStore(config, reader);
         return (config, reader);
     }
 
-    private static CounterConfig ReadOriginal(MappingReader reader, string baseDirectory)
+    private static CounterConfig ReadOriginal(MappingReader reader, string baseDirectory, bool offThisMachine)
     {
         var d = new CounterConfig();
         var ports = new List<int>();
         var sequence = reader.OptionalSequence("workers")!;
         foreach (var item in sequence.Items)
         {
-            if (WorkerPort(item, reader.Diagnostics) is not { } port) continue;
+            if (WorkerPort(item, reader.Diagnostics, offThisMachine) is not { } port) continue;
             if (ports.Contains(port)) reader.Diagnostics.Error(item, $"workers lists port {port} twice: each worker needs its own port");
             else ports.Add(port);
         }
@@ -65,8 +65,11 @@ internal static class CounterConfigReader
         return config;
     }
 
-    /// <summary>A worker URL's port (<c>http://localhost:5001</c> → 5001); the host must be this machine.</summary>
-    private static int? WorkerPort(TopologyNode item, TopologyDiagnostics diagnostics)
+    /// <summary>
+    /// A worker URL's port (<c>http://localhost:5001</c> → 5001); the host must be this machine when Corral starts the
+    /// workers here, and may be any when an engine runs them elsewhere (their addresses then come from membership).
+    /// </summary>
+    private static int? WorkerPort(TopologyNode item, TopologyDiagnostics diagnostics, bool offThisMachine)
     {
         if (item is not TopologyScalar { IsNull: false } scalar
             || !Uri.TryCreate(scalar.Value, UriKind.Absolute, out var url) || url.Scheme != "http" || url.AbsolutePath != "/")
@@ -75,9 +78,10 @@ internal static class CounterConfigReader
             return null;
         }
 
-        if (!url.IsLoopback)
+        if (!url.IsLoopback && !offThisMachine)
         {
-            diagnostics.Error(item, $"worker URL {url} is not on this machine: Corral starts the workers here (use localhost or 127.0.0.1)");
+            diagnostics.Error(item, $"worker URL {url} is not on this machine: Corral starts the workers here " +
+                                    "(use localhost or 127.0.0.1, or run them on an engine with --engine external or docker)");
             return null;
         }
 

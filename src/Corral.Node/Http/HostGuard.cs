@@ -17,7 +17,7 @@ namespace Corral.Node.Http;
 /// <item>Port: the one the connection arrived on (no port in the header means 80). Another local port is another origin:
 /// a page served there must not reach this listener.</item>
 /// <item>A listener bound to a wildcard address (<c>0.0.0.0</c>, <c>::</c>) has no one name to compare with and is not
-/// checked; a node binds one address (loopback by default).</item>
+/// checked, unless it is given names (<see cref="ListenerNames"/>): the supervisor listening off loopback on an engine.</item>
 /// <item>Origin (the control API, the dashboard): absent (not a browser, or a same-origin GET), or <c>http://</c> + an
 /// accepted name + the same port, and nothing after it. <c>null</c>, https, another port or another host is cross-origin.</item>
 /// <item>Routes that must answer whatever Host a client sent (the balancer's proxied traffic) say so with
@@ -27,33 +27,41 @@ namespace Corral.Node.Http;
 public static class HostGuard
 {
     /// <summary>The Host values a listener bound to <paramref name="bound"/>:<paramref name="port"/> answers to, or null when any (a wildcard bind).</summary>
-    public static IReadOnlyList<string>? AcceptedHosts(IPAddress bound, int port)
-    {
-        if (bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)) return null;
-        var literal = bound.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bound}]" : bound.ToString();
-        return IPAddress.IsLoopback(bound) ? [$"{literal}:{port}", $"localhost:{port}"] : [$"{literal}:{port}"];
-    }
+    public static IReadOnlyList<string>? AcceptedHosts(IPAddress bound, int port) => ListenerNames.Of(bound).HostsOn(port);
 
     /// <summary>Whether <paramref name="host"/> names this listener: its bound address (or <c>localhost</c> for loopback) and its port.</summary>
-    public static bool IsOwnHost(HostString host, IPAddress bound, int port) =>
-        host.HasValue && (host.Port ?? 80) == port && IsOwnName(host.Host, bound);
+    public static bool IsOwnHost(HostString host, IPAddress bound, int port) => IsOwnHost(host, ListenerNames.Of(bound), port);
+
+    /// <summary>Whether <paramref name="host"/> is one of <paramref name="names"/> with this listener's port.</summary>
+    public static bool IsOwnHost(HostString host, ListenerNames names, int port) =>
+        host.HasValue && (host.Port ?? 80) == port && names.Accepts(host.Host);
 
     /// <summary>Why <paramref name="host"/> is refused (a 421's detail), or null when it is this listener's.</summary>
     public static string? HostRefusal(HostString host, IPAddress bound, int port, string listener = "this listener") =>
-        AcceptedHosts(bound, port) is not { } accepted || IsOwnHost(host, bound, port)
+        HostRefusal(host, ListenerNames.Of(bound), port, listener);
+
+    /// <summary>Why <paramref name="host"/> is refused (a 421's detail), or null when it is one of <paramref name="names"/>.</summary>
+    public static string? HostRefusal(HostString host, ListenerNames names, int port, string listener = "this listener") =>
+        names.HostsOn(port) is not { } accepted || IsOwnHost(host, names, port)
             ? null
             : $"{listener} answers only to Host {string.Join(" or ", accepted)}, not '{host}'";
 
     /// <summary>Why the request's Origin is refused (a 403's detail), or null when it is absent or this listener's own.</summary>
-    public static string? OriginRefusal(HttpRequest request, IPAddress bound, int port)
+    public static string? OriginRefusal(HttpRequest request, IPAddress bound, int port) => OriginRefusal(request, ListenerNames.Of(bound), port);
+
+    /// <summary>Why the request's Origin is refused (a 403's detail), or null when it is absent or one of <paramref name="names"/>.</summary>
+    public static string? OriginRefusal(HttpRequest request, ListenerNames names, int port)
     {
         var origin = request.Headers.Origin.ToString();
-        return origin.Length == 0 || IsOwnOrigin(origin, bound, port) ? null : $"cross-origin requests are refused (Origin '{origin}')";
+        return origin.Length == 0 || IsOwnOrigin(origin, names, port) ? null : $"cross-origin requests are refused (Origin '{origin}')";
     }
 
     /// <summary>Whether <paramref name="origin"/> is this listener's own origin (<c>http://127.0.0.1:PORT</c> and the like).</summary>
-    public static bool IsOwnOrigin(string origin, IPAddress bound, int port) =>
-        Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && IsOwnName(uri.Host, bound) &&
+    public static bool IsOwnOrigin(string origin, IPAddress bound, int port) => IsOwnOrigin(origin, ListenerNames.Of(bound), port);
+
+    /// <summary>Whether <paramref name="origin"/> is <c>http://</c> + one of <paramref name="names"/> + this port, and nothing after it.</summary>
+    public static bool IsOwnOrigin(string origin, ListenerNames names, int port) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && names.Accepts(uri.Host) &&
         uri.Port == port && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0;
 
     /// <summary>
@@ -62,10 +70,14 @@ public static class HostGuard
     /// so an endpoint marked <see cref="IAcceptAnyHost"/> is let through.
     /// </summary>
     public static IApplicationBuilder UseHostGuard(this IApplicationBuilder app, IPAddress bound, string listener = "this listener") =>
+        app.UseHostGuard(ListenerNames.Of(bound), listener);
+
+    /// <inheritdoc cref="UseHostGuard(IApplicationBuilder, IPAddress, string)"/>
+    public static IApplicationBuilder UseHostGuard(this IApplicationBuilder app, ListenerNames names, string listener = "this listener") =>
         app.Use(async (context, next) =>
         {
             if (context.GetEndpoint()?.Metadata.GetMetadata<IAcceptAnyHost>() is null &&
-                HostRefusal(context.Request.Host, bound, context.Connection.LocalPort, listener) is { } refusal)
+                HostRefusal(context.Request.Host, names, context.Connection.LocalPort, listener) is { } refusal)
             {
                 await TypedResults.Problem(statusCode: StatusCodes.Status421MisdirectedRequest, title: "Misdirected request", detail: refusal)
                     .ExecuteAsync(context);
@@ -74,12 +86,4 @@ public static class HostGuard
 
             await next(context);
         });
-
-    private static bool IsOwnName(string name, IPAddress bound)
-    {
-        if (IPAddress.IsLoopback(bound) && name.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
-        // Only a literal is an address: IPAddress.TryParse would also take "2130706433" or "0x7f.1" for 127.0.0.1.
-        var literal = bound.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bound}]" : bound.ToString();
-        return name.Equals(literal, StringComparison.OrdinalIgnoreCase);
-    }
 }

@@ -23,6 +23,22 @@ public sealed class CredentialIssuer : IDisposable
     /// <summary>A fresh key for the run <paramref name="runId"/>.</summary>
     public static CredentialIssuer Create(string runId) => new(ECDsa.Create(ECCurve.NamedCurves.nistP256), runId);
 
+    /// <summary>The issuer of a run whose key was made elsewhere (<c>corral render</c>), from its <see cref="SigningKey"/>.</summary>
+    public static CredentialIssuer FromKey(SigningKey key)
+    {
+        var ecdsa = ECDsa.Create();
+        try
+        {
+            ecdsa.ImportPkcs8PrivateKey(Convert.FromBase64String(key.PrivateKey), out _);
+            return new(ecdsa, key.RunId);
+        }
+        catch
+        {
+            ecdsa.Dispose();
+            throw;
+        }
+    }
+
     public string RunId { get; }
 
     /// <summary>The signing key, base64 PKCS#8, for a supervisor that runs on another engine than the one that rendered it.</summary>

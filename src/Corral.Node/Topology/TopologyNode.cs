@@ -54,6 +54,12 @@ public sealed record TopologyDocument(string Path, TopologyNode Root)
     /// </summary>
     public TopologyMapping? Settings { get; init; }
 
+    /// <summary>
+    /// Whether the nodes run off this machine (an engine other than local processes starts them): an app then accepts
+    /// peer addresses on other hosts (the counter's worker URLs) that a local run must refuse.
+    /// </summary>
+    public bool NodesOffThisMachine { get; init; }
+
     /// <summary>A top-level setting, from the file's mapping or from <see cref="Settings"/>; null when neither has it.</summary>
     public TopologyNode? Setting(string key) => Root is TopologyMapping mapping && mapping[key] is { } value ? value : Settings?[key];
 }

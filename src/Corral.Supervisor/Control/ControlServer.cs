@@ -32,7 +32,8 @@ internal interface IControlPlane
     /// <summary>Records the run's outcome; only the first report counts. Returns whether this one did.</summary>
     bool Finish(RunOutcome outcome);
 
-    bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports);
+    /// <summary>The node reports its ports; <paramref name="from"/> is the address the report came from (where an external engine's node is reached).</summary>
+    bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports, IPAddress? from);
     NodeActionResult RestartNode(string nodeId);
     NodeActionResult StopNode(string nodeId);
     ScaleReply Scale(string role, int count);
@@ -71,9 +72,12 @@ internal sealed record ControlServerOptions
 
     /// <summary>Routes mapped after the control API's own; the same authentication applies to them (operator routes say so).</summary>
     public Action<IEndpointRouteBuilder>? MapExtra { get; init; }
+
+    /// <summary>The names the API answers to besides its listen address (Host and Origin checks); none by default.</summary>
+    public IReadOnlyList<string> HostNames { get; init; } = [];
 }
 
-/// <summary>The supervisor's control API on loopback: the routes of <see cref="ControlRoutes"/>, credential scopes and Host/Origin checked.</summary>
+/// <summary>The supervisor's control API (on loopback unless <c>--listen</c> says otherwise): the routes of <see cref="ControlRoutes"/>, credential scopes and Host/Origin checked.</summary>
 internal sealed class ControlServer : IAsyncDisposable
 {
     public const int MaxScale = 256;
@@ -111,11 +115,11 @@ internal sealed class ControlServer : IAsyncDisposable
             .AddPolicy(ControlPolicies.Operator, Scope(CredentialScopes.Operator));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlJson.Default));
         var app = builder.Build();
-        var bound = IPAddress.Parse(bindAddress);
-        app.UseHostGuard(bound, "the control API");
+        var names = ListenerNames.Of(IPAddress.Parse(bindAddress), options.HostNames);
+        app.UseHostGuard(names, "the control API");
         app.Use(async (context, next) =>
         {
-            if (HostGuard.OriginRefusal(context.Request, bound, context.Connection.LocalPort) is { } reason)
+            if (HostGuard.OriginRefusal(context.Request, names, context.Connection.LocalPort) is { } reason)
             {
                 await TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: reason)
                     .ExecuteAsync(context);
@@ -134,7 +138,7 @@ internal sealed class ControlServer : IAsyncDisposable
         options.MapExtra?.Invoke(app);
         var boundPort = await SupervisorListener.StartAsync(app, "control API", bindAddress, port,
             "shift all ports with --port-offset N or use --ports dynamic", cancellationToken);
-        return new ControlServer(app, new Uri($"http://{bindAddress}:{boundPort}/"));
+        return new ControlServer(app, new Uri($"http://{SupervisorListener.LocalHost(bindAddress)}:{boundPort}/"));
     }
 
     public async ValueTask DisposeAsync()
@@ -266,7 +270,10 @@ internal static class ControlApi
                 return JsonBody.Problem(StatusCodes.Status400BadRequest, "Bad ports", "expected {\"ports\": {\"http\": 1..65535, ...}}");
             }
 
-            return plane.ReportEndpoints(nodeId, report.Ports) ? TypedResults.NoContent() : UnknownNode(nodeId);
+            var from = request.HttpContext.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } mapped
+                ? mapped.MapToIPv4()
+                : request.HttpContext.Connection.RemoteIpAddress;
+            return plane.ReportEndpoints(nodeId, report.Ports, from) ? TypedResults.NoContent() : UnknownNode(nodeId);
         }).RequireAuthorization(ControlPolicies.Node);
 
         // The operator restarts any node; a node may ask for its own restart (the counter worker's /kill), never another's.

@@ -19,9 +19,9 @@ internal readonly record struct AccessDecision(int Status, string? Reason)
 /// dashboard itself, and a cookie-authenticated one must send it (browsers always do for such requests, so a missing
 /// Origin means a client that should not be riding the cookie).
 /// </summary>
-internal sealed class DashboardAccess(OneTimeCodes codes, string token, IPAddress? bound = null)
+internal sealed class DashboardAccess(OneTimeCodes codes, string token, ListenerNames? names = null)
 {
-    private readonly IPAddress _bound = bound ?? IPAddress.Loopback;
+    private readonly ListenerNames _bound = names ?? ListenerNames.Of(IPAddress.Loopback);
 
     public static string CookieName(int port) => $"corral-dashboard-{port}";
 

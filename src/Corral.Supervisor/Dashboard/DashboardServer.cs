@@ -51,17 +51,20 @@ internal sealed class DashboardServer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>A fresh one-time link to the page.</summary>
-    public string NewLink() => $"http://127.0.0.1:{Port}/?code={_codes.Issue()}";
+    public string NewLink() => $"http://{LinkHost}:{Port}/?code={_codes.Issue()}";
+
+    /// <summary>The host in the page's links: where a browser on this machine reaches the dashboard.</summary>
+    private string LinkHost { get; init; } = "127.0.0.1";
 
     public static async Task<DashboardServer> StartAsync(IDashboardRun run, DashboardFeed feed, DashboardPanel? panel, string bindAddress,
-        int port, TimeProvider time, CancellationToken cancellationToken)
+        int port, TimeProvider time, CancellationToken cancellationToken, IReadOnlyList<string>? hostNames = null)
     {
         var builder = HttpServer.CreateBuilder("corral-dashboard", bindAddress, port, 64 * 1024);
         builder.Logging.ClearProviders();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, DashboardJson.Default));
         var app = builder.Build();
         var codes = new OneTimeCodes(time);
-        var access = new DashboardAccess(codes, run.Token, IPAddress.Parse(bindAddress));
+        var access = new DashboardAccess(codes, run.Token, ListenerNames.Of(IPAddress.Parse(bindAddress), hostNames));
         var boundPort = 0;
         app.Use(async (context, next) =>
         {
@@ -101,7 +104,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             "choose another with --dashboard PORT, shift all ports with --port-offset N, or use --no-dashboard", cancellationToken);
         app.Lifetime.ApplicationStopping.Register(() => { control.Dispose(); proxy.Dispose(); });
         feed.Hello(new DashboardHello(run.RunId, run.App, panel?.Title));
-        return new DashboardServer(app, run, feed, codes, time, boundPort);
+        return new DashboardServer(app, run, feed, codes, time, boundPort) { LinkHost = SupervisorListener.LocalHost(bindAddress) };
     }
 
     private static bool IsCodeExchange(HttpRequest request) =>

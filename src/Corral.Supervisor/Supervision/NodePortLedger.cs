@@ -5,11 +5,22 @@ namespace Corral.Supervisor.Supervision;
 /// <summary>
 /// One supervised node's ports across its processes: the port map's fixed ports, or with <c>--ports dynamic</c>
 /// 0 until the node reports what it bound (a program cannot, so free ports are picked for it), then kept across
-/// restarts so peers find it where it was. Not thread-safe: its node calls it under its own lock.
+/// restarts so peers find it where it was; and the one place that says at which address they are reached
+/// (<see cref="Address"/>). Not thread-safe: its node calls it under its own lock.
 /// </summary>
-internal sealed class NodePortLedger(int ordinal, PortSettings settings, string bindAddress)
+internal sealed class NodePortLedger(int ordinal, PortSettings settings, string address)
 {
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Where the node's ports are reached: by its member URLs, by the supervisor's probes, and (for a local program) where
+    /// free ports are picked. The engine decides it: the bind address for local processes; for nodes an external engine
+    /// runs, their name on its network until they join, then the address they joined from (<see cref="MoveTo"/>).
+    /// </summary>
+    public string Address { get; private set; } = address;
+
+    /// <summary>The node is now reached at <paramref name="address"/> (it joined from there, or its container got it).</summary>
+    public void MoveTo(string address) => Address = address;
 
     /// <summary>
     /// Whether the current process has shown its ports are its own: it reported them, or (a program) got ready on them.
@@ -72,7 +83,7 @@ internal sealed class NodePortLedger(int ordinal, PortSettings settings, string 
         {
             if (_ports[name] == 0)
             {
-                _ports[name] = LoopbackPorts.PickFree(bindAddress, taken);
+                _ports[name] = LoopbackPorts.PickFree(Address, taken);
                 taken.Add(_ports[name]);
                 picked = true;
             }
@@ -90,5 +101,9 @@ internal sealed class NodePortLedger(int ordinal, PortSettings settings, string 
     /// <summary>The URL of every known port, with the scheme <paramref name="role"/> plans for it (http unless it says otherwise).</summary>
     public Dictionary<string, string> Urls(RolePlan role) =>
         _ports.Where(p => p.Value > 0).ToDictionary(p => p.Key,
-            p => $"{role.Ports.FirstOrDefault(planned => planned.Name == p.Key)?.Scheme ?? "http"}://{bindAddress}:{p.Value}");
+            p => $"{role.Ports.FirstOrDefault(planned => planned.Name == p.Key)?.Scheme ?? "http"}://{UrlHost(Address)}:{p.Value}");
+
+    /// <summary>An IPv6 literal goes in brackets in a URL; a name or an IPv4 address as it is.</summary>
+    private static string UrlHost(string address) =>
+        System.Net.IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]" : address;
 }

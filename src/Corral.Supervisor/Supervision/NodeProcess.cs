@@ -58,7 +58,7 @@ internal sealed record NodeEnvironmentValues(string NodeId, string CredentialFil
 /// once it has ended, whatever it left behind is killed too: everything in its cgroup (daemons that left its session
 /// included), or without one, everything in its session (children, grandchildren that moved to another process group).
 /// </summary>
-internal sealed class NodeProcess : IDisposable
+internal sealed class NodeProcess : INodeInstance, IDisposable
 {
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
 
@@ -79,6 +79,8 @@ internal sealed class NodeProcess : IDisposable
 
     /// <summary>The process id, which is also its session and process-group id.</summary>
     public int Pid { get; }
+
+    int? INodeInstance.Pid => Pid;
 
     /// <summary>The cgroup the process and everything it starts are in, or null when its session is what gets swept.</summary>
     public string? CgroupPath => _cgroup?.Path;

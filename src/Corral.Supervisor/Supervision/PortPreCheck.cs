@@ -27,14 +27,21 @@ internal static class PortPreCheck
         return owned;
     }
 
-    /// <summary>The first fixed port that cannot be listened on, as a sentence naming its owner and the remedy; null when every one is free.</summary>
-    public static string? FirstTaken(PortMap map, int? dashboardPort, string bindAddress)
+    /// <summary>
+    /// The first fixed port that cannot be listened on, as a sentence naming its owner and the remedy; null when every one
+    /// is free. The supervisor's own listeners are checked on <paramref name="listenAddress"/>, the nodes' on
+    /// <paramref name="nodeAddress"/>, or not at all when null (an engine runs them elsewhere).
+    /// </summary>
+    public static string? FirstTaken(PortMap map, int? dashboardPort, string listenAddress, string? nodeAddress)
     {
-        foreach (var (port, owner) in Owners(map, dashboardPort))
+        var supervisorOwn = map.ControlPort is > 0 ? 1 : 0;
+        supervisorOwn += dashboardPort is > 0 ? 1 : 0;
+        foreach (var ((port, owner), index) in Owners(map, dashboardPort).Select((o, i) => (o, i)))
         {
-            if (!LoopbackPorts.IsFree(bindAddress, port, out var error))
+            var address = index < supervisorOwn ? listenAddress : nodeAddress;
+            if (address is not null && !LoopbackPorts.IsFree(address, port, out var error))
             {
-                return $"port {port} for {owner} is not free on {bindAddress} ({error}); stop what uses it, shift every port with --port-offset N, or use --ports dynamic";
+                return $"port {port} for {owner} is not free on {address} ({error}); stop what uses it, shift every port with --port-offset N, or use --ports dynamic";
             }
         }
 

@@ -90,6 +90,24 @@ public sealed partial class RunFolder
         }
     }
 
+    /// <summary>
+    /// The folder of the run <paramref name="runId"/> whose id was chosen before it started (<c>corral render</c> put it in
+    /// the credentials): made the first time, reopened (logs appended) when its supervisor starts again.
+    /// </summary>
+    public static RunFolder CreateOrReopen(string dataDirectory, string runId)
+    {
+        if (!RunIdPattern().IsMatch(runId))
+        {
+            throw new SupervisorException($"'{runId}' is not a run id: expected the form 20261122-041500-ab12");
+        }
+
+        PrivateFiles.CreateFolder(RunsPath(dataDirectory));
+        var path = IOPath.Combine(RunsPath(dataDirectory), runId);
+        PrivateFiles.CreateFolder(path);
+        PrivateFiles.CreateFolder(IOPath.Combine(path, "logs"));
+        return new RunFolder(runId, path);
+    }
+
     /// <summary>Reopens an earlier run's folder (<c>--resume</c>); its logs are appended to.</summary>
     public static RunFolder Resume(string dataDirectory, string runId) => Resume(dataDirectory, runId, create: true);
 

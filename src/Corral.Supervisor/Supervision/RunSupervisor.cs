@@ -129,14 +129,15 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         _module = app.Module;
         _config = new ConfigFeed(app.Config);
         // The run folder is made later; its path has the same length whatever the run's id is.
-        var runPath = Path.Combine(RunFolder.RunsPath(_options.DataDirectory), _options.ResumeRunId ?? RunFolder.NewRunId(_options.Time.GetUtcNow()));
+        var runPath = Path.Combine(RunFolder.RunsPath(_options.DataDirectory), _options.SigningKey?.RunId ?? _options.ResumeRunId ?? RunFolder.NewRunId(_options.Time.GetUtcNow()));
         if (CheckPlan(app.Plan, runPath) is { } problem)
         {
             throw new SupervisorException(problem);
         }
 
         var ports = PortMap.Build(app.Plan, _options.PortSettings);
-        if (PortPreCheck.FirstTaken(ports, _options.DashboardPort, _options.BindAddress) is { } taken)
+        if (PortPreCheck.FirstTaken(ports, _options.DashboardPort, _options.ListenAddress,
+                _options.Engine == SupervisorEngine.Process ? _options.BindAddress : null) is { } taken)
         {
             throw new SupervisorException(taken);
         }
@@ -153,7 +154,11 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
 
         _started = _options.Time.GetUtcNow();
         RunFolder run;
-        if (_options.ResumeRunId is { } resume)
+        if (_options.SigningKey is { } signing)
+        {
+            run = RunFolder.CreateOrReopen(_options.DataDirectory, signing.RunId);
+        }
+        else if (_options.ResumeRunId is { } resume)
         {
             run = RunFolder.Resume(_options.DataDirectory, resume);
             if (!_options.ExplicitSeed && run.StoredSeed() is { } stored)
@@ -167,10 +172,12 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         }
 
         _recorder = new RunRecorder(run, _sink, app.Plan.App, _options.Seed, _started);
-        _credentials = new NodeCredentials(CredentialIssuer.Create(run.RunId), run, app.Module.OutcomeRoles);
+        // A rendered run's nodes carry credentials signed with the rendered key, for the rendered run id.
+        var issuer = _options.SigningKey is { } key ? CredentialIssuer.FromKey(key) : CredentialIssuer.Create(run.RunId);
+        _credentials = new NodeCredentials(issuer, run, app.Module.OutcomeRoles);
         _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config, _credentials), _credentials.Issuer.Verifier,
-            _options.BindAddress, _options.EffectiveControlPort, cancellationToken,
-            new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode });
+            _options.ListenAddress, _options.EffectiveControlPort, cancellationToken,
+            new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode, HostNames = _options.HostNames });
         // Dead runs' leftovers first: a run whose supervisor was SIGKILLed may have left a daemon in its cgroup.
         foreach (var line in await RunRetention.SweepDeadRunsAsync())
         {
@@ -189,7 +196,8 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         if (_feed is not null)
         {
             _dashboard = await DashboardServer.StartAsync(new SupervisorDashboardRun(this, _reconciler, app.Plan.App), _feed,
-                (app.Module as IDashboardPanel)?.Panel, _options.BindAddress, _options.DashboardPort!.Value, _options.Time, cancellationToken);
+                (app.Module as IDashboardPanel)?.Panel, _options.ListenAddress, _options.DashboardPort!.Value, _options.Time, cancellationToken,
+                _options.HostNames);
         }
 
         WriteControlAccess(run);
@@ -471,7 +479,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         rows.Add(["control API", "supervisor", ControlUrl.ToString().TrimEnd('/')]);
         if (_dashboard is not null)
         {
-            rows.Add(["dashboard", "supervisor", $"http://{_options.BindAddress}:{_dashboard.Port}"]);
+            rows.Add(["dashboard", "supervisor", $"http://{SupervisorListener.LocalHost(_options.ListenAddress)}:{_dashboard.Port}"]);
         }
         rows.AddRange(map.Rows().Select(r => new[] { r.Node, r.Role, r.Ports }));
         var widths = Enumerable.Range(0, 3).Select(c => rows.Max(r => r[c].Length)).ToArray();

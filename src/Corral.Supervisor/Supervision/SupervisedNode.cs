@@ -28,7 +28,11 @@ internal sealed class SupervisedNode
     private readonly NodeLifecycle _life;
     private RolePlan _role;
     private RolePlan? _pendingRole;
-    private NodeProcess? _process;
+    private INodeInstance? _process;
+
+    /// <summary>How many times an external engine's node has joined (reported its endpoints), and how many of those a wait has taken.</summary>
+    private long _joins;
+    private long _joinsTaken;
     private bool _signalled;
     private int? _lastExitCode;
     private DateTimeOffset? _startedAt;
@@ -44,7 +48,7 @@ internal sealed class SupervisedNode
         NodeId = planned.NodeId;
         _output = output;
         _life = new NodeLifecycle(NodeId, _options.Seed, _options.Time);
-        _ports = new NodePortLedger(Ordinal, _options.PortSettings, _options.BindAddress);
+        _ports = new NodePortLedger(Ordinal, _options.PortSettings, _options.InitialNodeAddress(NodeId));
         _ports.Assign(planned.Role);
         Loop = Task.CompletedTask;
     }
@@ -123,11 +127,32 @@ internal sealed class SupervisedNode
         }
     }
 
-    public void ReportEndpoints(IReadOnlyDictionary<string, int> ports)
+    /// <summary>
+    /// The node reports the ports it listens on. An external engine's node is reached where it reported from, and its
+    /// report is its join: a restarted container (the same node id and credential) takes its old instance's place.
+    /// </summary>
+    public void ReportEndpoints(IReadOnlyDictionary<string, int> ports, System.Net.IPAddress? from = null)
     {
         Member? member = null;
+        string? rejoined = null;
         lock (_lock)
         {
+            if (_options.Engine == SupervisorEngine.External)
+            {
+                if (from is not null)
+                {
+                    _ports.MoveTo(from.ToString());
+                }
+
+                _joins++;
+                if (_process is JoinedNode { HasExited: false })
+                {
+                    // The running instance is the one that joined before: this is its successor.
+                    _joinsTaken = _joins;
+                    rejoined = _ports.Address;
+                }
+            }
+
             _ports.Report(ports);
             if (_life.State is NodeState.Ready or NodeState.Unhealthy)
             {
@@ -140,10 +165,17 @@ internal sealed class SupervisedNode
             SayPorts(ports);
         }
 
+        if (rejoined is not null)
+        {
+            _host.Say($"{NodeId} rejoined from {rejoined}; its previous instance is gone");
+        }
+
         if (member is not null)
         {
             _context.Membership.Join(member);
         }
+
+        Poke();
     }
 
     /// <summary>The node leaves for good: it leaves the membership now, gets SIGTERM, and is killed after the grace period.</summary>
@@ -190,7 +222,7 @@ internal sealed class SupervisedNode
     /// <summary>SIGTERM to the node's process once per intent, and SIGKILL to its session if it outlasts the grace period.</summary>
     private void SignalIfAsked()
     {
-        NodeProcess process;
+        INodeInstance process;
         TimeSpan grace;
         lock (_lock)
         {
@@ -208,7 +240,7 @@ internal sealed class SupervisedNode
         _ = KillAfterGraceAsync(process, grace);
     }
 
-    private async Task KillAfterGraceAsync(NodeProcess process, TimeSpan grace)
+    private async Task KillAfterGraceAsync(INodeInstance process, TimeSpan grace)
     {
         if (await process.KillAfterAsync(grace, _options.Time))
         {
@@ -380,6 +412,11 @@ internal sealed class SupervisedNode
     /// <summary>Runs one process of the node until it exits; returns its exit code and why the supervisor killed it, if it did.</summary>
     private async Task<(int ExitCode, string? Failure)> RunOnceAsync(RolePlan role, StartWindow.Slot slot)
     {
+        if (_options.Engine == SupervisorEngine.External)
+        {
+            return await RunJoinedAsync(role, slot);
+        }
+
         NodeProcess process;
         Launch? launch = null;
         try
@@ -431,6 +468,83 @@ internal sealed class SupervisedNode
 
         process.Dispose();
         return (exitCode, failure);
+    }
+
+    /// <summary>
+    /// One instance of a node an external engine runs: a Corral node is waited for until it joins (reports its
+    /// endpoints with its credential), a program is only probed where the engine runs it; then it is supervised as a
+    /// process is, and one that is not ready in time or stops answering is lost, a failure the engine's restart answers.
+    /// </summary>
+    private async Task<(int ExitCode, string? Failure)> RunJoinedAsync(RolePlan role, StartWindow.Slot slot)
+    {
+        // Waiting for an engine to start a container takes no local start slot.
+        slot.Release();
+        if (role.Program is null && !await WaitForJoinAsync())
+        {
+            return (0, null);
+        }
+
+        var node = new JoinedNode();
+        string address;
+        lock (_lock)
+        {
+            _ports.ProcessStarted();
+            _process = node;
+            _startedAt = _options.Time.GetUtcNow();
+            address = _ports.Address;
+        }
+
+        _host.Say(role.Program is null ? $"{NodeId} joined from {address}" : $"{NodeId} is run by the engine; probing it at {address}");
+        _host.NotifyChanged();
+        SignalIfAsked();
+        string? failure;
+        try
+        {
+            failure = await SuperviseAsync(node, role, slot);
+        }
+        finally
+        {
+            slot.Release();
+        }
+
+        lock (_lock)
+        {
+            _process = null;
+            _ports.ProcessExited();
+        }
+
+        return (await node.WaitAsync(), failure);
+    }
+
+    /// <summary>Waits for the node's next join; false when it was asked to stop (or the run stops) first.</summary>
+    private async Task<bool> WaitForJoinAsync()
+    {
+        var said = false;
+        while (true)
+        {
+            var poked = Poked();
+            lock (_lock)
+            {
+                if (_joins > _joinsTaken)
+                {
+                    _joinsTaken = _joins;
+                    return true;
+                }
+            }
+
+            if (CurrentIntent() != NodeIntent.None || _host.Stopping)
+            {
+                return false;
+            }
+
+            if (!said)
+            {
+                said = true;
+                _host.Say($"{NodeId} waits for its node to join (corral node {Role.Role} --id {NodeId} --join URL)");
+            }
+
+            await Task.WhenAny(poked, _host.Changed);
+        }
     }
 
     /// <summary>What to start: <c>corral node &lt;role&gt;</c> with the run in its environment, or the role's program with its templates filled in.</summary>
@@ -490,7 +604,7 @@ internal sealed class SupervisedNode
         return ports;
     }
 
-    private async Task<string?> SuperviseAsync(NodeProcess process, RolePlan role, StartWindow.Slot slot)
+    private async Task<string?> SuperviseAsync(INodeInstance process, RolePlan role, StartWindow.Slot slot)
     {
         var stranger = new StrangerReport();
         var socketPath = Volatile.Read(ref _socketPath);
@@ -499,7 +613,7 @@ internal sealed class SupervisedNode
             : (url, timeout) => _context.Prober.HttpOkAsync(url, timeout, socketPath);
         var probe = new NodeProbe(role.EffectiveProbe, check, _options.Time, socketPath);
         using var probing = new CancellationTokenSource();
-        var ready = probe.WaitReadyAsync(_options.BindAddress, () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
+        var ready = probe.WaitReadyAsync(Address(), () => ProbePort(probe), _options.ReadyTimeout, probing.Token);
         await Task.WhenAny(process.Exited, ready);
         if (process.HasExited)
         {
@@ -558,7 +672,7 @@ internal sealed class SupervisedNode
                 continue;
             }
 
-            var live = await probe.LiveAsync(_options.BindAddress, ProbePort(probe), _options.LivenessTimeout);
+            var live = await probe.LiveAsync(Address(), ProbePort(probe), _options.LivenessTimeout);
             failures = live ? 0 : failures + 1;
             lock (_lock)
             {
@@ -608,6 +722,15 @@ internal sealed class SupervisedNode
     private sealed class StrangerReport
     {
         public bool Said { get; set; }
+    }
+
+    /// <summary>Where the node's ports are reached now.</summary>
+    private string Address()
+    {
+        lock (_lock)
+        {
+            return _ports.Address;
+        }
     }
 
     /// <summary>The probed port's number, or 0 while a dynamic port is not yet reported.</summary>

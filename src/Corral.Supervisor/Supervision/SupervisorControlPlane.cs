@@ -15,14 +15,14 @@ internal sealed class SupervisorControlPlane(RunSupervisor supervisor, Reconcile
 
     public bool Finish(RunOutcome outcome) => supervisor.Finish(outcome);
 
-    public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports)
+    public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports, System.Net.IPAddress? from)
     {
         if (reconciler.Find(nodeId) is not { } node)
         {
             return false;
         }
 
-        node.ReportEndpoints(ports);
+        node.ReportEndpoints(ports, from);
         return true;
     }
 

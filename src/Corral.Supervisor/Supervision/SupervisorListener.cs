@@ -24,4 +24,17 @@ internal static class SupervisorListener
 
         return HttpServer.BoundPort(app);
     }
+
+    /// <summary>
+    /// The host a local client (the command line, <c>control.json</c>, a dashboard link) uses to reach a listener bound to
+    /// <paramref name="bindAddress"/>: the address itself, or loopback for a wildcard one, which listens there too.
+    /// </summary>
+    public static string LocalHost(string bindAddress) => bindAddress switch
+    {
+        "0.0.0.0" => "127.0.0.1",
+        "::" => "[::1]",
+        _ when System.Net.IPAddress.TryParse(bindAddress, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            => $"[{address}]",
+        _ => bindAddress,
+    };
 }

@@ -4,6 +4,7 @@ using Corral.Node.Control;
 using Corral.Node.Http;
 using Corral.Node.Nodes;
 using Corral.Node.Planning;
+using Corral.Node.Security;
 using Corral.Supervisor.Control;
 
 namespace Corral.Supervisor.Supervision;
@@ -57,7 +58,29 @@ public sealed record SupervisorOptions
     /// <summary>The control API's port before the offset; ignored (0) with <see cref="DynamicPorts"/>.</summary>
     public int ControlPort { get; init; } = 7999;
 
+    /// <summary>The address the process engine's nodes bind (loopback: the promise "loopback by default").</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary><c>--engine</c>: who starts and restarts the nodes.</summary>
+    public SupervisorEngine Engine { get; init; } = SupervisorEngine.Process;
+
+    /// <summary>
+    /// <c>--listen ADDRESS</c>: where the control API and the dashboard listen. Loopback by default; an engine whose nodes
+    /// run elsewhere (containers) needs an address they reach, such as <c>0.0.0.0</c>.
+    /// </summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>
+    /// The names, besides the listen address, the control API and the dashboard answer to (their Host and Origin checks):
+    /// the names the engine gives the supervisor's host, such as its Compose service name <c>corral-supervisor</c>.
+    /// </summary>
+    public IReadOnlyList<string> HostNames { get; init; } = [];
+
+    /// <summary>
+    /// The signing key and run id from <c>--signing-key-file</c> (<c>corral render</c> wrote them with the nodes'
+    /// credentials); null makes a fresh key for a new run.
+    /// </summary>
+    public SigningKey? SigningKey { get; init; }
 
     /// <summary>
     /// The dashboard's port, as the command line decided it (<c>--dashboard PORT</c>, else 8000 shifted by the offset,
@@ -83,6 +106,12 @@ public sealed record SupervisorOptions
     public NodeLauncher? Launcher { get; init; }
     public IOutputSink? Sink { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the supervisor first looks for the node <paramref name="nodeId"/>'s ports (see <see cref="NodePortLedger.Address"/>).</summary>
+    internal string InitialNodeAddress(string nodeId) => Engine == SupervisorEngine.External ? nodeId : BindAddress;
+
+    /// <summary>The names the control API and the dashboard answer to.</summary>
+    internal ListenerNames ListenerNames => ListenerNames.Of(IPAddress.Parse(ListenAddress), HostNames);
 
     internal int EffectiveControlPort => DynamicPorts ? 0 : ControlPort + PortOffset;
 
@@ -115,8 +144,44 @@ public sealed record SupervisorOptions
         if (MaxConcurrentStarts < 1) problems.Add("at least one node must be allowed to start at a time");
         if (FeedHeartbeat <= TimeSpan.Zero) problems.Add("the feed heartbeat interval must be positive");
         if (!IPAddress.TryParse(BindAddress, out _)) problems.Add($"'{BindAddress}' is not an IP address to bind");
+        if (!IPAddress.TryParse(ListenAddress, out _)) problems.Add($"--listen takes an IP address to listen on (127.0.0.1, 0.0.0.0, ::), not '{ListenAddress}'");
+        if (HostNames.FirstOrDefault(n => Uri.CheckHostName(n) == UriHostNameType.Unknown) is { } badName)
+        {
+            problems.Add($"--host-name takes a host name or address (corral-supervisor), not '{badName}'");
+        }
+
+        if (Engine == SupervisorEngine.Docker)
+        {
+            problems.Add("--engine docker is not built yet: use --engine process (local processes) or --engine external (Compose, Kubernetes)");
+        }
+
+        if (Engine != SupervisorEngine.External && SigningKey is not null)
+        {
+            problems.Add("--signing-key-file goes with --engine external: the other engines issue their nodes' credentials themselves");
+        }
+
+        if (SigningKey is not null && ResumeRunId is not null && ResumeRunId != SigningKey.RunId)
+        {
+            problems.Add($"--resume {ResumeRunId} names another run than the signing key's ({SigningKey.RunId})");
+        }
         return problems;
     }
+}
+
+/// <summary>Who starts and restarts a run's nodes (<c>corral up --engine</c>).</summary>
+public enum SupervisorEngine
+{
+    /// <summary>The supervisor starts every node as a local process (the default).</summary>
+    Process,
+
+    /// <summary>Every node a container on a network the run creates.</summary>
+    Docker,
+
+    /// <summary>
+    /// An engine that schedules and restarts the nodes itself (Compose, Kubernetes): the supervisor starts none, waits
+    /// for each to join with its credential, probes it where it joined from, and counts one that stops answering as lost.
+    /// </summary>
+    External,
 }
 
 /// <summary>Why a run ended.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Corral.Render;
 using Corral.Render.Compose;
 using Corral.Render.Kubernetes;
+using Corral.Supervisor.Supervision;
 
 namespace Corral.Commands;
 
@@ -36,7 +37,7 @@ internal static class RenderCommand
             var path = result.GetValue(topology.File)!;
             var target = result.GetValue(output)!;
             // Warnings go to stderr so that `render k8s x > file` leaves only manifests in the file.
-            if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), errors, errors) is not { } loaded)
+            if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), errors, errors, offThisMachine: true) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
@@ -47,7 +48,7 @@ internal static class RenderCommand
                 TopologyFileName = Path.GetFileName(path),
                 TopologyText = File.ReadAllText(path),
                 Version = typeof(RenderCommand).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0",
-                Credentials = RenderedCredentials.Issue(loaded.App.Plan, $"render-{Guid.NewGuid():N}"[..19], loaded.App.Module.OutcomeRoles),
+                Credentials = RenderedCredentials.Issue(loaded.App.Plan, RunFolder.NewRunId(DateTimeOffset.UtcNow), loaded.App.Module.OutcomeRoles),
                 CustomResource = CustomResourceKind.Of(loaded.Document),
             };
             var files = compose

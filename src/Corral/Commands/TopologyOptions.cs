@@ -43,11 +43,13 @@ internal sealed class TopologyOptions
     }
 
     /// <summary>Loads and validates the topology; prints warnings; returns null after printing the errors.</summary>
-    public static (LoadedApp App, TopologyDocument Document)? TryLoad(AppCatalog catalog, string path, IReadOnlyList<string> overrides, TextWriter output, TextWriter errors)
+    /// <param name="offThisMachine">Whether an engine runs the nodes elsewhere (see <see cref="TopologyDocument.NodesOffThisMachine"/>).</param>
+    public static (LoadedApp App, TopologyDocument Document)? TryLoad(AppCatalog catalog, string path, IReadOnlyList<string> overrides, TextWriter output, TextWriter errors,
+        bool offThisMachine = false)
     {
         try
         {
-            var document = TopologyLoader.Load(path, overrides);
+            var document = TopologyLoader.Load(path, overrides) with { NodesOffThisMachine = offThisMachine };
             var (app, warnings) = catalog.Load(document);
             foreach (var warning in warnings)
             {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Corral.Node.Apps;
 using Corral.Node.Control;
+using Corral.Node.Security;
 using Corral.Node.Text;
 using Corral.Supervisor.Supervision;
 using Corral.Node.Topology;
@@ -26,9 +27,31 @@ internal static class UpCommand
         var noDashboard = new Option<bool>("--no-dashboard") { Description = "Do not serve the dashboard." };
         var keepRuns = PruneCommand.KeepOption("--keep-runs", "When the run starts, remove run folders past the newest N (0 keeps all); running runs are kept.");
         var grace = new Option<string>("--grace") { Description = "How long nodes may take to drain on stop before they are killed.", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "Who starts the nodes: process (local processes), docker (containers), or external (an engine such as Compose or Kubernetes runs them and they join with 'corral node --join').",
+            DefaultValueFactory = _ => "process",
+        };
+        engine.AcceptOnlyFromAmong("process", "docker", "external");
+        var listen = new Option<string>("--listen")
+        {
+            Description = "The address the control API and the dashboard listen on (0.0.0.0 for nodes in containers).",
+            DefaultValueFactory = _ => "127.0.0.1",
+            HelpName = "ADDRESS",
+        };
+        var hostNames = new Option<string[]>("--host-name")
+        {
+            Description = "Another name the control API and the dashboard answer to (the supervisor's service name, e.g. corral-supervisor). Repeatable.",
+            HelpName = "NAME",
+        };
+        var signingKey = new Option<string?>("--signing-key-file")
+        {
+            Description = "With --engine external: the run's signing key as 'corral render' wrote it; the rendered nodes' credentials are accepted.",
+            HelpName = "PATH",
+        };
         var command = new Command("up", "Start an app's nodes from a topology file, stream their logs, supervise them, and stop them on Ctrl+C.")
         {
-            data, resume, portOffset, ports, dashboard, noDashboard, grace, keepRuns,
+            data, resume, portOffset, ports, dashboard, noDashboard, grace, keepRuns, engine, listen, hostNames, signingKey,
         };
         topology.AddTo(command);
         // Only what concerns the command line itself is checked here; the port offset, the dashboard's port and the
@@ -51,7 +74,8 @@ internal static class UpCommand
             var errors = result.InvocationConfiguration.Error;
             var path = result.GetValue(topology.File)!;
             var overrides = topology.Overrides(result);
-            if (TopologyOptions.TryLoad(catalog, path, overrides, output, errors) is not { } loaded)
+            var offThisMachine = result.GetValue(engine) != "process";
+            if (TopologyOptions.TryLoad(catalog, path, overrides, output, errors, offThisMachine) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
@@ -67,8 +91,31 @@ internal static class UpCommand
                 return ExitCodes.BadInput;
             }
 
+            SigningKey? key = null;
+            if (result.GetValue(signingKey) is { } keyPath)
+            {
+                try
+                {
+                    key = SigningKey.Read(keyPath);
+                }
+                catch (InvalidOperationException e)
+                {
+                    errors.WriteLine($"corral: --signing-key-file: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+            }
+
             var options = new SupervisorOptions
             {
+                Engine = result.GetValue(engine) switch
+                {
+                    "docker" => SupervisorEngine.Docker,
+                    "external" => SupervisorEngine.External,
+                    _ => SupervisorEngine.Process,
+                },
+                ListenAddress = result.GetValue(listen)!,
+                HostNames = result.GetValue(hostNames) ?? [],
+                SigningKey = key,
                 KeepRuns = keep,
                 DataDirectory = Path.GetFullPath(result.GetValue(data)!),
                 ResumeRunId = result.GetValue(resume),
@@ -98,7 +145,8 @@ internal static class UpCommand
             }
 
             options = options with { Sink = footer ?? (IOutputSink)ConsoleOutputSink.ForConsole() };
-            var source = new FileTopologySource(path, file => catalog.Load(TopologyLoader.Load(file, overrides)).App);
+            var source = new FileTopologySource(path,
+                file => catalog.Load(TopologyLoader.Load(file, overrides) with { NodesOffThisMachine = offThisMachine }).App);
             return await RunAsync(loaded.App.Module, options, source, footer, output, errors, cancellationToken);
         });
         return command;

@@ -35,6 +35,19 @@ public sealed class CounterConfigReaderTests : IDisposable
         Assert.Contains(warnings, w => w.Message.StartsWith("config_check:"));
     }
 
+    [Fact]
+    public void Worker_urls_on_other_hosts_are_refused_for_local_processes_and_accepted_when_an_engine_runs_the_nodes()
+    {
+        var path = _folder.Write("config.yaml", "workers:\n  - http://worker-a:5001\n  - http://10.0.0.7:5002\ndatabase: db/\n");
+        var catalog = new AppCatalog([new CounterModule()]);
+
+        var local = Assert.Throws<TopologyException>(() => catalog.Load(TopologyLoader.Load(path)));
+        Assert.Contains(local.Errors, e => e.Message.Contains("worker URL http://worker-a:5001/ is not on this machine"));
+
+        var (app, _) = catalog.Load(TopologyLoader.Load(path) with { NodesOffThisMachine = true });
+        Assert.Equal([5001, 5002], CounterConfig.FromJson(app.Config).WorkerPorts);
+    }
+
     [Theory]
     [InlineData("workers:\n  - http://localhost:5001\n  - http://localhost:5001\ndatabase: db/\n", "port 5001 twice")]
     [InlineData("workers:\n  - ftp://localhost:5001\ndatabase: db/\n", "must be URLs such as http://localhost:5001, got 'ftp://localhost:5001'")]

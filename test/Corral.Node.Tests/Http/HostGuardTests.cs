@@ -76,4 +76,29 @@ public sealed class HostGuardTests
         Assert.Equal("the dashboard answers only to Host 127.0.0.1:7999 or localhost:7999, not 'evil.example:7999'",
             HostGuard.HostRefusal(new HostString("evil.example:7999"), IPAddress.Loopback, Port, "the dashboard"));
     }
+
+    [Theory]
+    [InlineData("corral-supervisor:7999", true)]
+    [InlineData("CORRAL-SUPERVISOR:7999", true)]
+    [InlineData("127.0.0.1:7999", true)]
+    [InlineData("localhost:7999", true)]
+    [InlineData("corral-supervisor:8000", false)]
+    [InlineData("evil.example:7999", false)]
+    [InlineData("corral-supervisor.evil.example:7999", false)]
+    [InlineData("10.1.2.3:7999", false)]
+    public void A_wildcard_listener_given_names_answers_to_them_and_loopback_only(string host, bool allowed)
+    {
+        var names = ListenerNames.Of(IPAddress.Any, ["corral-supervisor"]);
+        Assert.Equal(allowed, HostGuard.IsOwnHost(new HostString(host), names, Port));
+        Assert.Equal(allowed, HostGuard.IsOwnOrigin($"http://{host}", names, Port));
+    }
+
+    [Fact]
+    public void A_wildcard_listener_without_names_still_answers_to_any_host()
+    {
+        Assert.True(ListenerNames.Of(IPAddress.Any).AcceptsAny);
+        Assert.Null(HostGuard.HostRefusal(new HostString("any.name:7999"), ListenerNames.Of(IPAddress.Any, []), Port));
+        Assert.Equal("the control API answers only to Host 127.0.0.1:7999 or [::1]:7999 or localhost:7999 or corral-supervisor:7999, not 'x:7999'",
+            HostGuard.HostRefusal(new HostString("x:7999"), ListenerNames.Of(IPAddress.Any, ["corral-supervisor"]), Port, "the control API"));
+    }
 }

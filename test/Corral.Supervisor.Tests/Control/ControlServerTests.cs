@@ -252,7 +252,7 @@ public sealed class ControlServerTests
         private int _finished;
         public int Finished => Volatile.Read(ref _finished);
         public bool Finish(RunOutcome outcome) => Interlocked.Increment(ref _finished) == 1;
-        public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports) => true;
+        public bool ReportEndpoints(string nodeId, IReadOnlyDictionary<string, int> ports, System.Net.IPAddress? from) => true;
         public IssuedCredential? IssueCredential(string nodeId) => null;
         public NodeActionResult RestartNode(string nodeId) => NodeActionResult.UnknownNode;
         public NodeActionResult StopNode(string nodeId) => NodeActionResult.UnknownNode;

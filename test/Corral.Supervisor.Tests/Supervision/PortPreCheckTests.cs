@@ -27,7 +27,7 @@ public sealed class PortPreCheckTests
 
         Assert.Empty(PortPreCheck.Owners(map, 0));
         Assert.Empty(PortPreCheck.Owners(map, null));
-        Assert.Null(PortPreCheck.FirstTaken(map, 0, "127.0.0.1"));
+        Assert.Null(PortPreCheck.FirstTaken(map, 0, "127.0.0.1", "127.0.0.1"));
     }
 
     [Fact]
@@ -39,10 +39,12 @@ public sealed class PortPreCheckTests
         var taken = ((IPEndPoint)squatter.LocalEndPoint!).Port;
         var map = PortMap.Build(Plan(StubApp.Role("a", 1) with { Ports = [new PlannedPort("http", taken)] }), new PortSettings { ControlPort = null });
 
-        var problem = PortPreCheck.FirstTaken(map, null, "127.0.0.1");
+        var problem = PortPreCheck.FirstTaken(map, null, "127.0.0.1", "127.0.0.1");
 
         Assert.Equal($"port {taken} for node a-1 (http) is not free on 127.0.0.1 (AddressAlreadyInUse); stop what uses it, " +
                      "shift every port with --port-offset N, or use --ports dynamic", problem);
+        // An external engine runs the nodes elsewhere: their ports are not this machine's to check.
+        Assert.Null(PortPreCheck.FirstTaken(map, null, "127.0.0.1", nodeAddress: null));
     }
 
     [Fact]
@@ -57,6 +59,6 @@ public sealed class PortPreCheckTests
 
         var map = PortMap.Build(Plan(StubApp.Role("a", 1) with { Ports = [new PlannedPort("http", free)] }), new PortSettings { ControlPort = null });
 
-        Assert.Null(PortPreCheck.FirstTaken(map, null, "127.0.0.1"));
+        Assert.Null(PortPreCheck.FirstTaken(map, null, "127.0.0.1", "127.0.0.1"));
     }
 }

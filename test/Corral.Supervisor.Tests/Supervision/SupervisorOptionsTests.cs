@@ -32,6 +32,20 @@ public sealed class SupervisorOptionsTests
     }
 
     [Fact]
+    public void The_engine_and_listen_options_are_checked_with_what_is_valid()
+    {
+        Assert.Empty((Valid with { Engine = SupervisorEngine.External, ListenAddress = "0.0.0.0", HostNames = ["corral-supervisor"] }).Validate());
+        Assert.Equal("--engine docker is not built yet: use --engine process (local processes) or --engine external (Compose, Kubernetes)",
+            Assert.Single((Valid with { Engine = SupervisorEngine.Docker }).Validate()));
+        Assert.Equal("--listen takes an IP address to listen on (127.0.0.1, 0.0.0.0, ::), not 'corral-supervisor'",
+            Assert.Single((Valid with { ListenAddress = "corral-supervisor" }).Validate()));
+        Assert.Equal("--host-name takes a host name or address (corral-supervisor), not 'a/b'",
+            Assert.Single((Valid with { HostNames = ["a/b"] }).Validate()));
+        Assert.Equal("--signing-key-file goes with --engine external: the other engines issue their nodes' credentials themselves",
+            Assert.Single((Valid with { SigningKey = new("20261205-200000-ab12", "AAAA") }).Validate()));
+    }
+
+    [Fact]
     public void Dynamic_ports_and_an_offset_exclude_each_other()
     {
         Assert.Contains("--port-offset and --ports dynamic exclude each other: dynamic ports have nothing to shift",
