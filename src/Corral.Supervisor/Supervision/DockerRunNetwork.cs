@@ -52,8 +52,18 @@ internal sealed class DockerRunNetwork
     public static async Task<DockerRunNetwork> CreateAsync(string runId, string image, CancellationToken cancellationToken)
     {
         var name = "corral-" + runId;
-        await DockerAsync(cancellationToken, "network", "create", "--driver", "bridge", "--label", $"{RunLabel}={runId}",
-            "--label", $"{SupervisorLabel}={SupervisorIdentity}", name);
+        // Docker gives a fixed address (--ip) only on a network whose subnet was given: let it pick a free subnet
+        // first, then make the run's network on that subnet, named as the user asked it.
+        await CreateNetworkAsync(name, [], cancellationToken);
+        var picked = await DockerAsync(cancellationToken, "network", "inspect", "--format",
+            "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", name);
+        await RemoveNetworkAsync(name);
+        if (picked.Split(' ', StringSplitOptions.RemoveEmptyEntries) is not [var pickedSubnet, var pickedGateway])
+        {
+            throw new SupervisorException($"docker network {name} got no IPv4 subnet and gateway ('{picked}')");
+        }
+
+        await CreateNetworkAsync(name, ["--subnet", pickedSubnet, "--gateway", pickedGateway], cancellationToken);
         var inspected = await DockerAsync(cancellationToken, "network", "inspect", "--format",
             "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", name);
         var parts = inspected.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -66,6 +76,10 @@ internal sealed class DockerRunNetwork
 
         return new DockerRunNetwork(runId, name, image, ToUInt(subnetIp), length, ToUInt(gatewayIp));
     }
+
+    private static Task<string> CreateNetworkAsync(string name, IReadOnlyList<string> subnet, CancellationToken cancellationToken) =>
+        DockerAsync(cancellationToken, ["network", "create", "--driver", "bridge", "--label", $"{RunLabel}={name["corral-".Length..]}",
+            "--label", $"{SupervisorLabel}={SupervisorIdentity}", .. subnet, name]);
 
     /// <summary>The node's fixed address on the network, the same across its restarts.</summary>
     public string AddressOf(string nodeId)

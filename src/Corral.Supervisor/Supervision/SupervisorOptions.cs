@@ -153,6 +153,11 @@ public sealed record SupervisorOptions
             problems.Add($"--host-name takes a host name or address (corral-supervisor), not '{badName}'");
         }
 
+        if (Engine == SupervisorEngine.Docker && (string.IsNullOrWhiteSpace(DockerImage) || DockerImage.Any(char.IsWhiteSpace) || DockerImage.StartsWith('-')))
+        {
+            problems.Add($"--image takes an image name and tag (corral:0.1.0), not '{DockerImage}'");
+        }
+
         if (Engine != SupervisorEngine.External && SigningKey is not null)
         {
             problems.Add("--signing-key-file goes with --engine external: the other engines issue their nodes' credentials themselves");
