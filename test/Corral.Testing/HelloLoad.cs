@@ -4,7 +4,7 @@ using System.Net;
 namespace Corral.Testing;
 
 /// <summary>
-/// Concurrent clients looping <c>GET /api/v1/hello</c> through balancers (127.0.0.1 only), counting every answer.
+/// Concurrent clients looping <c>GET /api/v1/hello</c> through balancers (on loopback, or in containers the test's run created), counting every answer.
 /// Each client stops issuing by itself after its request quota or at the hard deadline, whichever comes first, or when
 /// <see cref="StopAsync"/> is called, so a test can never leave load running; a request still unanswered
 /// <see cref="InFlightGrace"/> after that is a failure, not silently dropped.
@@ -26,8 +26,11 @@ public sealed class HelloLoad : IAsyncDisposable
     private long _ok;
     private long _serverErrors;
 
-    private HelloLoad(IReadOnlyList<int> balancerPorts, int clients, int requestsPerClient, TimeSpan deadline)
+    private readonly string _host;
+
+    private HelloLoad(IReadOnlyList<int> balancerPorts, int clients, int requestsPerClient, TimeSpan deadline, string host)
     {
+        _host = host;
         // No proxy (the environment's must never see test traffic); pooled keep-alive connections, as a real client.
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = clients })
         {
@@ -55,8 +58,10 @@ public sealed class HelloLoad : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<string> Failures => _failures.ToArray();
 
-    public static HelloLoad Start(IReadOnlyList<int> balancerPorts, int clients, int requestsPerClient = int.MaxValue, TimeSpan? deadline = null) =>
-        new(balancerPorts, clients, requestsPerClient, deadline ?? TimeSpan.FromSeconds(90));
+    /// <param name="host">Where the balancers are: loopback, or (nodes as containers) the address of a container the test's run created.</param>
+    public static HelloLoad Start(IReadOnlyList<int> balancerPorts, int clients, int requestsPerClient = int.MaxValue, TimeSpan? deadline = null,
+        string host = "127.0.0.1") =>
+        new(balancerPorts, clients, requestsPerClient, deadline ?? TimeSpan.FromSeconds(90), host);
 
     /// <summary>Waits until every client has used its quota (or the deadline passed).</summary>
     public Task CompletedAsync() => Task.WhenAll(_clients);
@@ -70,7 +75,7 @@ public sealed class HelloLoad : IAsyncDisposable
 
     private async Task ClientAsync(int port, int requests)
     {
-        var url = $"http://127.0.0.1:{port}/api/v1/hello";
+        var url = $"http://{_host}:{port}/api/v1/hello";
         for (var i = 0; i < requests && !_stopIssuing.IsCancellationRequested; i++)
         {
             try

@@ -49,4 +49,8 @@ internal sealed record NodeSupervisionContext(
     MembershipBoard Membership,
     NodeProber Prober,
     NodeCredentials Credentials,
-    Cgroup? RunCgroup = null);
+    Cgroup? RunCgroup = null)
+{
+    /// <summary>With <c>--engine docker</c>: the run's network, where every node runs as a container.</summary>
+    public DockerRunNetwork? Docker { get; init; }
+}

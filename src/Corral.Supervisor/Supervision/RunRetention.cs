@@ -10,6 +10,22 @@ namespace Corral.Supervisor.Supervision;
 /// </summary>
 public static class RunRetention
 {
+    /// <summary>
+    /// What runs of <c>--engine docker</c> whose supervisor died left on Docker (containers, networks, volumes labelled
+    /// with the run), removed; one line per run. Nothing when the docker command line is missing or no daemon answers.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> SweepDeadDockerRunsAsync()
+    {
+        try
+        {
+            return await DockerRunNetwork.PruneDeadRunsAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>How many runs <c>corral up</c> and <c>corral prune</c> keep unless told otherwise.</summary>
     public const int DefaultKeep = 50;
 

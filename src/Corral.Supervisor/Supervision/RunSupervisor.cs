@@ -1,3 +1,4 @@
+using System.Net;
 using System.Globalization;
 using System.Text.Json;
 using Corral.Node.Apps;
@@ -50,6 +51,7 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
 
     /// <summary>The run's cgroup, every node process in one of its own inside it; null where the kernel allows none.</summary>
     private Cgroup? _cgroup;
+    private DockerRunNetwork? _docker;
     private volatile bool _stopping;
 
     public RunSupervisor(SupervisorOptions options, ITopologySource source)
@@ -175,6 +177,25 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         // A rendered run's nodes carry credentials signed with the rendered key, for the rendered run id.
         var issuer = _options.SigningKey is { } key ? CredentialIssuer.FromKey(key) : CredentialIssuer.Create(run.RunId);
         _credentials = new NodeCredentials(issuer, run, app.Module.OutcomeRoles);
+        string? nodeControlHost = null;
+        if (_options.Engine == SupervisorEngine.Docker)
+        {
+            foreach (var line in await DockerRunNetwork.PruneDeadRunsAsync(cancellationToken))
+            {
+                Say(line);
+            }
+
+            _docker = await DockerRunNetwork.CreateAsync(run.RunId, _options.DockerImage, cancellationToken);
+            Say($"docker network {_docker.Name}: nodes reach the control API at {_docker.Gateway}");
+            nodeControlHost = _docker.Gateway;
+            // The nodes reach the control API at the network's gateway: listen there too, and answer to that name.
+            _options = _options with
+            {
+                ListenAddress = IPAddress.IsLoopback(IPAddress.Parse(_options.ListenAddress)) ? "0.0.0.0" : _options.ListenAddress,
+                HostNames = [.. _options.HostNames, _docker.Gateway],
+            };
+        }
+
         _control = await ControlServer.StartAsync(new SupervisorControlPlane(this, _reconciler, _config, _credentials), _credentials.Issuer.Verifier,
             _options.ListenAddress, _options.EffectiveControlPort, cancellationToken,
             new ControlServerOptions { Time = _options.Time, Heartbeat = _options.FeedHeartbeat, MapExtra = MapDashboardCode, HostNames = _options.HostNames });
@@ -190,8 +211,9 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
             _recorder.Note($"no cgroup for this run's nodes ({noCgroup}); each node's session is swept when it ends instead");
         }
 
-        _nodeContext = new NodeSupervisionContext(_options, run, ControlUrl.ToString().TrimEnd('/'), Launcher, _startWindow, Membership, _prober, _credentials,
-            _cgroup);
+        var controlUrl = nodeControlHost is null ? ControlUrl.ToString().TrimEnd('/') : $"http://{nodeControlHost}:{ControlUrl.Port}";
+        _nodeContext = new NodeSupervisionContext(_options, run, controlUrl, Launcher, _startWindow, Membership, _prober, _credentials,
+            _cgroup) { Docker = _docker };
         _reconciler.Load(app.Plan);
         if (_feed is not null)
         {
@@ -423,6 +445,12 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
         if (Interlocked.Exchange(ref _cgroup, null) is { } cgroup && !await cgroup.KillAndRemoveAsync())
         {
             Say($"could not empty the run's cgroup {cgroup.Path}; the next 'corral up' or 'corral prune' tries again");
+        }
+
+        if (Interlocked.Exchange(ref _docker, null) is { } docker)
+        {
+            var removed = await docker.RemoveAsync();
+            Say($"removed from Docker: {(removed.Count == 0 ? "nothing" : string.Join(", ", removed))}");
         }
     }
 

@@ -48,7 +48,7 @@ internal sealed class SupervisedNode
         NodeId = planned.NodeId;
         _output = output;
         _life = new NodeLifecycle(NodeId, _options.Seed, _options.Time);
-        _ports = new NodePortLedger(Ordinal, _options.PortSettings, _options.InitialNodeAddress(NodeId));
+        _ports = new NodePortLedger(Ordinal, _options.PortSettings, context.Docker?.AddressOf(NodeId) ?? _options.InitialNodeAddress(NodeId));
         _ports.Assign(planned.Role);
         Loop = Task.CompletedTask;
     }
@@ -422,6 +422,12 @@ internal sealed class SupervisedNode
         try
         {
             launch = LaunchOf(role);
+            if (_context.Docker is { } docker)
+            {
+                // A container of an earlier instance whose docker run was killed may still hold the name.
+                await docker.RemoveContainerAsync(NodeId);
+            }
+
             process = await NodeProcess.StartAsync(launch, _output, _context.RunCgroup, $"{NodeId}-{Instance}");
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException or IOException)
@@ -457,6 +463,12 @@ internal sealed class SupervisedNode
         {
             slot.Release();
             exitCode = await process.WaitAsync();
+            if (_context.Docker is { } docker)
+            {
+                // Killing docker run (a failed liveness probe) does not stop its container.
+                await docker.RemoveContainerAsync(NodeId);
+            }
+
             NodeCredentials.Discard(launch.CredentialFile);
         }
 
@@ -550,6 +562,21 @@ internal sealed class SupervisedNode
     /// <summary>What to start: <c>corral node &lt;role&gt;</c> with the run in its environment, or the role's program with its templates filled in.</summary>
     private Launch LaunchOf(RolePlan role)
     {
+        var launch = LocalLaunchOf(role, _context.Docker?.AddressOf(NodeId) ?? _options.BindAddress);
+        if (_context.Docker is not { } docker)
+        {
+            return launch;
+        }
+
+        // In a container: the program's own arguments, or corral node ROLE ARGS with the image's corral.
+        return role.Program is { } program
+            ? docker.Wrap(launch, NodeId, Path.GetFullPath(_options.DataDirectory), launch.Arguments, Path.GetFileName(program.Executable))
+            : docker.Wrap(launch, NodeId, Path.GetFullPath(_options.DataDirectory), ["node", role.Role, .. role.Args], null);
+    }
+
+    /// <summary>The launch as a local process binding <paramref name="bind"/>.</summary>
+    private Launch LocalLaunchOf(RolePlan role, string bind)
+    {
         if (role.Program is { } program)
         {
             var data = program.DataFolderOf(_options.DataDirectory, _context.Run.Path, NodeId);
@@ -560,15 +587,15 @@ internal sealed class SupervisedNode
             {
                 // The node's previous process has exited: a socket file still there is its leftover (a SIGKILL
                 // skips the clean-up), and a program such as etcd will not bind over it.
-                File.Delete(ProgramTemplate.Expand(template, programPorts, data, NodeId, _options.BindAddress));
+                File.Delete(ProgramTemplate.Expand(template, programPorts, data, NodeId, bind));
             }
 
             if (role.EffectiveProbe.SocketPath is { } socket)
             {
-                Volatile.Write(ref _socketPath, ProgramTemplate.Expand(socket, programPorts, data, NodeId, _options.BindAddress));
+                Volatile.Write(ref _socketPath, ProgramTemplate.Expand(socket, programPorts, data, NodeId, bind));
             }
 
-            return Launch.Program(program, programPorts, data, NodeId, _options.BindAddress);
+            return Launch.Program(program, programPorts, data, NodeId, bind);
         }
 
         Dictionary<string, int> ports;
@@ -580,7 +607,7 @@ internal sealed class SupervisedNode
         var credentials = _context.Credentials;
         return Launch.CorralNode(_context.Launcher, role, new NodeEnvironmentValues(NodeId,
             credentials.WriteFile(NodeId, Instance, role.Role), credentials.Issuer.PublicKey, _context.ControlUrl, _context.Run.RunId, _context.Run.Path, Path.GetFullPath(_options.DataDirectory),
-            _options.Seed, ports, _options.BindAddress));
+            _options.Seed, ports, bind));
     }
 
     /// <summary>

@@ -64,6 +64,9 @@ public sealed record SupervisorOptions
     /// <summary><c>--engine</c>: who starts and restarts the nodes.</summary>
     public SupervisorEngine Engine { get; init; } = SupervisorEngine.Process;
 
+    /// <summary>With <c>--engine docker</c>: Corral's image for every Corral node (<c>corral image</c>); program roles run from <c>corral-PROGRAM</c> with its tag.</summary>
+    public string DockerImage { get; init; } = "corral:latest";
+
     /// <summary>
     /// <c>--listen ADDRESS</c>: where the control API and the dashboard listen. Loopback by default; an engine whose nodes
     /// run elsewhere (containers) needs an address they reach, such as <c>0.0.0.0</c>.
@@ -150,9 +153,9 @@ public sealed record SupervisorOptions
             problems.Add($"--host-name takes a host name or address (corral-supervisor), not '{badName}'");
         }
 
-        if (Engine == SupervisorEngine.Docker)
+        if (Engine == SupervisorEngine.Docker && (string.IsNullOrWhiteSpace(DockerImage) || DockerImage.Any(char.IsWhiteSpace) || DockerImage.StartsWith('-')))
         {
-            problems.Add("--engine docker is not built yet: use --engine process (local processes) or --engine external (Compose, Kubernetes)");
+            problems.Add($"--image takes an image name and tag (corral:0.1.0), not '{DockerImage}'");
         }
 
         if (Engine != SupervisorEngine.External && SigningKey is not null)

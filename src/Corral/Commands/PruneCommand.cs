@@ -30,7 +30,7 @@ internal static class PruneCommand
                 return ExitCodes.BadInput;
             }
 
-            foreach (var line in await RunRetention.SweepDeadRunsAsync())
+            foreach (var line in (await RunRetention.SweepDeadRunsAsync()).Concat(await RunRetention.SweepDeadDockerRunsAsync()))
             {
                 output.WriteLine(line);
             }

@@ -49,9 +49,15 @@ internal static class UpCommand
             Description = "With --engine external: the run's signing key as 'corral render' wrote it; the rendered nodes' credentials are accepted.",
             HelpName = "PATH",
         };
+        var image = new Option<string>("--image")
+        {
+            Description = "With --engine docker: Corral's image (built by 'corral image'); program roles run from corral-PROGRAM with the same tag ('corral image --program').",
+            HelpName = "TAG",
+            DefaultValueFactory = _ => $"corral:{ImageCommand.Version}",
+        };
         var command = new Command("up", "Start an app's nodes from a topology file, stream their logs, supervise them, and stop them on Ctrl+C.")
         {
-            data, resume, portOffset, ports, dashboard, noDashboard, grace, keepRuns, engine, listen, hostNames, signingKey,
+            data, resume, portOffset, ports, dashboard, noDashboard, grace, keepRuns, engine, listen, hostNames, signingKey, image,
         };
         topology.AddTo(command);
         // Only what concerns the command line itself is checked here; the port offset, the dashboard's port and the
@@ -115,6 +121,7 @@ internal static class UpCommand
                 },
                 ListenAddress = result.GetValue(listen)!,
                 HostNames = result.GetValue(hostNames) ?? [],
+                DockerImage = result.GetValue(image)!,
                 SigningKey = key,
                 KeepRuns = keep,
                 DataDirectory = Path.GetFullPath(result.GetValue(data)!),

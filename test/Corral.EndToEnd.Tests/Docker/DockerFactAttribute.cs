@@ -10,6 +10,9 @@ internal sealed class DockerFactAttribute : FactAttribute
 {
     private static readonly Lazy<string?> Missing = new(Probe);
 
+    /// <summary>Whether no Docker daemon answers (the tests are skipped).</summary>
+    public static bool Unavailable => Missing.Value is not null;
+
     public DockerFactAttribute()
     {
         if (Missing.Value is { } reason)

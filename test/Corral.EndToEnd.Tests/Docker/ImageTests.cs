@@ -36,7 +36,7 @@ public sealed class ImageTests : IDisposable
     }
 
     /// <summary>The image packages the native binary; a JIT build has no single file to package.</summary>
-    private static string NativeBinary() =>
+    internal static string NativeBinary() =>
         File.Exists(Path.Combine(Path.GetDirectoryName(CorralBinary.Path)!, "corral.dll"))
             ? Path.Combine(CorralBinary.RepositoryRoot, ".corral", "bin", "corral")
             : CorralBinary.Path;

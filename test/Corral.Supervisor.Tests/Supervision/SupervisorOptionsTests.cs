@@ -35,8 +35,9 @@ public sealed class SupervisorOptionsTests
     public void The_engine_and_listen_options_are_checked_with_what_is_valid()
     {
         Assert.Empty((Valid with { Engine = SupervisorEngine.External, ListenAddress = "0.0.0.0", HostNames = ["corral-supervisor"] }).Validate());
-        Assert.Equal("--engine docker is not built yet: use --engine process (local processes) or --engine external (Compose, Kubernetes)",
-            Assert.Single((Valid with { Engine = SupervisorEngine.Docker }).Validate()));
+        Assert.Empty((Valid with { Engine = SupervisorEngine.Docker, DockerImage = "corral:1.2.3" }).Validate());
+        Assert.Equal("--image takes an image name and tag (corral:0.1.0), not 'corral 1'",
+            Assert.Single((Valid with { Engine = SupervisorEngine.Docker, DockerImage = "corral 1" }).Validate()));
         Assert.Equal("--listen takes an IP address to listen on (127.0.0.1, 0.0.0.0, ::), not 'corral-supervisor'",
             Assert.Single((Valid with { ListenAddress = "corral-supervisor" }).Validate()));
         Assert.Equal("--host-name takes a host name or address (corral-supervisor), not 'a/b'",

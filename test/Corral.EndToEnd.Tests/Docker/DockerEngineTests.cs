@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Corral.EndToEnd.Tests.Docker;
+
+/// <summary>Builds Corral's image once for <see cref="DockerEngineTests"/> and removes it afterwards.</summary>
+public sealed class CorralImageFixture : IAsyncLifetime
+{
+    public string Tag { get; } = $"corral-engine-test-{Guid.NewGuid():N}:1";
+
+    public async Task InitializeAsync()
+    {
+        if (DockerFactAttribute.Unavailable)
+        {
+            return;
+        }
+
+        using var folder = new TempFolder();
+        var (code, output) = await CorralProcess.RunAsync(folder.Path, TimeSpan.FromMinutes(2), "image", "--binary", ImageTests.NativeBinary(), "--tag", Tag);
+        Assert.True(code == 0, output);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (!DockerFactAttribute.Unavailable)
+        {
+            await DockerEngineTests.DockerAsync("image", "rm", "--force", Tag);
+        }
+    }
+}
+
+/// <summary>
+/// <c>corral up --engine docker</c>: every node a container on the run's own network, supervised as a process is
+/// (restarted after a <c>docker kill</c>), and nothing of the run left on Docker when it ends. Test traffic goes to
+/// loopback and to the containers the run created only.
+/// </summary>
+[Collection(EndToEnd.Collection)]
+public sealed partial class DockerEngineTests(CorralImageFixture image) : IClassFixture<CorralImageFixture>, IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
+    private readonly TempFolder _folder = new();
+
+    [DockerFact]
+    public async Task The_shootout_plays_to_one_winner_in_containers_its_history_checks_and_nothing_is_left()
+    {
+        await using var corral = Up(CorralBinary.Example("shootout.yaml"), "--set", "tick=50ms");
+
+        Assert.True(await corral.WaitForExitAsync(Bound) == 0, corral.Output);
+
+        Assert.Single(corral.Lines, l => WinnerLine().IsMatch(l));
+        Assert.Contains(corral.Lines, l => l.StartsWith("corral") && l.Contains("docker network corral-"));
+        var (code, output) = await CorralProcess.RunAsync(_folder.Path, TimeSpan.FromMinutes(1), "check", corral.RunFolder);
+        Assert.True(code == 0, output);
+        Assert.Contains("passed", output);
+        await AssertNothingLeftAsync(Path.GetFileName(corral.RunFolder));
+    }
+
+    [DockerFact]
+    public async Task The_balancer_serves_with_no_client_error_while_a_worker_container_is_killed_and_restarted()
+    {
+        await using var corral = Up(_folder.Write("balancer.yaml", """
+            app: balancer
+            seed: 7
+            workers: 3
+            balancers: 1
+            avg-delay: 1ms
+            failure: 0
+            health-check:
+              interval: 200ms
+              timeout: 500ms
+            retries:
+              attempts: 2
+              budget-percent: 100
+              min-retry-concurrency: 64
+            """));
+        await corral.WaitForLineAsync(l => l.StartsWith("corral") && l.EndsWith("| lb-1 ready"), Bound, "lb-1 to be ready");
+        await corral.WaitForLineAsync(l => l.StartsWith("corral") && l.EndsWith("| worker-2 ready"), Bound, "worker-2 to be ready");
+        var port = await corral.WaitForPortAsync("lb-1", "http", Bound);
+        var runId = Path.GetFileName(corral.RunFolder);
+        var lb = await DockerAsync("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", $"corral-{runId}-lb-1");
+        var started = corral.Lines.Count(l => l.StartsWith("corral") && l.Contains("| worker-2 started"));
+
+        await using (var load = HelloLoad.Start([port], clients: 4, host: lb))
+        {
+            await Eventually.TrueAsync(() => load.Ok >= 200, Bound, "steady load through lb-1's container");
+            await DockerAsync("kill", $"corral-{runId}-worker-2");
+            await Eventually.TrueAsync(() => corral.Lines.Count(l => l.StartsWith("corral") && l.Contains("| worker-2 started")) > started, Bound,
+                "worker-2 to be started again");
+            await corral.WaitForLineAsync(l => l.StartsWith("corral") && l.EndsWith("| worker-2 ready"), Bound, "worker-2 ready again", skip: 1);
+            var okAfterRestart = load.Ok;
+            await Eventually.TrueAsync(() => load.Ok >= okAfterRestart + 200, Bound, "load still served after the restart");
+            await load.StopAsync();
+            Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} client errors: {string.Join(" | ", load.Failures.Take(5))}");
+        }
+
+        corral.Signal(Posix.SigInt);
+        Assert.Equal(130, await corral.WaitForExitAsync(Bound));
+        await AssertNothingLeftAsync(runId);
+    }
+
+    private CorralProcess Up(string topology, params string[] extra) =>
+        CorralProcess.Start(_folder.Path, ["up", topology, "--engine", "docker", "--image", image.Tag, "--ports", "dynamic", "--no-dashboard",
+            "--data", Path.Combine(_folder.Path, "data"), .. extra]);
+
+    /// <summary>No container, network or volume of the run is left on Docker.</summary>
+    private static async Task AssertNothingLeftAsync(string runId)
+    {
+        var filter = $"label=corral.run={runId}";
+        Assert.Equal("", await DockerAsync("ps", "--all", "--quiet", "--filter", filter));
+        Assert.Equal("", await DockerAsync("network", "ls", "--quiet", "--filter", filter));
+        Assert.Equal("", await DockerAsync("volume", "ls", "--quiet", "--filter", filter));
+    }
+
+    internal static async Task<string> DockerAsync(params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo("docker", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var output = process.StandardOutput.ReadToEndAsync(cancel.Token);
+        var errors = process.StandardError.ReadToEndAsync(cancel.Token);
+        await process.WaitForExitAsync(cancel.Token);
+        Assert.True(process.ExitCode == 0, $"docker {string.Join(' ', arguments)} failed: {await errors}");
+        return (await output).Trim();
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    [GeneratedRegex(@"^round (?<round>\d+): \S+ wins$")]
+    private static partial Regex WinnerLine();
+}
