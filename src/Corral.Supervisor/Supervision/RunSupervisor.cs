@@ -122,7 +122,8 @@ public sealed class RunSupervisor : IAsyncDisposable, ISupervisedNodeHost
             throw new SupervisorException("invalid supervisor options: " + string.Join("; ", invalid));
         }
 
-        if (ProcessSpawner.MissingTool() is { } tool)
+        // The external engine starts no process: its supervisor runs in an image with no util-linux.
+        if (_options.Engine != SupervisorEngine.External && ProcessSpawner.MissingTool() is { } tool)
         {
             throw new SupervisorException($"'{tool}' is not installed: Corral needs util-linux's setsid and setpriv to keep child processes from leaking");
         }
