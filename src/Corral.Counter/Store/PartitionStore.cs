@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Corral.Counter.Items;
 using Corral.Node.Storage;
 using Microsoft.Data.Sqlite;
@@ -18,7 +19,7 @@ public sealed class StaleEpochException(int partition, long ours, long current)
 /// views of the membership. A commit inserts items with <c>ON CONFLICT DO NOTHING</c> and adds only the new ones to
 /// their tenant's count in the same transaction, so counts are exact and a resent batch changes nothing.
 /// Not thread-safe: one group-commit writer uses it (<see cref="PartitionWriter"/>) through <see cref="CheckEpoch"/>,
-/// <see cref="Insert"/> and <see cref="FlushCounts"/> inside the writer's transaction; reads use their own connection.
+/// <see cref="Insert"/>, <see cref="FlushCounts"/> and <see cref="PublishCounts"/>; only <see cref="Count"/> may be called from any thread.
 /// </summary>
 public sealed class PartitionStore : IDisposable
 {
@@ -32,11 +33,17 @@ public sealed class PartitionStore : IDisposable
     private readonly SqliteParameter _countDelta;
     private readonly Dictionary<string, long> _added = new(StringComparer.Ordinal);
 
-    private PartitionStore(SqliteConnection connection, int partition, long epoch)
+    // The committed counts, read by request threads without touching the file (so a read never waits behind a commit):
+    // loaded from the file at open, and raised only after each commit, before any of its writes is acknowledged. So
+    // it is never ahead of the file and never behind an acknowledgement.
+    private readonly ConcurrentDictionary<string, long> _counts;
+
+    private PartitionStore(SqliteConnection connection, int partition, long epoch, ConcurrentDictionary<string, long> counts)
     {
         _connection = connection;
         Partition = partition;
         Epoch = epoch;
+        _counts = counts;
         _readEpoch = Command("SELECT epoch FROM fence WHERE id = 1");
         _insert = Command("INSERT INTO items (tenant, id) VALUES ($tenant, $id) ON CONFLICT DO NOTHING");
         _insertTenant = _insert.Parameters.Add("$tenant", SqliteType.Text);
@@ -96,7 +103,7 @@ public sealed class PartitionStore : IDisposable
                 transaction.Commit();
             }
 
-            return new PartitionStore(connection, partition, epoch);
+            return new PartitionStore(connection, partition, epoch, LoadCounts(connection));
         }
         catch
         {
@@ -104,6 +111,20 @@ public sealed class PartitionStore : IDisposable
             throw;
         }
     }
+
+    /// <summary>Every tenant's committed count, read once when the owner opens the partition (after it took its epoch, so no other owner writes since).</summary>
+    private static ConcurrentDictionary<string, long> LoadCounts(SqliteConnection connection)
+    {
+        var counts = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT tenant, n FROM counts";
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+
+    /// <summary>The tenant's committed count, from memory: 0 for a tenant this partition never stored.</summary>
+    public long Count(string tenant) => _counts.GetValueOrDefault(tenant);
 
     /// <summary>
     /// Writes <paramref name="items"/> in one transaction if this owner still holds the partition; throws
@@ -118,6 +139,7 @@ public sealed class PartitionStore : IDisposable
             var total = Insert(items);
             FlushCounts();
             Execute("COMMIT");
+            PublishCounts();
             return total;
         }
         catch
@@ -162,7 +184,13 @@ public sealed class PartitionStore : IDisposable
             _countDelta.Value = delta;
             _addCount.ExecuteNonQuery();
         }
+    }
 
+    /// <summary>After the commit and before any of its writes is answered: the flushed counts become what reads see.</summary>
+    internal void PublishCounts()
+    {
+        // One writer: nobody else changes a tenant's count between this read and write.
+        foreach (var (tenant, delta) in _added) _counts[tenant] = _counts.GetValueOrDefault(tenant) + delta;
         _added.Clear();
     }
 

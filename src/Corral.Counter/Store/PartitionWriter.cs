@@ -19,7 +19,10 @@ public sealed class PartitionWriter : IAsyncDisposable
     private readonly Durability _durability;
     private readonly GroupCommitWriter _writer;
 
-    public PartitionWriter(PartitionStore store, Durability durability, TimeSpan persistInterval, TimeProvider time)
+    /// <param name="commitThreads">The worker's shared commit threads; null gives this partition a thread of its own.</param>
+    /// <param name="beforeCommit">Runs inside each transaction just before its commit (tests hold a commit open with it).</param>
+    public PartitionWriter(PartitionStore store, Durability durability, TimeSpan persistInterval, TimeProvider time,
+        TaskScheduler? commitThreads = null, Action? beforeCommit = null)
     {
         _store = store;
         _durability = durability;
@@ -28,8 +31,14 @@ public sealed class PartitionWriter : IAsyncDisposable
             MaxBatchWeight = MaxGroupItems,
             CommitEvery = durability == Durability.Periodic ? persistInterval : null,
             Time = time,
+            Scheduler = commitThreads,
             OnBegin = _ => store.CheckEpoch(),
-            OnCommitting = _ => store.FlushCounts(),
+            OnCommitting = _ =>
+            {
+                store.FlushCounts();
+                beforeCommit?.Invoke();
+            },
+            OnCommitted = _ => store.PublishCounts(),
             OnFailed = e =>
             {
                 store.ForgetCounts();
@@ -40,6 +49,9 @@ public sealed class PartitionWriter : IAsyncDisposable
 
     public int Partition => _store.Partition;
     public long Epoch => _store.Epoch;
+
+    /// <summary>The tenant's committed count, from memory (never waits for a commit in progress).</summary>
+    public long Count(string tenant) => _store.Count(tenant);
 
     /// <summary>Set once a commit found a newer owner (or failed): this writer takes nothing more.</summary>
     public bool IsClosed => _writer.IsClosed;

@@ -29,7 +29,15 @@ public sealed partial class PartitionSet : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly PartitionWriter?[] _writers;
     private readonly SemaphoreSlim[] _gates;
+    private readonly CountReader _files;
+    private readonly CommitThreads _commitThreads;
     private volatile bool _disposed;
+
+    /// <summary>
+    /// Commit threads per worker. Two, whatever the partition count: with a thread per open partition (8 per worker at
+    /// the default 32 partitions and 4 workers) the runnable commit threads outnumbered the cores and delayed reads.
+    /// </summary>
+    internal const int CommitThreadCount = 2;
 
     public PartitionSet(StoreLayout layout, string owner, CounterConfig config, TimeProvider time, ILogger logger)
     {
@@ -42,6 +50,19 @@ public sealed partial class PartitionSet : IAsyncDisposable
         _writers = new PartitionWriter?[layout.Partitions];
         _gates = Enumerable.Range(0, layout.Partitions).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
         Partitioner = new Partitioner(layout.Partitions);
+        _files = new CountReader(layout);
+        _commitThreads = new CommitThreads(CommitThreadCount, $"{owner} commits");
+    }
+
+    /// <summary>
+    /// The tenant's count. A partition this worker holds open answers from its writer's memory, raised after each commit
+    /// (so a read never waits behind one); any other partition is read from its file (its owner's commits, or a
+    /// partition this worker has not opened since it started).
+    /// </summary>
+    public long Count(string tenant)
+    {
+        var partition = Partitioner.Of(tenant);
+        return _writers[partition] is { IsClosed: false } writer ? writer.Count(tenant) : _files.Count(partition, tenant);
     }
 
     public Partitioner Partitioner { get; }
@@ -111,7 +132,7 @@ public sealed partial class PartitionSet : IAsyncDisposable
 
             // Opening waits on the file's write lock (a previous owner's last commit), so it runs off the request thread.
             var store = await Task.Run(() => PartitionStore.Open(_layout, partition, _owner, _durability));
-            var writer = new PartitionWriter(store, _durability, _persistInterval, _time);
+            var writer = new PartitionWriter(store, _durability, _persistInterval, _time, _commitThreads);
             _writers[partition] = writer;
             LogOpened(_logger, partition, store.Epoch);
             return writer;
@@ -146,6 +167,9 @@ public sealed partial class PartitionSet : IAsyncDisposable
         {
             await ReleaseAsync(partition, "the worker is draining");
         }
+
+        _commitThreads.Dispose();
+        _files.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "partition {Partition} opened at epoch {Epoch}")]

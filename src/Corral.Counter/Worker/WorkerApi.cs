@@ -18,7 +18,7 @@ namespace Corral.Counter.Worker;
 /// A counter worker's routes, the original's four (<c>GET /</c>, <c>POST /items</c>, <c>GET /items/{tenant}/count</c>,
 /// <c>/kill</c>) over the partitions it owns. A write is answered only once the items are durable.
 /// </summary>
-internal sealed partial class WorkerApi(NodeContext context, CounterConfig config, PartitionSet partitions, CountReader reads,
+internal sealed partial class WorkerApi(NodeContext context, CounterConfig config, PartitionSet partitions,
     IHostApplicationLifetime lifetime, ILogger<WorkerApi> logger)
 {
     public void Map(IEndpointRouteBuilder routes)
@@ -30,7 +30,7 @@ internal sealed partial class WorkerApi(NodeContext context, CounterConfig confi
         routes.MapGet("/items/{tenant}/count", Results<Ok<CountReply>, ProblemHttpResult> (string tenant) =>
             ItemRules.Problem(tenant) is { } problem
                 ? JsonBody.Problem(StatusCodes.Status400BadRequest, "Invalid tenant", $"tenant {ItemRules.Show(tenant)} {problem}")
-                : TypedResults.Ok(new CountReply(reads.Count(partitions.Partitioner.Of(tenant), tenant))));
+                : TypedResults.Ok(new CountReply(partitions.Count(tenant))));
         routes.MapMethods("/kill", ["GET", "POST"], KillAsync).RequireCaller(context.Credentials, Credential.OperatorRole, CounterPlan.CoordinatorRole);
     }
 

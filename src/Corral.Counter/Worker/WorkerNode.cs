@@ -59,7 +59,6 @@ public sealed partial class WorkerNode : IAsyncDisposable
         builder.Services.AddSingleton(new StoreLayout(config.StoreFolder(context.DataDirectory), config.Partitions));
         builder.Services.AddSingleton(sp => new PartitionSet(sp.GetRequiredService<StoreLayout>(), context.NodeId, config, context.Time,
             sp.GetRequiredService<ILogger<PartitionSet>>()));
-        builder.Services.AddSingleton<CountReader>();
         builder.Services.AddSingleton<WorkerApi>();
         builder.Services.AddHostedService<PartitionHandover>();
         var app = builder.Build();

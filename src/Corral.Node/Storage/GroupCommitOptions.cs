@@ -17,6 +17,12 @@ public sealed record GroupCommitOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Null: the commit loop has a thread of its own. Set: the loop runs its commits on this scheduler (a few
+    /// <see cref="CommitThreads"/> shared by many writers), so many stores do not mean as many busy threads.
+    /// </summary>
+    public TaskScheduler? Scheduler { get; init; }
+
     /// <summary>Runs first inside each batch's transaction: a check that refuses the whole batch (a fencing token) throws here.</summary>
     public Action<SqliteConnection>? OnBegin { get; init; }
 

@@ -37,7 +37,9 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         // busy stores never starve the thread pool that serves their requests.
         _loop = _options.CommitEvery is { } interval
             ? Task.Run(() => PeriodicLoopAsync(interval))
-            : Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            : _options.Scheduler is { } scheduler
+                ? Task.Factory.StartNew(SharedLoopAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap()
+                : Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Transactions begun so far (committed or not): a batch waiting for the write lock has begun.</summary>
@@ -84,6 +86,24 @@ public sealed class GroupCommitWriter : IAsyncDisposable
         try
         {
             while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                TakeBatch();
+                CommitBatch();
+            }
+        }
+        finally
+        {
+            Finish();
+        }
+    }
+
+    /// <summary>The loop on a shared scheduler: it holds a thread only while it commits, and waits for writes without one.</summary>
+    private async Task SharedLoopAsync()
+    {
+        try
+        {
+            // Resumes on the scheduler it started on (no ConfigureAwait(false)): the commits must stay on its threads.
+            while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(true))
             {
                 TakeBatch();
                 CommitBatch();
