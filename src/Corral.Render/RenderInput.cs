@@ -22,6 +22,12 @@ public sealed record RenderInput
 
     public required RenderedCredentials Credentials { get; init; }
 
+    /// <summary>
+    /// The <c>--set key=value</c> overrides the plan was made with. The topology file ships as written, so the
+    /// supervisor is given them too: its plan must be the one the nodes were rendered from.
+    /// </summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
     /// <summary>The Kubernetes resource the topology file is (<c>apiVersion</c>, <c>kind</c>), like 001's <c>Shootout</c>; null for other files.</summary>
     public CustomResourceKind? CustomResource { get; init; }
 
@@ -32,10 +38,15 @@ public sealed record RenderInput
     /// <summary>A finite app (one whose roles report an outcome) ends; its Corral nodes are jobs, not services.</summary>
     public bool Finite => App.Module.OutcomeRoles.Count > 0;
 
-    public string CorralImage => $"corral:{Version}";
+    /// <summary>Corral's image as the files name it: <c>corral:&lt;version&gt;</c> unless the user names another (a registry's copy).</summary>
+    [System.Diagnostics.CodeAnalysis.AllowNull]
+    public string CorralImage { get => field ?? $"corral:{Version}"; init; }
 
     /// <summary>A program role's image, as <c>corral image</c> builds it from the host's executable (<c>corral-etcd:0.1.0</c>).</summary>
-    public string ProgramImage(ProgramSpec program) => $"corral-{Path.GetFileName(program.Executable)}:{Version}";
+    public string ProgramImage(ProgramSpec program) => Node.Planning.ProgramImage.For(CorralImage, program.Executable);
+
+    /// <summary>The host port Compose publishes the dashboard on (loopback only); 0 lets Docker pick a free one.</summary>
+    public int DashboardHostPort { get; init; } = DashboardPort;
 
     public const string ConfigFolder = "/etc/corral";
     public const string CredentialFolder = "/run/corral/credentials";
@@ -69,7 +80,8 @@ public sealed record RenderInput
     /// and dashboard listen where the nodes (and a published port) reach them, answering to its service name.
     /// </summary>
     public IReadOnlyList<string> SupervisorArguments() =>
-        ["up", $"{ConfigFolder}/{TopologyFileName}", "--engine", "external", "--data", DataFolder, "--listen", "0.0.0.0", "--host-name", SupervisorName];
+        ["up", $"{ConfigFolder}/{TopologyFileName}", "--engine", "external", "--data", DataFolder, "--listen", "0.0.0.0", "--host-name", SupervisorName,
+            .. Overrides.SelectMany(o => new[] { "--set", o })];
 }
 
 /// <summary>A custom resource's type: <c>example.com/v1alpha1</c>, <c>Shootout</c>.</summary>

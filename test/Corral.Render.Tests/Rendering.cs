@@ -26,10 +26,10 @@ internal static class Rendering
         return data;
     }
 
-    public static RenderInput Input(string relative)
+    public static RenderInput Input(string relative, params string[] overrides)
     {
         var path = Path.Combine(Repo.Root, "examples", relative);
-        var document = TopologyLoader.Load(path, []);
+        var document = TopologyLoader.Load(path, overrides);
         var (app, _) = Catalog.Load(document);
         return new RenderInput
         {
@@ -39,6 +39,7 @@ internal static class Rendering
             Version = "0.1.0",
             Credentials = RenderedCredentials.Placeholders(app.Plan),
             CustomResource = CustomResourceKind.Of(document),
+            Overrides = overrides,
         };
     }
 

@@ -72,7 +72,9 @@ public static class ComposeRenderer
         { "image", input.CorralImage },
         { "command", Sequence(input.SupervisorArguments().Concat(["--signing-key-file", $"{SecretsFolder}/{RenderedCredentials.SupervisorKeyFile}"])) },
         { "hostname", RenderInput.SupervisorName },
-        { "ports", Sequence([Quoted($"127.0.0.1:{RenderInput.DashboardPort}:{RenderInput.DashboardPort}")]) },
+        { "ports", Sequence([Quoted(input.DashboardHostPort == 0
+            ? $"127.0.0.1::{RenderInput.DashboardPort}"
+            : $"127.0.0.1:{input.DashboardHostPort}:{RenderInput.DashboardPort}")]) },
         { "volumes", Sequence([$"./{input.TopologyFileName}:{RenderInput.ConfigFolder}/{input.TopologyFileName}:ro", $"supervisor-data:{RenderInput.DataFolder}"]) },
         { "secrets", Sequence([RenderedCredentials.SupervisorKeyFile]) },
         { "networks", Sequence([NetworkName]) },

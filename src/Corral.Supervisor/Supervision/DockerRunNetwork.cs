@@ -141,12 +141,7 @@ internal sealed class DockerRunNetwork
     }
 
     /// <summary>The image a program role runs from: <c>corral image --program NAME</c> with Corral's image's tag.</summary>
-    public string ProgramImage(string program)
-    {
-        var colon = Image.LastIndexOf(':');
-        var tag = colon > 0 && Image.IndexOf('/', colon) < 0 ? Image[(colon + 1)..] : "latest";
-        return $"corral-{program}:{tag}";
-    }
+    public string ProgramImage(string program) => Corral.Node.Planning.ProgramImage.For(Image, program);
 
     /// <summary>Removes the node's container if it is still there (its <c>docker run</c> was killed, or a leftover of an earlier instance).</summary>
     public Task RemoveContainerAsync(string nodeId) => DockerCli.RunAsync(["rm", "--force", ContainerName(nodeId)], null, CancellationToken.None);

@@ -29,15 +29,47 @@ internal static class RenderCommand
             DefaultValueFactory = _ => compose ? "corral-compose" : "-",
             HelpName = compose ? "DIR" : "DIR|-",
         };
-        var command = new Command(name, description) { output };
+        var image = new Option<string?>("--image")
+        {
+            Description = "Corral's image as the files name it (default corral:VERSION, as 'corral image' tags it); program roles use corral-PROGRAM with its tag.",
+            HelpName = "TAG",
+        };
+        var command = new Command(name, description) { output, image };
+        var dashboardPort = new Option<int>("--dashboard-port")
+        {
+            Description = $"The loopback port the supervisor's dashboard is published on (0 lets Docker pick one; default {RenderInput.DashboardPort}).",
+            HelpName = "PORT",
+            DefaultValueFactory = _ => RenderInput.DashboardPort,
+        };
+        if (compose)
+        {
+            command.Options.Add(dashboardPort);
+            command.Validators.Add(result =>
+            {
+                var port = result.GetValue(dashboardPort);
+                if (port is < 0 or > SupervisorOptions.HighestListenerPort)
+                {
+                    result.AddError($"--dashboard-port must be a port from 1 to {SupervisorOptions.HighestListenerPort}, or 0 for one Docker picks; not {port}");
+                }
+            });
+        }
+
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(image) is { } tag && (tag.Length == 0 || tag.Any(char.IsWhiteSpace)))
+            {
+                result.AddError($"--image must be an image reference such as corral:0.1.0 or registry.example/corral:0.1.0, not '{tag}'");
+            }
+        });
         topology.AddTo(command);
         command.SetAction(result =>
         {
             var errors = result.InvocationConfiguration.Error;
             var path = result.GetValue(topology.File)!;
+            var overrides = topology.Overrides(result);
             var target = result.GetValue(output)!;
             // Warnings go to stderr so that `render k8s x > file` leaves only manifests in the file.
-            if (TopologyOptions.TryLoad(catalog, path, topology.Overrides(result), errors, errors, offThisMachine: true) is not { } loaded)
+            if (TopologyOptions.TryLoad(catalog, path, overrides, errors, errors, offThisMachine: true) is not { } loaded)
             {
                 return ExitCodes.BadInput;
             }
@@ -50,6 +82,9 @@ internal static class RenderCommand
                 Version = typeof(RenderCommand).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0",
                 Credentials = RenderedCredentials.Issue(loaded.App.Plan, RunFolder.NewRunId(DateTimeOffset.UtcNow), loaded.App.Module.OutcomeRoles),
                 CustomResource = CustomResourceKind.Of(loaded.Document),
+                CorralImage = result.GetValue(image),
+                Overrides = overrides,
+                DashboardHostPort = compose ? result.GetValue(dashboardPort) : RenderInput.DashboardPort,
             };
             var files = compose
                 ? ComposeRenderer.Files(input)
