@@ -20,6 +20,10 @@ need chromium chromium
 need node nodejs
 need npm npm
 need etcd etcd-server
+# The tools `corral render`'s files are checked with: kubectl decodes the Kubernetes manifests offline (no server),
+# docker-compose reads every compose file and plays the rendered shootout.
+need kubectl kubectl || echo "test.sh: the kubectl checks of rendered manifests will be SKIPPED"
+need docker-compose docker-compose || echo "test.sh: the docker-compose checks of rendered files will be SKIPPED"
 
 # Docker, for the tests of `corral image` and `--engine docker`: the daemon already running, else one of our own
 # (its own data root and sockets, stopped when this script ends). When neither works, only those tests are

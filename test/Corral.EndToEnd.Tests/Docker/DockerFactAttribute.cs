@@ -21,6 +21,20 @@ internal sealed class DockerFactAttribute : FactAttribute
         }
     }
 
+    /// <summary>A program the test runs besides docker (<c>/usr/bin/docker-compose</c>): the test is skipped, saying so, without it.</summary>
+    public string? Needs
+    {
+        get;
+        init
+        {
+            field = value;
+            if (Skip is null && value is not null && !File.Exists(value))
+            {
+                Skip = $"{value} is not installed";
+            }
+        }
+    }
+
     private static string? Probe()
     {
         try
