@@ -71,8 +71,11 @@ public sealed record RenderInput
             return program.Arguments.Select(a => ProgramTemplate.Expand(a, ports, DataFolder, nodeId, "0.0.0.0")).ToArray();
         }
 
+        // The planned ports, not ones picked at start: probes, Services and users address a node at its planned port
+        // (every container has an address of its own, so the same port in two containers does not clash).
         return ["node", role.Role, "--id", nodeId, "--join", JoinUrl, "--bind", "0.0.0.0",
-            "--credential-file", $"{CredentialFolder}/{nodeId}", .. role.Args];
+            "--credential-file", $"{CredentialFolder}/{nodeId}",
+            .. role.Ports.SelectMany(p => new[] { "--port", $"{p.Name}={role.PortOf(p, ordinal)}" }), .. role.Args];
     }
 
     /// <summary>

@@ -35,6 +35,8 @@ public sealed class ParseBackTests
         Assert.Equal(("cowboy-3", 256), (item.Key, item.Mode!.Value));
         Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
         Assert.Equal("8102", container.ReadinessProbe.HttpGet.Port.Value);
+        // The node listens where its probes and Service look, not on a port picked at start.
+        Assert.Equal(["--port", "http=8102"], container.Args.Skip(container.Args.IndexOf("--port")).Take(2));
         Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
     }
 
