@@ -106,10 +106,12 @@ internal sealed class DockerRunNetwork
     /// <summary>
     /// <paramref name="launch"/> (a Corral node or a program) as a foreground <c>docker run</c>: the container gets the
     /// node's fixed address and name on the network, the data folder mounted at the same path (the run folder, stores'
-    /// files and the credential file, which stays a private file and never an argument or variable), and the same
-    /// environment with the node's own address to bind.
+    /// files and the credential file, which stays a private file and never an argument or variable) and so is each of
+    /// the role's other <paramref name="folders"/> (a store the topology placed elsewhere), and the same environment with
+    /// the node's own address to bind.
     /// </summary>
-    public Launch Wrap(Launch launch, string nodeId, string dataDirectory, IReadOnlyList<string> containerArguments, string? programEntrypoint)
+    public Launch Wrap(Launch launch, string nodeId, string dataDirectory, IReadOnlyList<string> folders, IReadOnlyList<string> containerArguments,
+        string? programEntrypoint)
     {
         var address = AddressOf(nodeId);
         var arguments = new List<string>
@@ -118,6 +120,13 @@ internal sealed class DockerRunNetwork
             "--label", $"{RunLabel}={RunId}", "--label", $"{SupervisorLabel}={SupervisorIdentity}",
             "--network", Name, "--ip", address, "--volume", $"{dataDirectory}:{dataDirectory}",
         };
+        foreach (var kept in folders.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+        {
+            // Made here, not by Docker, which would create a missing bind source as root with its own mode.
+            Directory.CreateDirectory(kept);
+            arguments.AddRange(["--volume", $"{kept}:{kept}"]);
+        }
+
         if (launch.WorkingDirectory is { } folder)
         {
             arguments.AddRange(["--workdir", folder]);

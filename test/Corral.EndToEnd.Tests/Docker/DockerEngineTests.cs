@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using Corral.EndToEnd.Tests.Counter;
 
 namespace Corral.EndToEnd.Tests.Docker;
 
@@ -97,6 +99,58 @@ public sealed partial class DockerEngineTests(CorralImageFixture image) : IClass
         Assert.Equal(130, await corral.WaitForExitAsync(Bound));
         await AssertNothingLeftAsync(runId);
     }
+
+    [DockerFact]
+    public async Task The_counter_stays_exact_across_a_docker_kill_of_a_worker_whose_store_lies_outside_the_data_folder()
+    {
+        // store: beside the topology, not under the data folder: the worker's container sees it only as a mount of its own.
+        await using var corral = Up(_folder.Write("counter.yaml", """
+            app: counter
+            workers: 3
+            partitions: 16
+            store: store/
+            forward-timeout: 2s
+            retry-budget: 20s
+            restarts:
+              worker: 100
+            """));
+        await corral.WaitForLineAsync(l => l.StartsWith("corral") && l.EndsWith("| coordinator ready"), Bound, "the coordinator to be ready");
+        var port = await corral.WaitForPortAsync("coordinator", "http", Bound);
+        var runId = Path.GetFileName(corral.RunFolder);
+        var coordinator = await AddressAsync($"corral-{runId}-coordinator");
+        var (batches, reference) = CounterLoad.Plan(8_000, tenants: 200, batchSize: 50, seed: 19);
+        var started = corral.Lines.Count(l => l.StartsWith("corral") && l.Contains("| worker-2 started"));
+
+        // 1,000 items/s: the load outlasts the kill, the restart and the worker's reopening of its partitions.
+        await using (var load = CounterLoad.Start(port, batches, clients: 4, retry: true, itemsPerSecond: 1_000, host: coordinator))
+        {
+            await Eventually.TrueAsync(() => load.Acknowledged >= 2_000, Bound, "items to flow through the coordinator's container");
+            await DockerAsync("kill", $"corral-{runId}-worker-2");
+            Assert.False(load.Finished, "the load ended before the kill: the test saw no kill under load");
+            await Eventually.TrueAsync(() => corral.Lines.Count(l => l.StartsWith("corral") && l.Contains("| worker-2 started")) > started, Bound,
+                "worker-2 to be started again");
+            await load.CompletedAsync();
+            Assert.Equal(8_000, load.Acknowledged);
+        }
+
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var wrong = new List<string>();
+        foreach (var (tenant, distinct) in reference)
+        {
+            using var reply = JsonDocument.Parse(await http.GetStringAsync($"http://{coordinator}:{port}/items/{tenant}/count"));
+            var count = reply.RootElement.GetProperty("count").GetInt64();
+            if (count != distinct.Count) wrong.Add($"{tenant}: {count}, expected {distinct.Count}");
+        }
+
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {reference.Count} tenants have a wrong count: {string.Join("; ", wrong.Take(10))}");
+        Assert.True(Directory.EnumerateFiles(Path.Combine(_folder.Path, "store"), "partition-*.db").Any(), "the store is not where the topology put it");
+        corral.Signal(Posix.SigInt);
+        Assert.Equal(130, await corral.WaitForExitAsync(Bound));
+        await AssertNothingLeftAsync(runId);
+    }
+
+    private static Task<string> AddressAsync(string container) =>
+        DockerAsync("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container);
 
     private CorralProcess Up(string topology, params string[] extra) =>
         CorralProcess.Start(_folder.Path, ["up", topology, "--engine", "docker", "--image", image.Tag, "--ports", "dynamic", "--no-dashboard",
