@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Corral.Node.Nodes;
+using Corral.Node.Text;
 using Corral.Supervisor.Containers;
 
 namespace Corral.Supervisor.Supervision;
@@ -16,6 +18,9 @@ internal sealed class DockerRunNetwork
     public const string RunLabel = "corral.run";
     public const string SupervisorLabel = "corral.supervisor";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a node in a container goes on without an answer from the control API before it stops on its own.</summary>
+    public static readonly TimeSpan ControlLossGrace = TimeSpan.FromSeconds(10);
 
     private readonly Dictionary<string, string> _addresses = new(StringComparer.Ordinal);
     private readonly uint _subnetBase;
@@ -108,7 +113,8 @@ internal sealed class DockerRunNetwork
     /// node's fixed address and name on the network, the data folder mounted at the same path (the run folder, stores'
     /// files and the credential file, which stays a private file and never an argument or variable) and so is each of
     /// the role's other <paramref name="folders"/> (a store the topology placed elsewhere), and the same environment with
-    /// the node's own address to bind.
+    /// the node's own address to bind. A Corral node is also told to stop once the control API has not answered for
+    /// <see cref="ControlLossGrace"/>: nothing else ends its container when the supervisor is SIGKILLed.
     /// </summary>
     public Launch Wrap(Launch launch, string nodeId, string dataDirectory, IReadOnlyList<string> folders, IReadOnlyList<string> containerArguments,
         string? programEntrypoint)
@@ -125,6 +131,11 @@ internal sealed class DockerRunNetwork
             // Made here, not by Docker, which would create a missing bind source as root with its own mode.
             Directory.CreateDirectory(kept);
             arguments.AddRange(["--volume", $"{kept}:{kept}"]);
+        }
+
+        if (programEntrypoint is null)
+        {
+            arguments.AddRange(["--env", $"{NodeEnvironment.ControlLossGrace}={Durations.Format(ControlLossGrace)}"]);
         }
 
         if (launch.WorkingDirectory is { } folder)

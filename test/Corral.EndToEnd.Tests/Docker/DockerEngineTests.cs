@@ -149,6 +149,34 @@ public sealed partial class DockerEngineTests(CorralImageFixture image) : IClass
         await AssertNothingLeftAsync(runId);
     }
 
+    [DockerFact]
+    public async Task After_a_SIGKILL_of_the_supervisor_the_nodes_stop_on_their_own_and_prune_removes_the_rest()
+    {
+        await using var corral = Up(_folder.Write("balancer.yaml", """
+            app: balancer
+            workers: 1
+            balancers: 1
+            """));
+        await corral.WaitForLineAsync(l => l.StartsWith("corral") && l.EndsWith("| lb-1 ready"), Bound, "lb-1 to be ready");
+        var runId = Path.GetFileName(corral.RunFolder);
+        var filter = $"label=corral.run={runId}";
+        Assert.Equal(2, Lines(await DockerAsync("ps", "--quiet", "--filter", filter)).Length);
+
+        corral.Signal(Posix.SigKill);
+        await corral.WaitForExitAsync(Bound);
+        // Each node stops once the control API has not answered for its grace (10 s), then drains: no one removes them.
+        await Eventually.TrueAsync(async _ => await DockerAsync("ps", "--all", "--quiet", "--filter", filter) == "", Bound,
+            "the run's containers to stop by themselves");
+        Assert.NotEqual("", await DockerAsync("network", "ls", "--quiet", "--filter", filter));
+
+        var (code, output) = await CorralProcess.RunAsync(_folder.Path, Bound, "prune", "--data", Path.Combine(_folder.Path, "data"));
+        Assert.True(code == 0, output);
+        Assert.Contains($"removed what the dead run {runId} left on Docker: network corral-{runId}", output);
+        await AssertNothingLeftAsync(runId);
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     private static Task<string> AddressAsync(string container) =>
         DockerAsync("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container);
 
