@@ -19,8 +19,12 @@ internal sealed class DockerRunNetwork
     public const string SupervisorLabel = "corral.supervisor";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long a node in a container goes on without an answer from the control API before it stops on its own.</summary>
-    public static readonly TimeSpan ControlLossGrace = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a node in a container goes on without an answer from the control API before it stops on its own: longer
+    /// than a brief partition (a cowboy cut off its network for 10 s plays on), short enough that a SIGKILLed
+    /// supervisor's containers are gone within about half a minute.
+    /// </summary>
+    public static readonly TimeSpan ControlLossGrace = TimeSpan.FromSeconds(15);
 
     private readonly Dictionary<string, string> _addresses = new(StringComparer.Ordinal);
     private readonly uint _subnetBase;
@@ -161,12 +165,7 @@ internal sealed class DockerRunNetwork
     }
 
     /// <summary>The image a program role runs from: <c>corral image --program NAME</c> with Corral's image's tag.</summary>
-    public string ProgramImage(string program)
-    {
-        var colon = Image.LastIndexOf(':');
-        var tag = colon > 0 && Image.IndexOf('/', colon) < 0 ? Image[(colon + 1)..] : "latest";
-        return $"corral-{program}:{tag}";
-    }
+    public string ProgramImage(string program) => ProgramImages.For(Image, program);
 
     /// <summary>Removes the node's container if it is still there (its <c>docker run</c> was killed, or a leftover of an earlier instance).</summary>
     public Task RemoveContainerAsync(string nodeId) => DockerCli.RunAsync(["rm", "--force", ContainerName(nodeId)], null, CancellationToken.None);

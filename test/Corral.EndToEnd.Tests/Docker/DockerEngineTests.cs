@@ -8,7 +8,10 @@ namespace Corral.EndToEnd.Tests.Docker;
 /// <summary>Builds Corral's image once for <see cref="DockerEngineTests"/> and removes it afterwards.</summary>
 public sealed class CorralImageFixture : IAsyncLifetime
 {
-    public string Tag { get; } = $"corral-engine-test-{Guid.NewGuid():N}:1";
+    /// <summary>Corral's image; etcd's is <c>corral-etcd</c> with the same (unique) tag, as the docker engine looks for it.</summary>
+    public string Tag { get; } = $"corral-engine-test:{Guid.NewGuid():N}";
+
+    public string EtcdTag => "corral-etcd:" + Tag[(Tag.IndexOf(':') + 1)..];
 
     public async Task InitializeAsync()
     {
@@ -18,7 +21,8 @@ public sealed class CorralImageFixture : IAsyncLifetime
         }
 
         using var folder = new TempFolder();
-        var (code, output) = await CorralProcess.RunAsync(folder.Path, TimeSpan.FromMinutes(2), "image", "--binary", ImageTests.NativeBinary(), "--tag", Tag);
+        var (code, output) = await CorralProcess.RunAsync(folder.Path, TimeSpan.FromMinutes(2), "image", "--binary", ImageTests.NativeBinary(), "--tag", Tag,
+            "--program", "etcd");
         Assert.True(code == 0, output);
     }
 
@@ -26,7 +30,7 @@ public sealed class CorralImageFixture : IAsyncLifetime
     {
         if (!DockerFactAttribute.Unavailable)
         {
-            await DockerEngineTests.DockerAsync("image", "rm", "--force", Tag);
+            await DockerEngineTests.DockerAsync("image", "rm", "--force", Tag, EtcdTag);
         }
     }
 }
@@ -175,6 +179,43 @@ public sealed partial class DockerEngineTests(CorralImageFixture image) : IClass
         await AssertNothingLeftAsync(runId);
     }
 
+    [DockerFact]
+    public async Task A_peer_shootout_with_one_cowboy_cut_off_its_network_for_10_s_has_one_winner_and_its_history_checks()
+    {
+        await using var corral = Up(_folder.Write("peer.yaml", """
+            app: shootout
+            mode: peer
+            tick: 100ms
+            seed: 7
+            rounds: 1
+            cowboys:
+              - {name: John, health: 300, damage: 1}
+              - {name: Bill, health: 300, damage: 2}
+              - {name: Sam, health: 300, damage: 1}
+              - {name: Peter, health: 300, damage: 3}
+              - {name: Philip, health: 300, damage: 1}
+            """));
+        await corral.WaitForLineAsync(l => ShotLine().IsMatch(l), Bound, "the first shots");
+        var runId = Path.GetFileName(corral.RunFolder);
+        var network = $"corral-{runId}";
+        var cowboy = $"{network}-cowboy-3";
+        var address = await AddressAsync(cowboy);
+
+        await DockerAsync("network", "disconnect", network, cowboy);
+        // The partition itself is what is tested: ten seconds of it, not a wait for something to happen.
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(corral.Lines, l => WinnerLine().IsMatch(l));
+        // The supervisor may have restarted the cowboy meanwhile (its probes failed): then the new container is attached already.
+        await DockerTryAsync("network", "connect", "--ip", address, network, cowboy);
+
+        Assert.True(await corral.WaitForExitAsync(Bound) == 0, corral.Output);
+        Assert.Single(corral.Lines, l => WinnerLine().IsMatch(l));
+        var (code, output) = await CorralProcess.RunAsync(_folder.Path, TimeSpan.FromMinutes(1), "check", corral.RunFolder);
+        Assert.True(code == 0, output);
+        Assert.Contains("passed", output);
+        await AssertNothingLeftAsync(runId);
+    }
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     private static Task<string> AddressAsync(string container) =>
@@ -193,6 +234,13 @@ public sealed partial class DockerEngineTests(CorralImageFixture image) : IClass
         Assert.Equal("", await DockerAsync("volume", "ls", "--quiet", "--filter", filter));
     }
 
+    private static async Task DockerTryAsync(params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo("docker", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(cancel.Token);
+    }
+
     internal static async Task<string> DockerAsync(params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo("docker", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -208,4 +256,7 @@ public sealed partial class DockerEngineTests(CorralImageFixture image) : IClass
 
     [GeneratedRegex(@"^round (?<round>\d+): \S+ wins$")]
     private static partial Regex WinnerLine();
+
+    [GeneratedRegex(@"^cowboy-\d+\s*\| .*just shot \S+ \(")]
+    private static partial Regex ShotLine();
 }
