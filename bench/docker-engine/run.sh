@@ -9,9 +9,11 @@ cd "$(dirname "$0")/../.."
 repeats=${1:-3}
 corral=.corral/bin/corral
 [ -x "$corral" ] || ./corral --version >/dev/null
-tag="corral-bench-engine:$$"
+tag="corral-bench-engine:${BENCH_TAG:-$$}"
 work=$(mktemp -d)
-trap 'docker image rm --force "$tag" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cleanup() { docker image rm --force "$tag" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 "$corral" image --binary "$corral" --tag "$tag" >/dev/null
 
 # A round that outlasts the measurement: six nodes (a server and five cowboys) that stay up.
@@ -23,7 +25,9 @@ pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo
 one_run() { # engine -> "seconds node-pss-kib client-pss-kib"
   local engine=$1 log="$work/$1.log" start ready pid
   start=$(date +%s.%N)
-  "$corral" up "$work/shootout.yaml" --engine "$engine" --image "$tag" --ports dynamic --no-dashboard --data "$work/data-$engine" >"$log" 2>&1 &
+  local image=()
+  [ "$engine" = docker ] && image=(--image "$tag")
+  "$corral" up "$work/shootout.yaml" --engine "$engine" "${image[@]}" --ports dynamic --no-dashboard --data "$work/data-$engine" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 1200); do
     ready=$(grep -cE '^corral *\| [a-z0-9-]+ ready$' "$log" || true)
@@ -42,7 +46,8 @@ one_run() { # engine -> "seconds node-pss-kib client-pss-kib"
       node_pss=$((node_pss + $(pss_kib "$(docker inspect --format '{{.State.Pid}}' "$c")")))
     done
   fi
-  kill -INT "$pid"; wait "$pid" || true
+  # SIGTERM, not SIGINT: a job started with & in a script has SIGINT ignored, and .NET keeps it ignored.
+  kill -TERM "$pid"; wait "$pid" || true
   echo "$seconds $((node_pss / nodes)) $((client_pss / nodes))"
 }
 

@@ -25,6 +25,8 @@ public static class BalancerPlan
                 // Probes go to the admin listener, so an injected outage on the service port is not "healed" by a restart.
                 ProbePort = "admin",
                 Scalable = true,
+                // The original's stats-dir may lie outside the data folder; a container must see it to keep the stats.
+                Folders = config.StatsPath is { } stats ? [Path.GetDirectoryName(stats)!] : [],
             },
             new RolePlan
             {

@@ -30,6 +30,7 @@ public static class CounterPlan
                     "--batch-limit", Invariant(config.BatchLimit)],
                 // A drain finishes the requests in hand and commits what they queued: seconds at most.
                 GracePeriod = TimeSpan.FromSeconds(15),
+                Folders = StoreFolders(config),
             },
             new RolePlan
             {
@@ -41,9 +42,13 @@ public static class CounterPlan
                 DependsOn = [WorkerRole],
                 Args = ["--batch-limit", Invariant(config.BatchLimit), "--forward-timeout", Seconds(config.ForwardTimeout),
                     "--retry-budget", Seconds(config.RetryBudget)],
+                Folders = StoreFolders(config),
             },
         ],
     };
+
+    /// <summary>A store the topology placed outside the data folder: nodes in containers must see it at the same path.</summary>
+    private static IReadOnlyList<string> StoreFolders(CounterConfig config) => config.StorePath is { } store ? [store] : [];
 
     private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Corral.Node.Security;
+using Corral.Node.Text;
 
 namespace Corral.Node.Nodes;
 
@@ -28,6 +29,9 @@ public sealed record NodeContext
 
     public string BindAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>How long the control API may go unanswered before the node stops (<see cref="NodeEnvironment.ControlLossGrace"/>); null: never.</summary>
+    public TimeSpan? ControlLossGrace { get; init; }
+
     /// <summary>The app's config, as the supervisor serves it; filled in by <see cref="Control.ControlClient"/> at start.</summary>
     public JsonElement Config { get; init; }
 
@@ -53,6 +57,13 @@ public sealed record NodeContext
         if (!Uri.TryCreate(control, UriKind.Absolute, out var controlUrl) || controlUrl.Scheme is not ("http" or "https"))
         {
             throw new InvalidOperationException($"the control API address '{control}' is not an http:// URL");
+        }
+
+        TimeSpan? controlLossGrace = null;
+        if (environment(NodeEnvironment.ControlLossGrace) is { } graceText)
+        {
+            controlLossGrace = Durations.TryParse(graceText, out var grace) && grace > TimeSpan.Zero ? grace : throw new InvalidOperationException(
+                $"{NodeEnvironment.ControlLossGrace} is '{graceText}', not {Durations.Expected} above 0");
         }
 
         // Before the credential is in memory: from here on, processes of the same user (a spec this node runs) can
@@ -101,6 +112,7 @@ public sealed record NodeContext
             Seed = long.TryParse(environment(NodeEnvironment.Seed), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : 0,
             Ports = ports ?? ParsePorts(environment(NodeEnvironment.Ports)),
             BindAddress = bindAddress ?? environment(NodeEnvironment.BindAddress) ?? "127.0.0.1",
+            ControlLossGrace = controlLossGrace,
         };
     }
 

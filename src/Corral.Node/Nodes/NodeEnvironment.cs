@@ -23,4 +23,10 @@ public static class NodeEnvironment
     public const string Ports = "CORRAL_PORTS";
 
     public const string BindAddress = "CORRAL_BIND";
+
+    /// <summary>
+    /// A duration (<c>10s</c>): the node stops, exiting 1, once the control API has not answered for that long. Set by
+    /// engines whose nodes do not die with the supervisor (containers); unset, the node never gives up on it.
+    /// </summary>
+    public const string ControlLossGrace = "CORRAL_CONTROL_LOSS_GRACE";
 }

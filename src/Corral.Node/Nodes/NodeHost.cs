@@ -4,6 +4,7 @@ using Corral.Node.Control;
 using Corral.Node.Http;
 using Corral.Node.Randomness;
 using Corral.Node.Resilience;
+using Corral.Node.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -129,8 +130,38 @@ public static partial class NodeHost
         await ReportEndpointsAsync(app.Services.GetRequiredService<ControlClient>(), context, ports, logger, cancellationToken);
         LogListening(logger, context.NodeId, context.Role, string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}")));
         await using var stop = cancellationToken.Register(() => app.Lifetime.StopApplication());
+        using var watching = new CancellationTokenSource();
+        var lost = WatchControlPlaneAsync(app, context, logger, watching.Token);
         await app.WaitForShutdownAsync(CancellationToken.None);
-        return ExitCode(app, logger);
+        await watching.CancelAsync();
+        return await lost ? 1 : ExitCode(app, logger);
+    }
+
+    /// <summary>
+    /// With <see cref="NodeContext.ControlLossGrace"/> set (a node in a container, which does not die with its
+    /// supervisor), stops the node once the control API has not answered for that long; true when it did. The node
+    /// then drains as on SIGTERM and exits 1: it did not choose to leave.
+    /// </summary>
+    private static async Task<bool> WatchControlPlaneAsync(WebApplication app, NodeContext context, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (context.ControlLossGrace is not { } grace)
+        {
+            return false;
+        }
+
+        var control = app.Services.GetRequiredService<ControlClient>();
+        var watch = new ControlPlaneWatch(async ct => await control.GetMembershipAsync(ct), new ControlPlaneWatchOptions { Grace = grace }, context.Time);
+        try
+        {
+            var lost = await watch.WaitLostAsync(cancellationToken);
+            LogControlPlaneLost(logger, context.NodeId, control.BaseAddress, Durations.Brief(lost.Silence), lost.LastError);
+            app.Lifetime.StopApplication();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -184,6 +215,9 @@ public static partial class NodeHost
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{NodeId} ({Role}) listening: {Ports}")]
     private static partial void LogListening(ILogger logger, string nodeId, string role, string ports);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{NodeId} lost the control plane: {Control} has not answered for {Silence} ({Error}); stopping, exit 1")]
+    private static partial void LogControlPlaneLost(ILogger logger, string nodeId, Uri control, string silence, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Work} failed, so the node exits 1: {Error}")]
     private static partial void LogWorkFailed(ILogger logger, string work, string error);

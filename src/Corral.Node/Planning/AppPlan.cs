@@ -79,6 +79,13 @@ public sealed record RolePlan
     /// <summary>Arguments after <c>corral node &lt;role&gt;</c>.</summary>
     public IReadOnlyList<string> Args { get; init; } = [];
 
+    /// <summary>
+    /// Absolute host folders the role's nodes keep state in outside the data folder (a store the topology placed
+    /// elsewhere): an engine that runs nodes in containers mounts each at the same path, so a restarted container
+    /// finds its files.
+    /// </summary>
+    public IReadOnlyList<string> Folders { get; init; } = [];
+
     public string NodeId(int ordinal) => Singleton ? NodePrefix : $"{NodePrefix}-{ordinal}";
 
     public IEnumerable<string> NodeIds() => Enumerable.Range(1, Count).Select(NodeId);

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Corral.Node.Nodes;
+using Corral.Node.Text;
 using Corral.Supervisor.Containers;
 
 namespace Corral.Supervisor.Supervision;
@@ -16,6 +18,13 @@ internal sealed class DockerRunNetwork
     public const string RunLabel = "corral.run";
     public const string SupervisorLabel = "corral.supervisor";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long a node in a container goes on without an answer from the control API before it stops on its own: longer
+    /// than a brief partition (a cowboy cut off its network for 10 s plays on), short enough that a SIGKILLed
+    /// supervisor's containers are gone within about half a minute.
+    /// </summary>
+    public static readonly TimeSpan ControlLossGrace = TimeSpan.FromSeconds(15);
 
     private readonly Dictionary<string, string> _addresses = new(StringComparer.Ordinal);
     private readonly uint _subnetBase;
@@ -106,10 +115,13 @@ internal sealed class DockerRunNetwork
     /// <summary>
     /// <paramref name="launch"/> (a Corral node or a program) as a foreground <c>docker run</c>: the container gets the
     /// node's fixed address and name on the network, the data folder mounted at the same path (the run folder, stores'
-    /// files and the credential file, which stays a private file and never an argument or variable), and the same
-    /// environment with the node's own address to bind.
+    /// files and the credential file, which stays a private file and never an argument or variable) and so is each of
+    /// the role's other <paramref name="folders"/> (a store the topology placed elsewhere), and the same environment with
+    /// the node's own address to bind. A Corral node is also told to stop once the control API has not answered for
+    /// <see cref="ControlLossGrace"/>: nothing else ends its container when the supervisor is SIGKILLed.
     /// </summary>
-    public Launch Wrap(Launch launch, string nodeId, string dataDirectory, IReadOnlyList<string> containerArguments, string? programEntrypoint)
+    public Launch Wrap(Launch launch, string nodeId, string dataDirectory, IReadOnlyList<string> folders, IReadOnlyList<string> containerArguments,
+        string? programEntrypoint)
     {
         var address = AddressOf(nodeId);
         var arguments = new List<string>
@@ -118,6 +130,18 @@ internal sealed class DockerRunNetwork
             "--label", $"{RunLabel}={RunId}", "--label", $"{SupervisorLabel}={SupervisorIdentity}",
             "--network", Name, "--ip", address, "--volume", $"{dataDirectory}:{dataDirectory}",
         };
+        foreach (var kept in folders.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+        {
+            // Made here, not by Docker, which would create a missing bind source as root with its own mode.
+            Directory.CreateDirectory(kept);
+            arguments.AddRange(["--volume", $"{kept}:{kept}"]);
+        }
+
+        if (programEntrypoint is null)
+        {
+            arguments.AddRange(["--env", $"{NodeEnvironment.ControlLossGrace}={Durations.Format(ControlLossGrace)}"]);
+        }
+
         if (launch.WorkingDirectory is { } folder)
         {
             arguments.AddRange(["--workdir", folder]);

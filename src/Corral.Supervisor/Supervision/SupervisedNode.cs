@@ -570,8 +570,8 @@ internal sealed class SupervisedNode
 
         // In a container: the program's own arguments, or corral node ROLE ARGS with the image's corral.
         return role.Program is { } program
-            ? docker.Wrap(launch, NodeId, Path.GetFullPath(_options.DataDirectory), launch.Arguments, Path.GetFileName(program.Executable))
-            : docker.Wrap(launch, NodeId, Path.GetFullPath(_options.DataDirectory), ["node", role.Role, .. role.Args], null);
+            ? docker.Wrap(launch, NodeId, Path.GetFullPath(_options.DataDirectory), role.Folders, launch.Arguments, Path.GetFileName(program.Executable))
+            : docker.Wrap(launch, NodeId, Path.GetFullPath(_options.DataDirectory), role.Folders, ["node", role.Role, .. role.Args], null);
     }
 
     /// <summary>The launch as a local process binding <paramref name="bind"/>.</summary>

@@ -38,9 +38,10 @@ internal static class ImageCommand
                 return ExitCodes.BadInput;
             }
 
+            var corralTag = result.GetValue(tag) ?? $"corral:{Version}";
             var builds = new List<(string Tag, string Name, Func<Task<(IReadOnlyList<ImageFile>, string)>> Recipe)>
             {
-                (result.GetValue(tag) ?? $"corral:{Version}", "corral", () => ImageRecipe.ForCorralAsync(corralPath, cancellationToken)),
+                (corralTag, "corral", () => ImageRecipe.ForCorralAsync(corralPath, cancellationToken)),
             };
             foreach (var program in result.GetValue(programs) ?? [])
             {
@@ -50,7 +51,7 @@ internal static class ImageCommand
                     return ExitCodes.BadInput;
                 }
 
-                builds.Add(($"corral-{program}:{Version}", program, () => ImageRecipe.ForProgramAsync(programPath, cancellationToken)));
+                builds.Add((Node.Planning.ProgramImage.For(corralTag, program), program, () => ImageRecipe.ForProgramAsync(programPath, cancellationToken)));
             }
 
             var folder = result.GetValue(output);

@@ -21,15 +21,17 @@ internal sealed class CounterLoad : IAsyncDisposable
     private readonly Task[] _clients;
     private readonly bool _retry;
     private readonly int _port;
+    private readonly string _host;
     private readonly double _itemsPerSecond;
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private long _scheduled;
     private long _acknowledged;
     private long _retries;
 
-    private CounterLoad(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan deadline, double itemsPerSecond)
+    private CounterLoad(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan deadline, double itemsPerSecond, string host)
     {
         _port = port;
+        _host = host;
         _itemsPerSecond = itemsPerSecond;
         _retry = retry;
         _batches = new ConcurrentQueue<string>(batches);
@@ -86,16 +88,19 @@ internal sealed class CounterLoad : IAsyncDisposable
         return (batches, reference);
     }
 
-    /// <summary>Starts the clients; <paramref name="itemsPerSecond"/> caps their total rate, so the load lasts long enough for what a test does meanwhile.</summary>
+    /// <summary>
+    /// Starts the clients; <paramref name="itemsPerSecond"/> caps their total rate, so the load lasts long enough for what a
+    /// test does meanwhile. <paramref name="host"/> is the coordinator's address (a container's, under the docker engine).
+    /// </summary>
     public static CounterLoad Start(int port, IEnumerable<string> batches, int clients, bool retry, TimeSpan? deadline = null,
-        double itemsPerSecond = double.PositiveInfinity) =>
-        new(port, batches, clients, retry, deadline ?? TimeSpan.FromSeconds(120), itemsPerSecond);
+        double itemsPerSecond = double.PositiveInfinity, string host = "127.0.0.1") =>
+        new(port, batches, clients, retry, deadline ?? TimeSpan.FromSeconds(120), itemsPerSecond, host);
 
     public Task CompletedAsync() => Task.WhenAll(_clients);
 
     private async Task ClientAsync()
     {
-        var url = $"http://127.0.0.1:{_port}/items";
+        var url = $"http://{_host}:{_port}/items";
         while (!_stop.IsCancellationRequested && _batches.TryDequeue(out var batch))
         {
             var items = batch.Split("\"id\"").Length - 1;

@@ -44,6 +44,25 @@ public sealed class NodeExitCodeTests
         Assert.Equal(0, await RunNodeAsync(lifetime => new StoppingWork(lifetime)));
     }
 
+    [Fact]
+    public async Task A_node_told_to_watch_its_control_plane_stops_and_exits_1_once_it_has_not_answered_for_the_grace()
+    {
+        using var folder = new TempFolder("corral-exit-");
+        var control = await ControlApiStub.StartAsync();
+        var context = control.Context("n-1", "test.node", folder.Path) with { ControlLossGrace = TimeSpan.FromMilliseconds(500) };
+        var builder = NodeHost.CreateBuilder(context);
+        await using var app = builder.Build();
+        app.UseNodeDefaults();
+
+        var running = NodeHost.RunAsync(app);
+        await control.PortOf("n-1");
+        Assert.False(running.IsCompleted, "the node stopped while its control plane answered");
+        // The supervisor is gone (its control API with it), as after a SIGKILL.
+        await control.DisposeAsync();
+
+        Assert.Equal(1, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     private static async Task<int> RunNodeAsync(Func<IHostApplicationLifetime, BackgroundService> work)
     {
         using var folder = new TempFolder("corral-exit-");
