@@ -7,7 +7,8 @@
 # Usage: bench/counter/run.sh [seconds per window, default 10] [rounds, default 3] ["NAME=VALUE;..."]
 #   (runs the native binary ./corral publishes; the third argument runs a second cluster with those variables in its
 #   nodes' environment beside the first, windows interleaved: a runtime setting against the default)
-# Needs redis-server, redis-benchmark, setpriv. Binds 127.0.0.1 only; redis on a port in 20000-24999, Corral on dynamic ones.
+# Needs redis-server, redis-benchmark, setpriv. Binds 127.0.0.1 only, ports below 32768: redis 21000-22999, Corral its
+# default ports shifted by 19000-19950 (coordinator 24000-24950, control API 26999-27949).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}

@@ -27,8 +27,10 @@ var results = new List<(string Row, double Rate, double CpuUs, string Extra)>();
 try
 {
     await using var redis = await Redis.StartAsync(work);
-    await using var cluster = await Cluster.StartAsync(binary, Directory.CreateDirectory(Path.Combine(work, "a")).FullName, "");
-    await using var variant = args.Length > 3 ? await Cluster.StartAsync(binary, Directory.CreateDirectory(Path.Combine(work, "b")).FullName, args[3]) : null;
+    // Fixed ports below 32768: the coordinator on 5000 + offset (24000-24950), its workers next to it, the control API on 7999 + offset.
+    var offset = 19000 + 100 * Random.Shared.Next(10);
+    await using var cluster = await Cluster.StartAsync(binary, Directory.CreateDirectory(Path.Combine(work, "a")).FullName, "", offset);
+    await using var variant = args.Length > 3 ? await Cluster.StartAsync(binary, Directory.CreateDirectory(Path.Combine(work, "b")).FullName, args[3], offset + 50) : null;
     Console.WriteLine($"{rounds} interleaved rounds, {seconds} s windows; {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg")[..14]}");
     await cluster.WarmAsync();
     if (variant is not null) await variant.WarmAsync();
@@ -89,7 +91,7 @@ internal sealed class Redis : IAsyncDisposable
 
     public static async Task<Redis> StartAsync(string work)
     {
-        var port = 20000 + Random.Shared.Next(5000);
+        var port = 21000 + Random.Shared.Next(2000);
         var folder = Directory.CreateDirectory(Path.Combine(work, "redis")).FullName;
         // setpriv execs redis-server in place, so the pid is the server's; it is killed when this process dies.
         var server = Start("setpriv", "--pdeathsig", "KILL", "redis-server", "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
@@ -187,12 +189,17 @@ internal sealed partial class Cluster : IAsyncDisposable
         (_corral, _coordinator, _servers, _label) = (corral, coordinator, servers, label);
 
     /// <param name="environment">NAME=VALUE;... set in the nodes' environment (empty: as they are).</param>
-    public static async Task<Cluster> StartAsync(string binary, string work, string environment)
+    /// <param name="portOffset">Shifts the roles' default ports (coordinator 5000, workers 5001-5004, control API 7999).</param>
+    public static async Task<Cluster> StartAsync(string binary, string work, string environment, int portOffset)
     {
         var topology = Path.Combine(work, "counter.yaml");
         File.WriteAllText(topology, "app: counter\nworkers: 4\ndurability: sync\nstore: store/\n");
         var info = new ProcessStartInfo(binary) { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "up", topology, "--ports", "dynamic", "--data", Path.Combine(work, "data"), "--no-dashboard" }) info.ArgumentList.Add(arg);
+        foreach (var arg in new[] { "up", topology, "--port-offset", portOffset.ToString(CultureInfo.InvariantCulture), "--data", Path.Combine(work, "data"), "--no-dashboard" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         info.Environment["NO_COLOR"] = "1";
         foreach (var setting in environment.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -200,13 +207,11 @@ internal sealed partial class Cluster : IAsyncDisposable
         }
 
         var corral = Process.Start(info)!;
-        var port = new TaskCompletionSource<int>();
         var ready = new TaskCompletionSource();
         var servers = new List<int>();
         corral.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
-            if (Listens().Match(e.Data) is { Success: true } m) port.TrySetResult(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
             if (Started().Match(e.Data) is { Success: true } s) lock (servers) servers.Add(int.Parse(s.Groups["pid"].Value, CultureInfo.InvariantCulture));
             if (e.Data.EndsWith("| coordinator ready", StringComparison.Ordinal)) ready.TrySetResult();
         };
@@ -214,16 +219,13 @@ internal sealed partial class Cluster : IAsyncDisposable
         corral.BeginOutputReadLine();
         corral.BeginErrorReadLine();
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        var coordinator = $"http://127.0.0.1:{await port.Task}";
+        var coordinator = $"http://127.0.0.1:{5000 + portOffset}";
         lock (servers)
         {
             if (servers.Count != 5) throw new InvalidOperationException($"expected the pids of the coordinator and 4 workers, saw {servers.Count}");
             return new Cluster(corral, coordinator, servers.ToArray(), environment.Length == 0 ? "Corral" : $"Corral with {environment}");
         }
     }
-
-    [GeneratedRegex(@"^corral\s*\| coordinator listens on http (\d+)")]
-    private static partial Regex Listens();
 
     [GeneratedRegex(@"^corral\s*\| (coordinator|worker-\d+) started \(pid (?<pid>\d+)\)")]
     private static partial Regex Started();
