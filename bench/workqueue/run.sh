@@ -13,7 +13,8 @@
 # Usage: bench/workqueue/run.sh [tasks for 1, default 10000] [binary, default ./corral's native one]
 #   CYCLES_BINARIES="before=path,after=path" runs part 1 with several builds, interleaved in the same run.
 #   PARTS="1 2 3" (default) picks the parts; CONCURRENCY="1 16" (default) the per-worker concurrencies of part 1;
-#   ROUNDS=3 (default) its interleaved rounds. Binds 127.0.0.1; redis on 21379, Corral on dynamic ports.
+#   ROUNDS=3 (default) its interleaved rounds. Binds 127.0.0.1, ports below 32768: redis 21379, Corral its default
+#   ports shifted by 20000 (controller 23000, workers 23100+, control API 27999, dashboard 28000).
 set -euo pipefail
 
 TASKS="${1:-10000}"
@@ -67,7 +68,7 @@ json.dump({"groups": [{"name": "bench", "tasks": tasks}]}, open(sys.argv[1], "w"
 PY
 printf 'app: workqueue\nspecs: map.json\ncommand: [true]\nworkers: 4\n' >"$TMP/e2e/wq.yaml"
 start=$(date +%s.%N)
-"$BINARY" up "$TMP/e2e/wq.yaml" --ports dynamic --data "$TMP/e2e/data" >"$TMP/e2e/out.log" 2>&1
+"$BINARY" up "$TMP/e2e/wq.yaml" --port-offset 20000 --data "$TMP/e2e/data" >"$TMP/e2e/out.log" 2>&1
 end=$(date +%s.%N)
 python3 - "$TMP/e2e/data" "$start" "$end" <<'PY'
 import json, glob, sys

@@ -20,6 +20,7 @@ using Corral.WorkQueue.Worker;
 internal static partial class NativeCycles
 {
     private const int Workers = 4;
+    private const int PortOffset = 20000;
 
     /// <summary>One configuration, once: prints one line and returns its figures.</summary>
     public static async Task<(double CyclesPerSecond, double P50, double P99, double ControllerUs, double StoreUs)> RunAsync(
@@ -34,12 +35,15 @@ internal static partial class NativeCycles
             await File.WriteAllTextAsync(Path.Combine(folder, "wq.yaml"),
                 $"app: workqueue\nspecs: map.json\ncommand: [true]\nworkers: {Workers}\nconcurrency: {concurrency}\nstore: {store}\ndurability: sync\nlease: 60s\n");
             var data = Path.Combine(folder, "data");
-            var supervisor = Start(binary, folder, processes, "up", "wq.yaml", "--engine", "external", "--ports", "dynamic", "--data", data, "--no-dashboard");
+            // Fixed ports below 32768: the control API on 7999 + offset, the controller on 3000 + offset.
+            var supervisor = Start(binary, folder, processes, "up", "wq.yaml", "--engine", "external", "--port-offset", PortOffset.ToString(CultureInfo.InvariantCulture),
+                "--data", data, "--no-dashboard");
             var runId = await supervisor.WaitForAsync(RunLine(), TimeSpan.FromSeconds(30));
             await supervisor.WaitForAsync(WaitsToJoin(), TimeSpan.FromSeconds(30));
 
             var join = await CredentialAsync(binary, folder, data, runId, "controller");
-            var controller = Start(binary, folder, processes, "node", WorkQueuePlan.ControllerRole, "--join", join, "--credential-file", Path.Combine(folder, "controller.credential"));
+            var controller = Start(binary, folder, processes, "node", WorkQueuePlan.ControllerRole, "--join", join, "--credential-file", Path.Combine(folder, "controller.credential"),
+                "--port", $"http={3000 + PortOffset}");
             await supervisor.WaitForAsync(ControllerReady(), TimeSpan.FromSeconds(30));
             foreach (var w in Enumerable.Range(1, Workers)) await CredentialAsync(binary, folder, data, runId, $"worker-{w}");
 
