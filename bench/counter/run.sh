@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# The counter's benchmark, in one run: redis-benchmark SADD (the reference ceiling, with and without pipelining),
-# the raw SQLite insert rate, acknowledged distinct items/s through the coordinator (sync durability, 1,000-item
-# batches, 16 clients, 4 workers) and GET count p50/p99 under a steady 100,000 items/s.
-# Usage: bench/counter/run.sh [seconds]   (runs the native binary that ./corral publishes)
+# The counter's benchmark, one interleaved run (CounterBench): each round measures redis-benchmark SADD (16 clients,
+# without and with pipelining), raw SQLite (one partition file, 1,000-item commits), acknowledged distinct items/s
+# through the coordinator (durability sync, 1,000-item batches, 16 clients, 4 workers, the default partition count) and
+# GET count p50/p99 under a steady 100,000 items/s; each with the CPU µs per item its server processes used (utime +
+# stime from /proc over the window). Prints the medians as a table, then checks every tenant's count is exact.
+# Usage: bench/counter/run.sh [seconds per window, default 10] [rounds, default 3] ["NAME=VALUE;..."]
+#   (runs the native binary ./corral publishes; the third argument runs a second cluster with those variables in its
+#   nodes' environment beside the first, windows interleaved: a runtime setting against the default)
+# Needs redis-server, redis-benchmark, setpriv. Binds 127.0.0.1 only, ports below 32768: redis 21000-22999, Corral its
+# default ports shifted by 19000-19950 (coordinator 24000-24950, control API 26999-27949).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-15}
+seconds=${1:-10}
+rounds=${2:-3}
+for tool in redis-server redis-benchmark setpriv dotnet; do
+  command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
+done
 ./corral --version >/dev/null
 binary="$PWD/.corral/bin/corral"
-
-port=$((20000 + RANDOM % 5000))
-dir=$(mktemp -d)
-trap 'kill "$redis" 2>/dev/null || true; rm -rf "$dir"' EXIT
-# Dies with this script (parent-death signal), whatever happens to it.
-setpriv --pdeathsig KILL redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" >/dev/null &
-redis=$!
-for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'):"
-echo "  SADD, 16 clients, no pipelining: $(redis-benchmark -p "$port" -c 16 -n 1000000 -t sadd -q | tr '\r' '\n' | grep 'requests per second' | tail -1)"
-echo "  SADD, 16 clients, pipeline 1000: $(redis-benchmark -p "$port" -c 16 -n 4000000 -P 1000 -t sadd -q | tr '\r' '\n' | grep 'requests per second' | tail -1)"
-kill "$redis"
-
 dotnet build bench/counter/CounterBench -c Release -nologo -v quiet >/dev/null
-dotnet bench/counter/CounterBench/bin/Release/net10.0/CounterBench.dll "$binary" "$seconds"
+echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'), $("$binary" --version)"
+timeout $(( rounds * seconds * 6 + 180 )) dotnet bench/counter/CounterBench/bin/Release/net10.0/CounterBench.dll "$binary" "$seconds" "$rounds" ${3:+"$3"}

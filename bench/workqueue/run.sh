@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # The work queue's benchmarks, in one run:
-#   1. claim + complete cycles/s through a real controller (Kestrel, the worker API, the real client) with 4 workers and a
-#      no-op runner, each worker at concurrency 1 and 16 ($CONCURRENCY), on SQLite with durability sync (WAL,
-#      synchronous=NORMAL, the default) and fsync (synchronous=FULL), and on Redis (appendonly yes, appendfsync always);
-#      claim p50/p99;
+#   1. claim + complete cycles/s as a real run does them: the native binary under `corral up --engine external`, its
+#      controller the native `corral node workqueue.controller`, 4 workers each in a process of its own (the real client,
+#      a no-op runner), each worker at concurrency 1 and 16 ($CONCURRENCY), on SQLite durability sync (WAL,
+#      synchronous=NORMAL, the default) and on Redis (appendonly yes, appendfsync always), interleaved $ROUNDS times;
+#      cycles/s, claim p50/p99 and CPU µs per cycle at the controller and at redis-server (utime + stime from /proc over
+#      the window), medians. (`WorkQueueBench cycles ...` still runs the older in-process variant: controller and
+#      clients in one JIT process.)
 #   2. end-to-end tasks/s when each task starts a real process (`true`): `corral up` with 4 workers, 200 tasks;
 #   3. makespan of 100 tasks with seeded skewed durations and ±20% jitter per run: longest-first against file order
 #      against the bound max(total / workers, longest), on a virtual clock through the real store's claim order.
-# Usage: bench/workqueue/run.sh [tasks for 1, default 20000] [binary for 2, default ./corral's native one]
-#   PARTS="1 2 3" (default) picks the parts; CONCURRENCY="1 16" (default) the per-worker concurrencies of part 1.
+# Usage: bench/workqueue/run.sh [tasks for 1, default 10000] [binary, default ./corral's native one]
+#   CYCLES_BINARIES="before=path,after=path" runs part 1 with several builds, interleaved in the same run.
+#   PARTS="1 2 3" (default) picks the parts; CONCURRENCY="1 16" (default) the per-worker concurrencies of part 1;
+#   ROUNDS=3 (default) its interleaved rounds. Binds 127.0.0.1, ports below 32768: redis 21379, Corral its default
+#   ports shifted by 20000 (controller 23000, workers 23100+, control API 27999, dashboard 28000).
 set -euo pipefail
 
-TASKS="${1:-20000}"
+TASKS="${1:-10000}"
+ROUNDS="${ROUNDS:-3}"
 PARTS="${PARTS:-1 2 3}"
 CONCURRENCY="${CONCURRENCY:-1 16}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -33,7 +40,7 @@ done
 echo "building the benchmark (Release)..."
 dotnet build "$ROOT/bench/workqueue/WorkQueueBench" -c Release -o "$TMP/bench" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
 BINARY="${2:-}"
-if [ -z "$BINARY" ] && part 2; then
+if [ -z "$BINARY" ]; then
   "$ROOT/corral" --version >/dev/null
   BINARY="$ROOT/.corral/bin/corral"
 fi
@@ -41,17 +48,14 @@ fi
 mkdir -p "$TMP/redis"
 setpriv --pdeathsig KILL -- redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP/redis" --save '' \
   --appendonly yes --appendfsync always --daemonize no >"$TMP/redis.log" 2>&1 &
-PIDS+=($!)
+REDIS_PID=$!
+PIDS+=($REDIS_PID)
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null && break; sleep 0.1; done
 
 if part 1; then
-echo "== 1. claim + complete cycles ($TASKS tasks, 4 workers, no-op runner; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-for concurrency in $CONCURRENCY; do
-  for store in "sqlite sync" "sqlite fsync" "redis://127.0.0.1:$REDIS_PORT"; do
-    set -- $store
-    dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" cycles "$TASKS" "$1" "$concurrency" "${2:-sync}" | grep '^store'
-  done
-done
+echo "== 1. claim + complete cycles ($TASKS tasks, native controller, 4 worker processes, no-op runner)"
+timeout $(( ROUNDS * 4 * 300 )) dotnet "$TMP/bench/Corral.WorkQueue.Bench.dll" native "${CYCLES_BINARIES:-$BINARY}" "$TASKS" "redis://127.0.0.1:$REDIS_PORT" "$REDIS_PID" \
+  "$ROUNDS" "$(tr ' ' ',' <<<"$CONCURRENCY")"
 fi
 
 if part 2; then
@@ -64,7 +68,7 @@ json.dump({"groups": [{"name": "bench", "tasks": tasks}]}, open(sys.argv[1], "w"
 PY
 printf 'app: workqueue\nspecs: map.json\ncommand: [true]\nworkers: 4\n' >"$TMP/e2e/wq.yaml"
 start=$(date +%s.%N)
-"$BINARY" up "$TMP/e2e/wq.yaml" --ports dynamic --data "$TMP/e2e/data" >"$TMP/e2e/out.log" 2>&1
+"$BINARY" up "$TMP/e2e/wq.yaml" --port-offset 20000 --data "$TMP/e2e/data" >"$TMP/e2e/out.log" 2>&1
 end=$(date +%s.%N)
 python3 - "$TMP/e2e/data" "$start" "$end" <<'PY'
 import json, glob, sys

@@ -13,6 +13,9 @@ using Microsoft.Extensions.DependencyInjection;
 // Usage:
 //   cycles   [tasks=20000] [store=sqlite|redis://host:port] [concurrency=1] [durability=sync|fsync]
 //            claim + complete cycles/s through a real controller, 4 workers each running `concurrency` tasks at once, no-op runner
+//   native   <corral binary, or label=path,label=path> <tasks> <redis://host:port> <redis-server pid> [rounds=3] [concurrencies=1,16]
+//            the same cycles with the native controller under `corral up --engine external` and each worker a process of its
+//            own (slot-worker), SQLite sync and Redis interleaved; CPU µs per cycle at the controller and at redis-server
 //   makespan [seeds=5]                                         100 tasks, skewed durations ±20% jitter: longest-first vs file order vs the bound
 var mode = args.ElementAtOrDefault(0) ?? "cycles";
 return mode switch
@@ -21,12 +24,16 @@ return mode switch
         int.Parse(args.ElementAtOrDefault(3) ?? "1", CultureInfo.InvariantCulture),
         args.ElementAtOrDefault(4) == "fsync" ? Durability.Fsync : Durability.Sync),
     "makespan" => await Makespan.RunAsync(int.Parse(args.ElementAtOrDefault(1) ?? "5", CultureInfo.InvariantCulture)),
+    "native" when args.Length >= 5 => await NativeCycles.MatrixAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3],
+        int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args.ElementAtOrDefault(5) ?? "3", CultureInfo.InvariantCulture),
+        (args.ElementAtOrDefault(6) ?? "1,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), typeof(Cycles).Assembly.Location),
+    "slot-worker" when args.Length == 4 => await SlotWorker.RunAsync(args[1], args[2], args[3]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: cycles [tasks] [sqlite|redis://host:port] [concurrency] [sync|fsync] | makespan [seeds]");
+    Console.Error.WriteLine("usage: cycles [tasks] [sqlite|redis://host:port] [concurrency] [sync|fsync] | native <binary> <tasks> <redis-url> <redis-pid> [rounds] [1,16] | makespan [seeds]");
     return 2;
 }
 

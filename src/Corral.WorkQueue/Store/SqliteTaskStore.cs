@@ -21,6 +21,10 @@ internal sealed class SqliteTaskStore : ITaskStore
     private readonly QueueRules _rules;
     private readonly GroupCommitWriter _writer;
 
+    // Each transition's statements, prepared once on the writer connection and reused: parsing the SQL text again for
+    // every claim and report took about a tenth of the controller's CPU per claim + complete cycle (native build, profiled).
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+
     private SqliteTaskStore(SqliteConnection connection, string runId, QueueRules rules)
     {
         _connection = connection;
@@ -33,7 +37,7 @@ internal sealed class SqliteTaskStore : ITaskStore
     public static SqliteTaskStore Open(string path, string runId, QueueRules rules, Durability durability = Durability.Sync, string? runDirectory = null)
     {
         var connection = SqliteOpener.Open(path, new SqliteStoreOptions { Durability = durability, BusyTimeout = TimeSpan.FromSeconds(30) });
-        Execute(connection, """
+        ExecuteOnce(connection, """
             CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, total INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS tasks(
               run_id TEXT NOT NULL, key TEXT NOT NULL, grp TEXT NOT NULL, idx INTEGER NOT NULL, ordinal INTEGER NOT NULL,
@@ -61,10 +65,8 @@ internal sealed class SqliteTaskStore : ITaskStore
     {
         if (Scalar(c, "SELECT COUNT(*) FROM runs WHERE run_id=$run", ("$run", _runId)) > 0) return false;
         var expected = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var history = c.CreateCommand())
         {
-            history.CommandText = "SELECT history_key, expected_ms FROM history";
-            using var reader = history.ExecuteReader();
+            using var reader = Statement(c, "SELECT history_key, expected_ms FROM history").ExecuteReader();
             while (reader.Read()) expected[reader.GetString(0)] = (long)Math.Round(reader.GetDouble(1));
         }
 
@@ -91,13 +93,11 @@ internal sealed class SqliteTaskStore : ITaskStore
     public Task<Claim?> ClaimAsync(string worker, long nowMs) => Run(c =>
     {
         Reap(c, nowMs);
-        using var pick = c.CreateCommand();
-        pick.CommandText = """
+        var pick = Statement(c, """
             UPDATE tasks SET state='running', attempt=attempt+1, worker=$worker, lease_ms=$lease, started_ms=$now
             WHERE run_id=$run AND key=(SELECT key FROM tasks WHERE run_id=$run AND state='waiting' ORDER BY rank LIMIT 1)
             RETURNING key, grp, idx, ordinal, spec, viewport, browser, attempt
-            """;
-        Bind(pick, ("$run", _runId), ("$worker", worker), ("$lease", nowMs + (long)_rules.Lease.TotalMilliseconds), ("$now", nowMs));
+            """, ("$run", _runId), ("$worker", worker), ("$lease", nowMs + (long)_rules.Lease.TotalMilliseconds), ("$now", nowMs));
         using var reader = pick.ExecuteReader();
         if (!reader.Read()) return null;
         return new Claim(ReadTask(reader, 0), reader.GetInt32(7), nowMs + (long)_rules.Lease.TotalMilliseconds);
@@ -107,21 +107,16 @@ internal sealed class SqliteTaskStore : ITaskStore
     {
         Reap(c, nowMs);
         var waiting = new List<WaitingTask>();
-        using (var read = c.CreateCommand())
         {
-            read.CommandText = "SELECT key, grp, idx, ordinal, spec, viewport, browser, attempt, expected_ms FROM tasks WHERE run_id=$run AND state='waiting' ORDER BY rank";
-            Bind(read, ("$run", _runId));
-            using var reader = read.ExecuteReader();
+            using var reader = Statement(c, "SELECT key, grp, idx, ordinal, spec, viewport, browser, attempt, expected_ms FROM tasks WHERE run_id=$run AND state='waiting' ORDER BY rank",
+                ("$run", _runId)).ExecuteReader();
             while (reader.Read()) waiting.Add(new WaitingTask(ReadTask(reader, 0), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
         }
 
         if (waiting.Count == 0) return (IReadOnlyList<Claim>)[];
         var running = new List<RunningTask>();
-        using (var read = c.CreateCommand())
         {
-            read.CommandText = "SELECT worker, started_ms, expected_ms FROM tasks WHERE run_id=$run AND state='running'";
-            Bind(read, ("$run", _runId));
-            using var reader = read.ExecuteReader();
+            using var reader = Statement(c, "SELECT worker, started_ms, expected_ms FROM tasks WHERE run_id=$run AND state='running'", ("$run", _runId)).ExecuteReader();
             while (reader.Read()) running.Add(new RunningTask(reader.GetString(0), reader.IsDBNull(1) ? nowMs : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2)));
         }
 
@@ -130,12 +125,10 @@ internal sealed class SqliteTaskStore : ITaskStore
         foreach (var index in QueueOrder.Chosen(batching.Choose(waiting, running, nowMs), waiting.Count))
         {
             var task = waiting[index].Task;
-            using var take = c.CreateCommand();
-            take.CommandText = """
+            var take = Statement(c, """
                 UPDATE tasks SET state='running', attempt=attempt+1, worker=$worker, lease_ms=$lease, started_ms=$now
                 WHERE run_id=$run AND key=$key AND state='waiting' RETURNING attempt
-                """;
-            Bind(take, ("$run", _runId), ("$key", task.Key), ("$worker", worker), ("$lease", lease), ("$now", nowMs));
+                """, ("$run", _runId), ("$key", task.Key), ("$worker", worker), ("$lease", lease), ("$now", nowMs));
             if (take.ExecuteScalar() is long attempt) claims.Add(new Claim(task, (int)attempt, lease));
         }
 
@@ -158,9 +151,8 @@ internal sealed class SqliteTaskStore : ITaskStore
         }
 
         Reap(c, nowMs);
-        using var read = c.CreateCommand();
-        read.CommandText = "SELECT failures, spec, browser, viewport FROM tasks WHERE run_id=$run AND key=$key AND state='running' AND attempt=$attempt AND worker=$worker";
-        Bind(read, ("$run", _runId), ("$key", report.Key), ("$attempt", report.Attempt), ("$worker", report.Worker));
+        var read = Statement(c, "SELECT failures, spec, browser, viewport FROM tasks WHERE run_id=$run AND key=$key AND state='running' AND attempt=$attempt AND worker=$worker",
+            ("$run", _runId), ("$key", report.Key), ("$attempt", report.Attempt), ("$worker", report.Worker));
         int failures;
         string historyKey;
         using (var reader = read.ExecuteReader())
@@ -183,11 +175,8 @@ internal sealed class SqliteTaskStore : ITaskStore
         Exec(c, "INSERT INTO attempts(run_id, key, attempt, worker, result, exit_code, duration_ms, ended_ms) VALUES($run, $key, $attempt, $worker, $result, $exit, $duration, $now)",
             ("$run", _runId), ("$key", report.Key), ("$attempt", report.Attempt), ("$worker", report.Worker), ("$result", ResultName(report.Result)),
             ("$exit", report.ExitCode), ("$duration", report.DurationMs), ("$now", nowMs));
-        using (var history = c.CreateCommand())
         {
-            history.CommandText = "SELECT expected_ms FROM history WHERE history_key=$h";
-            Bind(history, ("$h", historyKey));
-            var previous = history.ExecuteScalar() is double d ? d : (double?)null;
+            var previous = Statement(c, "SELECT expected_ms FROM history WHERE history_key=$h", ("$h", historyKey)).ExecuteScalar() is double d ? d : (double?)null;
             Exec(c, "INSERT INTO history(history_key, expected_ms, samples) VALUES($h, $e, 1) ON CONFLICT(history_key) DO UPDATE SET expected_ms=$e, samples=samples+1",
                 ("$h", historyKey), ("$e", QueueOrder.NextExpected(previous, report.DurationMs)));
         }
@@ -199,14 +188,11 @@ internal sealed class SqliteTaskStore : ITaskStore
 
     public Task<IReadOnlyList<QueuedTask>> ListAsync() => Run(c =>
     {
-        using var command = c.CreateCommand();
-        command.CommandText = """
+        using var reader = Statement(c, """
             SELECT key, grp, idx, ordinal, spec, viewport, browser, state, attempt, failures, lost, worker, lease_ms, exit_code,
                    duration_ms, tail, expected_ms, started_ms, ended_ms
             FROM tasks WHERE run_id=$run ORDER BY ordinal
-            """;
-        Bind(command, ("$run", _runId));
-        using var reader = command.ExecuteReader();
+            """, ("$run", _runId)).ExecuteReader();
         var list = new List<QueuedTask>();
         while (reader.Read())
         {
@@ -233,10 +219,8 @@ internal sealed class SqliteTaskStore : ITaskStore
 
     public Task<IReadOnlyList<AttemptRecord>> AttemptsAsync() => Run(c =>
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT key, attempt, worker, result, exit_code, duration_ms, ended_ms FROM attempts WHERE run_id=$run ORDER BY ended_ms, key";
-        Bind(command, ("$run", _runId));
-        using var reader = command.ExecuteReader();
+        using var reader = Statement(c, "SELECT key, attempt, worker, result, exit_code, duration_ms, ended_ms FROM attempts WHERE run_id=$run ORDER BY ended_ms, key",
+            ("$run", _runId)).ExecuteReader();
         var list = new List<AttemptRecord>();
         while (reader.Read())
         {
@@ -253,16 +237,13 @@ internal sealed class SqliteTaskStore : ITaskStore
     /// <summary>Expired leases go back to waiting without using a retry; the last allowed loss makes the task final as error.</summary>
     private IReadOnlyList<string> Reap(SqliteConnection c, long nowMs)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = """
+        using var reader = Statement(c, """
             UPDATE tasks SET lost=lost+1, lease_ms=NULL,
               state=CASE WHEN lost+1 >= $max THEN 'error' ELSE 'waiting' END,
               ended_ms=CASE WHEN lost+1 >= $max THEN $now ELSE NULL END
             WHERE run_id=$run AND state='running' AND lease_ms < $now
             RETURNING key
-            """;
-        Bind(command, ("$run", _runId), ("$now", nowMs), ("$max", _rules.MaxLostLeases));
-        using var reader = command.ExecuteReader();
+            """, ("$run", _runId), ("$now", nowMs), ("$max", _rules.MaxLostLeases)).ExecuteReader();
         var keys = new List<string>();
         while (reader.Read()) keys.Add(reader.GetString(0));
         return keys;
@@ -340,37 +321,42 @@ internal sealed class SqliteTaskStore : ITaskStore
         return outcome.Result;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void ExecuteOnce(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
 
-    private static int Exec(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = c.CreateCommand();
-        command.CommandText = sql;
-        Bind(command, parameters);
-        return command.ExecuteNonQuery();
-    }
+    private void Execute(SqliteConnection connection, string sql) => Statement(connection, sql).ExecuteNonQuery();
 
-    private static long Scalar(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = c.CreateCommand();
-        command.CommandText = sql;
-        Bind(command, parameters);
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
+    private int Exec(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters) => Statement(c, sql, parameters).ExecuteNonQuery();
 
-    private static void Bind(SqliteCommand command, params (string Name, object? Value)[] parameters)
+    private long Scalar(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters) =>
+        Convert.ToInt64(Statement(c, sql, parameters).ExecuteScalar(), CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The command for <paramref name="sql"/>, prepared on its first use and kept, with <paramref name="parameters"/> bound.
+    /// Only the writer loop calls it (one transition at a time), and every reader is disposed before the next call.
+    /// </summary>
+    private SqliteCommand Statement(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters)
     {
+        if (!_statements.TryGetValue(sql, out var command))
+        {
+            command = c.CreateCommand();
+            command.CommandText = sql;
+            _statements[sql] = command;
+        }
+
+        command.Parameters.Clear();
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync().ConfigureAwait(false);
+        foreach (var command in _statements.Values) command.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 }
