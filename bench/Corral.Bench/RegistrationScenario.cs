@@ -57,9 +57,9 @@ internal static partial class RegistrationScenario
                 var wait = next - run.Elapsed;
                 if (wait > TimeSpan.Zero) await Task.Delay(wait);
                 var registered = run.Lines.Count(l => l.At <= next && Ready().IsMatch(l.Line));
-                var cowboyCpu = run.PidsOf("cowboy").Sum(CpuSeconds);
-                var serverCpu = run.PidsOf("server", exact: true).Sum(CpuSeconds);
-                Console.WriteLine($"| {next.TotalSeconds:0} | {registered} | {registered - last} | {CpuSeconds(run.Pid):0.00} | {serverCpu:0.00} | {cowboyCpu:0.00} |");
+                var cowboyCpu = ProcessCpu.Seconds(run.PidsOf("cowboy"));
+                var serverCpu = ProcessCpu.Seconds(run.PidsOf("server", exact: true));
+                Console.WriteLine($"| {next.TotalSeconds:0} | {registered} | {registered - last} | {ProcessCpu.Seconds(run.Pid):0.00} | {serverCpu:0.00} | {cowboyCpu:0.00} |");
                 last = registered;
                 if (registered >= cowboys && all is null)
                 {
@@ -89,22 +89,6 @@ internal static partial class RegistrationScenario
         finally
         {
             Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    /// <summary>utime + stime of a live process in seconds; 0 once it is gone.</summary>
-    private static double CpuSeconds(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // Fields 14 and 15 of stat(5), counted from the state (field 3) after the command name.
-            return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
-        }
-        catch (IOException)
-        {
-            return 0;
         }
     }
 
