@@ -18,11 +18,16 @@ internal sealed partial class CorralRun : IAsyncDisposable
     public TimeSpan Elapsed => _clock.Elapsed;
     public int Pid => _process.Id;
 
-    public static CorralRun Start(CorralBinary binary, string workingDirectory, params string[] args)
+    public static CorralRun Start(CorralBinary binary, string workingDirectory, params string[] args) =>
+        Start(binary, workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start(CorralBinary, string, string[])"/>, with <paramref name="environment"/> added to the run's (its nodes inherit it).</summary>
+    public static CorralRun Start(CorralBinary binary, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(binary.Path) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         var process = new Process { StartInfo = info };
         var run = new CorralRun(process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) run._lines.Enqueue((run._clock.Elapsed, e.Data)); };

@@ -57,8 +57,8 @@ internal static partial class RegistrationScenario
                 var wait = next - run.Elapsed;
                 if (wait > TimeSpan.Zero) await Task.Delay(wait);
                 var registered = run.Lines.Count(l => l.At <= next && Ready().IsMatch(l.Line));
-                var cowboyCpu = run.PidsOf("cowboy").Sum(ProcessCpu.Seconds);
-                var serverCpu = run.PidsOf("server", exact: true).Sum(ProcessCpu.Seconds);
+                var cowboyCpu = ProcessCpu.Seconds(run.PidsOf("cowboy"));
+                var serverCpu = ProcessCpu.Seconds(run.PidsOf("server", exact: true));
                 Console.WriteLine($"| {next.TotalSeconds:0} | {registered} | {registered - last} | {ProcessCpu.Seconds(run.Pid):0.00} | {serverCpu:0.00} | {cowboyCpu:0.00} |");
                 last = registered;
                 if (registered >= cowboys && all is null)

@@ -83,12 +83,15 @@ public sealed class BalancerNode : IAsyncDisposable
         }
 
         var app = builder.Build();
+        // The data plane first, ahead of routing and the node kit's middleware, which only the balancer's own routes need:
+        // a proxied request takes whatever Host and body type the client sent, as a reverse proxy does (the worker gets
+        // its own Host), and the proxy answers its own errors; the balancer's own routes keep the node kit's rules.
+        var proxy = app.Services.GetRequiredService<BalancerProxy>();
+        app.Use(next => context => OwnRoute(context.Request) ? next(context) : proxy.ForwardAsync(context));
+        app.UseRouting();
         app.UseNodeDefaults();
         var stats = app.Services.GetRequiredService<BalancerStats>();
-        app.MapGet("/lb/stats", () => TypedResults.Ok(stats.View()));
-        // The data plane is transparent: it takes whatever Host and body type the client sent, as a reverse proxy does
-        // (the worker gets its own Host); the balancer's own routes keep the node kit's rules.
-        app.Map("/{**path}", app.Services.GetRequiredService<BalancerProxy>().ForwardAsync).AcceptAnyHost().AcceptAnyContentType();
+        app.MapGet(StatsPath, () => TypedResults.Ok(stats.View()));
         var logger = app.Services.GetRequiredService<ILogger<BalancerNode>>();
         if (workers is not null)
         {
@@ -99,6 +102,21 @@ public sealed class BalancerNode : IAsyncDisposable
         app.Lifetime.ApplicationStarted.Register(() =>
             BalancerLog.Workers(logger, context.NodeId, workers is null ? "membership feed" : $"{workers.Count} fixed worker(s)"));
         return app;
+    }
+
+    private const string StatsPath = "/lb/stats";
+
+    /// <summary>
+    /// A GET of the balancer's own endpoints (<c>/lb/stats</c> and the probes, with or without a trailing slash, in any
+    /// case, as routing matches them); every other request, these paths with another method included, is proxied.
+    /// </summary>
+    internal static bool OwnRoute(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method)) return false;
+        var path = request.Path.Value.AsSpan().TrimEnd('/');
+        return path.Equals(StatsPath, StringComparison.OrdinalIgnoreCase)
+            || path.Equals("/healthz", StringComparison.OrdinalIgnoreCase)
+            || path.Equals("/readyz", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Builds and starts a node (tests, benchmarks); disposing it stops it.</summary>

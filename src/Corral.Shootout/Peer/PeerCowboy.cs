@@ -68,31 +68,41 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
         await Task.WhenAll(watching, leading);
     }
 
+    /// <summary>Wakes waiters on every change but a shot's own writes (under <c>play/</c>), which every shot makes.</summary>
     private async Task WatchAsync(EtcdStore etcd, PeerKeys keys, long from, CancellationToken ct)
     {
         try
         {
-            await foreach (var _ in etcd.WatchPrefixAsync(keys.Prefix, from, ct)) _changes.Set();
+            await Task.WhenAll(keys.Signals.Select(range => Task.Run(async () =>
+            {
+                await foreach (var _ in etcd.WatchRangeAsync(range.From, range.To, from, ct)) _changes.Set();
+            }, ct)));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
     }
 
+    /// <summary>
+    /// Shoots as often as the rules allow. Each shot's transaction reads the game back, so the next attempt (after a hit
+    /// or a conflict) acts on that state without a read of its own; only a state that allows no shot is read again, then
+    /// waited on.
+    /// </summary>
     private async Task ShootAsync(PeerGame game, CancellationToken ct)
     {
         var deadInRound = 0;
         var started = (Stopwatch?)null;
+        PeerState? state = null;
         while (!ct.IsCancellationRequested)
         {
             var changed = _changes.Next;
-            PeerState state;
+            var fresh = state is null;
             ShotAttempt attempt;
             Game.GameEvent? shot;
             bool killed;
             try
             {
-                state = await game.ReadAsync(ct);
+                state ??= await game.ReadAsync(ct);
                 var self = state.Find(_me)!;
                 if (state.Running && !self.Alive && deadInRound != state.Round!.Round)
                 {
@@ -101,11 +111,12 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
                 }
 
                 started ??= state.TargetOf(self, _seed) is null ? null : Stopwatch.StartNew();
-                (attempt, shot, killed) = await game.ShootAsync(state, _me, ct);
+                (attempt, shot, killed, state) = await game.ShootAsync(state, _me, ct);
             }
             catch (Exception e) when (!ct.IsCancellationRequested && EtcdStore.IsTransient(e))
             {
                 LogEtcdAway(e.Message);
+                state = null;
                 await Task.Delay(Idle, _time, ct);
                 continue;
             }
@@ -127,7 +138,9 @@ internal sealed partial class PeerCowboy(NodeContext context, ShootoutConfig con
                     break;
                 default:
                     started = null;
-                    await ChangeSignal.WaitAsync(changed, Idle, _time, ct);
+                    // A change may have come between the transaction that gave this state and taking the signal: read
+                    // again before waiting, so the wait starts from a state read after the signal was taken.
+                    if (fresh) await ChangeSignal.WaitAsync(changed, Idle, _time, ct);
                     break;
             }
         }

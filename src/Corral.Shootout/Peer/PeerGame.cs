@@ -71,7 +71,8 @@ internal sealed class PeerGame(EtcdStore etcd, PeerKeys keys, ShootoutConfig con
         foreach (var c in state.Cowboys)
         {
             var r = c.Record ?? new CowboyRecord { Health = c.Spec.Health };
-            txn.Success.Add(Put(keys.Cowboy(c.Spec.Name), Json(r with { Round = round, Health = c.Spec.Health, LastBeat = -1, Shots = 0 }, PeerJson.Default.CowboyRecord)));
+            // Shooting records stay: one of an earlier round counts as no shot in this one.
+            txn.Success.Add(Put(keys.Cowboy(c.Spec.Name), Json(r with { Round = round, Health = c.Spec.Health }, PeerJson.Default.CowboyRecord)));
         }
 
         txn.Success.Add(Log([new GameEvent
@@ -94,14 +95,18 @@ internal sealed class PeerGame(EtcdStore etcd, PeerKeys keys, ShootoutConfig con
     }
 
     /// <summary>
-    /// One shot as one transaction: it compares the shooter's, the target's and the round's mod revisions with the
-    /// state it was chosen from, so a dead cowboy never shoots, nobody dies twice and no damage is lost; the shooter's
-    /// last beat is written in the same transaction, so it fires at most once per beat.
+    /// One shot as one transaction that compares only what the shot's rules rest on: the round (still the one read), the
+    /// shooter's shooting record (its beat and shot count, which only its own shots write), the absence of the shooter's
+    /// death in this round (it was alive when it read, and nothing but a kill makes it dead), and the target's health
+    /// record (the damage is computed from it). So a dead cowboy never shoots, nobody dies twice, no damage is lost and a
+    /// cowboy fires at most once per beat, while a shot at the shooter, or the target's own shooting, no longer fails the
+    /// transaction. Either branch also reads the whole game back, at the transaction's revision: the state the next
+    /// attempt acts on, without a read of its own.
     /// </summary>
-    public async Task<(ShotAttempt Attempt, GameEvent? Shot, bool Killed)> ShootAsync(PeerState state, string shooterName, CancellationToken ct)
+    public async Task<(ShotAttempt Attempt, GameEvent? Shot, bool Killed, PeerState? Next)> ShootAsync(PeerState state, string shooterName, CancellationToken ct)
     {
         var shooter = state.Find(shooterName);
-        if (shooter?.Record is null || state.TargetOf(shooter, seed) is not { Record: not null } target) return (ShotAttempt.NotNow, null, false);
+        if (shooter?.Record is null || state.TargetOf(shooter, seed) is not { Record: not null } target) return (ShotAttempt.NotNow, null, false, null);
         var round = state.Round!.Round;
         var beat = state.Beat?.Beat ?? 0;
         var damage = shooter.Spec.Damage;
@@ -117,26 +122,32 @@ internal sealed class PeerGame(EtcdStore etcd, PeerKeys keys, ShootoutConfig con
             ? [shot, new GameEvent { Kind = EventKinds.Death, Seq = 0, Round = round, Time = now, Cowboy = target.Spec.Name, Shooter = shooterName }]
             : [shot];
         var taken = before - after;
+        var fired = shooter.Shooter ?? new ShooterRecord();
         var txn = new TxnRequest
         {
             Compare =
             {
                 Unchanged(keys.Round, state.RoundModRevision),
-                Unchanged(keys.Cowboy(shooterName), shooter.ModRevision),
+                Unchanged(keys.Shooter(shooterName), shooter.ShooterModRevision),
+                Absent(keys.Dead(round, shooterName)),
                 Unchanged(keys.Cowboy(target.Spec.Name), target.ModRevision),
             },
             Success =
             {
-                Put(keys.Cowboy(shooterName), Json(shooter.Record with
+                Put(keys.Shooter(shooterName), Json(fired with
                 {
-                    LastBeat = beat, Shots = shooter.Record.Shots + 1, ShotsFired = shooter.Record.ShotsFired + 1, DamageDealt = shooter.Record.DamageDealt + taken,
-                }, PeerJson.Default.CowboyRecord)),
+                    Round = round, LastBeat = beat, Shots = shooter.ShotsIn(round) + 1, ShotsFired = fired.ShotsFired + 1, DamageDealt = fired.DamageDealt + taken,
+                }, PeerJson.Default.ShooterRecord)),
                 Put(keys.Cowboy(target.Spec.Name), Json(target.Record with { Health = after, DamageTaken = target.Record.DamageTaken + taken }, PeerJson.Default.CowboyRecord)),
                 Log(events),
             },
+            Failure = { ReadAll() },
         };
+        if (after == 0) txn.Success.Add(Put(keys.Dead(round, target.Spec.Name), shooterName));
+        txn.Success.Add(ReadAll());
         var result = await etcd.TxnAsync(txn, ct);
-        return result.Succeeded ? (ShotAttempt.Hit, shot with { Revision = result.Header.Revision }, after == 0) : (ShotAttempt.Conflict, null, false);
+        var next = PeerState.Read(result.Responses[^1].ResponseRange.Kvs, result.Header.Revision, keys, config);
+        return result.Succeeded ? (ShotAttempt.Hit, shot with { Revision = result.Header.Revision }, after == 0, next) : (ShotAttempt.Conflict, null, false, next);
     }
 
     /// <summary>Declares the round's sole survivor the winner: create-if-absent on the round's winner key, so a round has one.</summary>
@@ -169,6 +180,9 @@ internal sealed class PeerGame(EtcdStore etcd, PeerKeys keys, ShootoutConfig con
     private static RequestOp Put(string key, ByteString value) => new() { RequestPut = new PutRequest { Key = EtcdStore.Bytes(key), Value = value } };
 
     private static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = EtcdStore.Bytes(key) } };
+
+    /// <summary>The whole game, as <see cref="ReadAsync"/> reads it (inside a transaction, it sees the transaction's writes).</summary>
+    private RequestOp ReadAll() => new() { RequestRange = new RangeRequest { Key = EtcdStore.Bytes(keys.Prefix), RangeEnd = EtcdStore.PrefixEnd(keys.Prefix) } };
 
     private RequestOp Log(GameEvent[] events) => Put(keys.Log, Json(events, PeerJson.Default.GameEventArray));
 

@@ -7,11 +7,21 @@ using Etcdserverpb;
 
 namespace Corral.Shootout.Peer;
 
-/// <summary>One cowboy as read from etcd, with the mod revision its next transaction compares.</summary>
-internal sealed record CowboyInEtcd(CowboySpec Spec, int Index, CowboyRecord? Record, long ModRevision, string? Node, bool Present)
+/// <summary>
+/// One cowboy as read from etcd: its health record and its shooting record, each with the mod revision a transaction
+/// compares (0: absent).
+/// </summary>
+internal sealed record CowboyInEtcd(CowboySpec Spec, int Index, CowboyRecord? Record, long ModRevision, ShooterRecord? Shooter, long ShooterModRevision,
+    string? Node, bool Present)
 {
     public int Health => Record is { } r ? r.Health : Spec.Health;
     public bool Alive => Health > 0;
+
+    /// <summary>Its shots in <paramref name="round"/>: 0 while its shooting record is of an earlier round.</summary>
+    public int ShotsIn(int round) => Shooter is { } s && s.Round == round ? s.Shots : 0;
+
+    /// <summary>The beat of its last shot in <paramref name="round"/>, -1 before the first.</summary>
+    public long LastBeatIn(int round) => Shooter is { } s && s.Round == round ? s.LastBeat : -1;
 }
 
 /// <summary>
@@ -43,21 +53,29 @@ internal sealed class PeerState
 
     public CowboyInEtcd? Find(string name) => Cowboys.FirstOrDefault(c => c.Spec.Name == name);
 
-    public static PeerState Read(RangeResponse range, PeerKeys keys, ShootoutConfig config)
+    public static PeerState Read(RangeResponse range, PeerKeys keys, ShootoutConfig config) => Read(range.Kvs, range.Header.Revision, keys, config);
+
+    /// <summary>The state in <paramref name="kvs"/>, a range over the whole prefix at <paramref name="revision"/> (alone, or inside a transaction).</summary>
+    public static PeerState Read(IEnumerable<Mvccpb.KeyValue> kvs, long revision, PeerKeys keys, ShootoutConfig config)
     {
-        var state = new PeerState(config, range.Header.Revision);
+        var state = new PeerState(config, revision);
         var records = new Dictionary<string, (CowboyRecord Record, long Mod)>(StringComparer.Ordinal);
+        var shooters = new Dictionary<string, (ShooterRecord Record, long Mod)>(StringComparer.Ordinal);
         var nodes = new Dictionary<string, string>(StringComparer.Ordinal);
         var present = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var kv in range.Kvs)
+        foreach (var kv in kvs)
         {
             var key = kv.Key.ToStringUtf8();
             if (!key.StartsWith(keys.Prefix, StringComparison.Ordinal)) continue;
             var rest = key[keys.Prefix.Length..];
             var value = kv.Value.Span;
-            if (rest.StartsWith("cowboys/", StringComparison.Ordinal))
+            if (rest.StartsWith("play/health/", StringComparison.Ordinal))
             {
-                records[rest["cowboys/".Length..]] = (JsonSerializer.Deserialize(value, PeerJson.Default.CowboyRecord)!, kv.ModRevision);
+                records[rest["play/health/".Length..]] = (JsonSerializer.Deserialize(value, PeerJson.Default.CowboyRecord)!, kv.ModRevision);
+            }
+            else if (rest.StartsWith("play/shooters/", StringComparison.Ordinal))
+            {
+                shooters[rest["play/shooters/".Length..]] = (JsonSerializer.Deserialize(value, PeerJson.Default.ShooterRecord)!, kv.ModRevision);
             }
             else if (rest.StartsWith("ids/", StringComparison.Ordinal))
             {
@@ -86,7 +104,9 @@ internal sealed class PeerState
         state.Cowboys = config.Cowboys.Select((spec, i) =>
         {
             var found = records.TryGetValue(spec.Name, out var r);
-            return new CowboyInEtcd(spec, i, found ? r.Record : null, found ? r.Mod : 0, nodes.GetValueOrDefault(spec.Name), present.Contains(spec.Name));
+            var shot = shooters.TryGetValue(spec.Name, out var s);
+            return new CowboyInEtcd(spec, i, found ? r.Record : null, found ? r.Mod : 0, shot ? s.Record : null, shot ? s.Mod : 0,
+                nodes.GetValueOrDefault(spec.Name), present.Contains(spec.Name));
         }).ToArray();
         return state;
     }
@@ -99,10 +119,10 @@ internal sealed class PeerState
     public CowboyInEtcd? TargetOf(CowboyInEtcd shooter, long seed)
     {
         if (Round is not { Over: false } round || !shooter.Alive || shooter.Record?.Round != round.Round) return null;
-        if (Config.Tick > TimeSpan.Zero && (Beat is not { } beat || beat.Round != round.Round || shooter.Record.LastBeat >= beat.Beat)) return null;
+        if (Config.Tick > TimeSpan.Zero && (Beat is not { } beat || beat.Round != round.Round || shooter.LastBeatIn(round.Round) >= beat.Beat)) return null;
         var rivals = Cowboys.Where(c => c.Alive && c != shooter).ToArray();
         if (rivals.Length == 0) return null;
-        return rivals[SeededRandom.Below(SeededRandom.Derive(seed, round.Round, shooter.Index, shooter.Record.Shots), rivals.Length)];
+        return rivals[SeededRandom.Below(SeededRandom.Derive(seed, round.Round, shooter.Index, shooter.ShotsIn(round.Round)), rivals.Length)];
     }
 
     /// <summary>The one cowboy alive in a running round: the winner the leader declares.</summary>
@@ -133,7 +153,7 @@ internal sealed class PeerState
         {
             Name = c.Spec.Name, Health = c.Health, MaxHealth = c.Spec.Health, Damage = c.Spec.Damage, Alive = c.Alive,
             Node = c.Node is null ? null : c.Present ? c.Node : $"{c.Node} (away)",
-            ShotsFired = c.Record?.ShotsFired ?? 0, DamageDealt = c.Record?.DamageDealt ?? 0, DamageTaken = c.Record?.DamageTaken ?? 0,
+            ShotsFired = c.Shooter?.ShotsFired ?? 0, DamageDealt = c.Shooter?.DamageDealt ?? 0, DamageTaken = c.Record?.DamageTaken ?? 0,
             Wins = Winners.Values.Count(w => w.Winner == c.Spec.Name),
         }).ToArray(),
     };

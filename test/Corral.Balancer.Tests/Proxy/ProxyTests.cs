@@ -15,6 +15,31 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public async Task Only_a_get_of_the_balancers_own_paths_is_answered_by_it_and_every_other_request_is_proxied()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var lb = await Balancers.StartAsync(Balancers.Config(), backend.Url);
+        using var client = TestNodes.Client(lb.Port);
+
+        // Its own endpoints, as routing matches them (any case, a trailing slash): nothing reaches the worker.
+        foreach (var path in new[] { "/healthz", "/readyz", "/lb/stats", "/LB/Stats/" })
+        {
+            using var own = await client.GetAsync(path);
+            Assert.True(own.IsSuccessStatusCode, $"GET {path}: {own.StatusCode}");
+        }
+
+        Assert.Equal(0, backend.Requests);
+        Assert.True((await client.GetFromJsonAsync<JsonElement>("/lb/stats")).TryGetProperty("workers", out _));
+
+        // Another method on those paths, or a path below them, is the worker's (its 404 or 405 comes back as it is).
+        using var post = await client.PostAsync("/healthz", new StringContent("x"));
+        using var below = await client.GetAsync("/lb/stats/more");
+        Assert.Equal(2, backend.Requests);
+        Assert.NotEqual(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, below.StatusCode);
+    }
+
+    [Fact]
     public async Task Hop_by_hop_headers_are_dropped_and_forwarded_headers_added()
     {
         await using var backend = await TestBackend.StartAsync();

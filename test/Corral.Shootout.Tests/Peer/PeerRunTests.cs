@@ -82,7 +82,7 @@ public sealed class PeerRunTests
         var state = await game.ReadAsync(CancellationToken.None);
         Assert.True(await game.StartRoundAsync(state, 1, CancellationToken.None));
         state = await game.ReadAsync(CancellationToken.None);
-        var (attempt, shot, _) = await game.ShootAsync(state, "c1", CancellationToken.None);
+        var (attempt, shot, _, _) = await game.ShootAsync(state, "c1", CancellationToken.None);
         Assert.Equal(ShotAttempt.Hit, attempt);
 
         // The same node id, as a restarted process: its own identity, with the health the shot left.
@@ -112,6 +112,41 @@ public sealed class PeerRunTests
         var beat = await game.ReadAsync(CancellationToken.None);
         Assert.True(await game.BeatAsync(beat, CancellationToken.None));
         Assert.Equal(ShotAttempt.Hit, (await game.ShootAsync(await game.ReadAsync(CancellationToken.None), "c1", CancellationToken.None)).Attempt);
+    }
+
+    [Fact]
+    public async Task A_shooter_hit_since_its_read_still_shoots_but_one_killed_since_its_read_cannot()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        // Two cowboys, so each one's target is the other; no tick, so nothing but the rules under test refuses a shot.
+        var config = Seeded(1, etcd.Endpoints, cowboys: 2, tick: TimeSpan.Zero) with
+        {
+            Cowboys = [new CowboySpec { Name = "a", Health = 5, Damage = 1 }, new CowboySpec { Name = "b", Health = 5, Damage = 3 }],
+        };
+        using var store = new EtcdStore(etcd.Endpoints);
+        var game = new PeerGame(store, new PeerKeys("stale-shooter"), config, 1, TimeProvider.System);
+        foreach (var node in new[] { "n1", "n2" }) await game.RegisterAsync(node, CancellationToken.None);
+        Assert.True(await game.StartRoundAsync(await game.ReadAsync(CancellationToken.None), 1, CancellationToken.None));
+
+        var aRead = await game.ReadAsync(CancellationToken.None);
+        var bShot = await game.ShootAsync(await game.ReadAsync(CancellationToken.None), "b", CancellationToken.None);
+        Assert.Equal(ShotAttempt.Hit, bShot.Attempt);
+
+        // a was hit (5 → 2) after its read, and is alive: its shot commits on the state it read.
+        var aShot = await game.ShootAsync(aRead, "a", CancellationToken.None);
+        Assert.Equal(ShotAttempt.Hit, aShot.Attempt);
+        Assert.Equal(2, aShot.Next!.Find("a")!.Health); // the transaction read the game back, with both shots in it
+        Assert.Equal(4, aShot.Next.Find("b")!.Health);
+
+        // b, hit since its last shot too, kills a (2 → 0). a's state from its own shot is still current in all but that:
+        // its shooting record, b's health and the round have not moved, so only a's death refuses its next shot.
+        var kill = await game.ShootAsync(bShot.Next!, "b", CancellationToken.None);
+        Assert.True(kill is { Attempt: ShotAttempt.Hit, Killed: true });
+        var dead = await game.ShootAsync(aShot.Next, "a", CancellationToken.None);
+        Assert.Equal(ShotAttempt.Conflict, dead.Attempt);
+        Assert.Equal(0, dead.Next!.Find("a")!.Health);
+        Assert.Equal(4, dead.Next.Find("b")!.Health);
+        Assert.Null(dead.Next.TargetOf(dead.Next.Find("a")!, 1));
     }
 
     [Fact]

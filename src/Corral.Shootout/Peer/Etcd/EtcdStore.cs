@@ -238,7 +238,11 @@ internal sealed class EtcdStore : IDisposable
     /// The events under <paramref name="prefix"/> from <paramref name="fromRevision"/> on, in revision order; a broken
     /// stream is re-opened from the revision after the last one delivered, so nothing is skipped or repeated.
     /// </summary>
-    public async IAsyncEnumerable<Mvccpb.Event> WatchPrefixAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<Mvccpb.Event> WatchPrefixAsync(string prefix, long fromRevision, CancellationToken ct) =>
+        WatchRangeAsync(Bytes(prefix), PrefixEnd(prefix), fromRevision, ct);
+
+    /// <summary>The events on keys from <paramref name="key"/> up to (not including) <paramref name="rangeEnd"/>, as <see cref="WatchPrefixAsync"/>.</summary>
+    public async IAsyncEnumerable<Mvccpb.Event> WatchRangeAsync(ByteString key, ByteString rangeEnd, long fromRevision, [EnumeratorCancellation] CancellationToken ct)
     {
         var next = fromRevision;
         while (!ct.IsCancellationRequested)
@@ -250,7 +254,7 @@ internal sealed class EtcdStore : IDisposable
             {
                 await call.RequestStream.WriteAsync(new WatchRequest
                 {
-                    CreateRequest = new WatchCreateRequest { Key = Bytes(prefix), RangeEnd = PrefixEnd(prefix), StartRevision = next },
+                    CreateRequest = new WatchCreateRequest { Key = key, RangeEnd = rangeEnd, StartRevision = next },
                 }, ct);
             }
             catch (RpcException) when (!ct.IsCancellationRequested)
@@ -268,7 +272,7 @@ internal sealed class EtcdStore : IDisposable
                     if (response.CompactRevision > 0)
                     {
                         throw new InvalidOperationException(
-                            $"etcd compacted revision {response.CompactRevision} while watching {prefix} from {next}: history lost");
+                            $"etcd compacted revision {response.CompactRevision} while watching {key.ToStringUtf8()} from {next}: history lost");
                     }
 
                     if (response.Canceled) break;
