@@ -216,23 +216,12 @@ internal static class SlotWorker
         using var control = new ControlClient(context.ControlUrl, context.Token);
         var config = WorkQueueConfig.FromJson((await control.GetConfigAsync()).Config);
         using var client = new QueueClient(context, control, TimeSpan.FromSeconds(30));
-        var noop = new RunResult(AttemptResult.Passed, 0, 0, "");
         var latencies = new List<double>[config.Concurrency];
         var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await Task.WhenAll(Enumerable.Range(0, config.Concurrency).Select(async slot =>
         {
             await Task.Yield();
-            var own = latencies[slot] = [];
-            var started = Stopwatch.GetTimestamp();
-            var reply = await client.ClaimAsync(CancellationToken.None);
-            own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            while (reply.Task is { } task)
-            {
-                started = Stopwatch.GetTimestamp();
-                (_, var next) = await client.CompleteAndClaimAsync(task, noop, claimNext: true, CancellationToken.None);
-                own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                reply = next!;
-            }
+            await ClaimLoop.RunAsync(client, latencies[slot] = []);
         }));
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         // Each slot's last latency is the report that found the queue empty, not a cycle.

@@ -75,19 +75,7 @@ internal static class Cycles
         {
             await Task.Yield();
             var own = latencies[slot] = new List<double>(count / (Workers * concurrency) + 16);
-            var client = clients[slot % Workers];
-            var noop = new RunResult(AttemptResult.Passed, 0, 0, "");
-            // As a real worker: the first claim on its own, then each report brings the next claim (one request per task).
-            var started = Stopwatch.GetTimestamp();
-            var reply = await client.ClaimAsync(CancellationToken.None);
-            own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            while (reply.Task is { } task)
-            {
-                started = Stopwatch.GetTimestamp();
-                (_, var next) = await client.CompleteAndClaimAsync(task, noop, claimNext: true, CancellationToken.None);
-                own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                reply = next!;
-            }
+            await ClaimLoop.RunAsync(clients[slot % Workers], own);
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         foreach (var client in clients) client.Dispose();
